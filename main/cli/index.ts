@@ -1,0 +1,259 @@
+// The `metalab` command: run specs headless, list, show and export runs, serve the lab, start the app.
+import { parseArgs } from 'node:util';
+import type { Run } from '../../shared/api.js';
+import { STEP_METRICS } from '../../shared/metrics.js';
+import { exportRuns, resolveTarget, type ExportFormat } from '../services/export.js';
+import { Lab } from '../services/lab.js';
+import { defaultHome, rendererDir, workerScript } from '../services/paths.js';
+import { forkLauncher } from '../services/workers.js';
+import { startWebHost } from '../web/server.js';
+import { readSpecFile } from './specFile.js';
+import { startApp } from './start.js';
+import { formatDuration, formatNumber, table } from './table.js';
+
+const USAGE = `metalab — a lab for meta-learning general-purpose in-context learners
+
+Usage:
+  metalab run <spec.json> [--backend auto|wasm|cpu] [--concurrency N]
+                               run an experiment headless (progress on stderr, summary on stdout)
+  metalab runs                 list stored runs
+  metalab show <runId>         show one run: spec, status, summary, latest metrics
+  metalab export <runId|experimentId> [--format csv|json]
+                               print a run's (12, r12) or an experiment's (e3) metrics
+  metalab serve [--port N]     serve the lab on http://127.0.0.1 for a browser
+  metalab start                open the desktop window, or serve the lab where Electron cannot run
+
+Data lives in $METALAB_HOME (now: ${defaultHome()}).`;
+
+class UsageError extends Error {}
+
+function openLab(concurrency?: number): Lab {
+  return new Lab({ home: defaultHome(), launch: forkLauncher(workerScript()), concurrency, host: 'web' });
+}
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number, not '${value}'`);
+  return n;
+}
+
+function progressLine(runs: Map<number, { step: number; total: number; done: boolean }>, started: number, examplesPerSec: number): string {
+  let step = 0;
+  let total = 0;
+  let done = 0;
+  for (const r of runs.values()) {
+    step += r.step;
+    total += r.total;
+    if (r.done) done++;
+  }
+  const fraction = total ? step / total : 0;
+  const width = 30;
+  const filled = Math.round(fraction * width);
+  const elapsed = (Date.now() - started) / 1000;
+  const eta = fraction > 0 ? (elapsed * (1 - fraction)) / fraction : null;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%  runs ${done}/${runs.size}  ${formatNumber(Math.round(examplesPerSec))} ex/s  elapsed ${formatDuration(elapsed)}  eta ${formatDuration(eta)}`;
+}
+
+async function commandRun(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { backend: { type: 'string' }, concurrency: { type: 'string' } } });
+  if (positionals.length !== 1) throw new UsageError('metalab run takes one spec file');
+  const concurrency = positiveInt(values.concurrency, '--concurrency');
+  const spec = readSpecFile(positionals[0], values.backend ? { backend: values.backend } : {});
+  if (!spec.ok) {
+    for (const e of spec.errors) process.stderr.write(`error: ${e}\n`);
+    process.stderr.write('nothing was run or stored.\n');
+    return 2;
+  }
+  const lab = openLab(concurrency);
+  const progress = new Map<number, { step: number; total: number; done: boolean }>();
+  const started = Date.now();
+  let examplesPerSec = 0;
+  const tty = process.stderr.isTTY;
+  let lastDraw = 0;
+  let lastPercent = -1;
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!force && now - lastDraw < 100) return;
+    lastDraw = now;
+    const line = progressLine(progress, started, examplesPerSec);
+    if (tty) process.stderr.write(`\r${line}`);
+    else {
+      const percent = Math.floor(Number(/(\d+\.\d)%/.exec(line)?.[1] ?? 0) / 10) * 10;
+      if (percent !== lastPercent || force) process.stderr.write(`${line}\n`);
+      lastPercent = percent;
+    }
+  };
+  const rate = new Map<number, number>();
+  lab.subscribe((e) => {
+    const entry = 'runId' in e ? progress.get(e.runId) : undefined;
+    if (!entry) return;
+    if (e.type === 'run-progress') {
+      entry.step = e.step;
+      rate.set(e.runId, e.examplesPerSec ?? 0);
+      examplesPerSec = [...rate.values()].reduce((a, b) => a + b, 0);
+    } else if (e.type === 'run-state' && !['queued', 'running'].includes(e.status)) {
+      entry.done = true;
+      rate.delete(e.runId);
+      examplesPerSec = [...rate.values()].reduce((a, b) => a + b, 0);
+    }
+    draw();
+  });
+  const onSignal = () => {
+    process.stderr.write('\ncancelling… (the runs checkpoint and stop)\n');
+    for (const id of progress.keys()) lab.scheduler.cancel(id);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const { experimentId, runIds } = lab.store.createExperiment(spec.spec, spec.runs);
+  for (const [i, id] of runIds.entries()) progress.set(id, { step: 0, total: spec.runs[i].spec.training.steps, done: false });
+  process.stderr.write(`experiment e${experimentId}: ${runIds.length} run${runIds.length === 1 ? '' : 's'} (r${runIds[0]}${runIds.length > 1 ? `..r${runIds[runIds.length - 1]}` : ''}), ${lab.scheduler.concurrency} at a time\n`);
+  lab.scheduler.enqueue(runIds);
+  await lab.scheduler.idle();
+  draw(true);
+  if (tty) process.stderr.write('\n');
+  const runs = lab.store.listRuns({ experimentId }).reverse();
+  process.stdout.write(`${summaryTable(runs)}\n`);
+  process.stdout.write(`stored in ${lab.store.file} as experiment e${experimentId}; wall time ${formatDuration((Date.now() - started) / 1000)}\n`);
+  await lab.close();
+  const failed = runs.filter((r) => r.status !== 'finished');
+  for (const r of failed) process.stderr.write(`r${r.id} ${r.status}${r.error ? `: ${r.error}` : ''}\n`);
+  return failed.length ? 1 : 0;
+}
+
+function summaryTable(runs: Run[]): string {
+  const evalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary ?? {}).filter((k) => k.startsWith('eval/'))))].sort();
+  return table(
+    ['run', 'status', 'sweep point', 'steps', 'final loss', ...evalKeys, 'backend'],
+    runs.map((r) => [
+      `r${r.id}`,
+      r.status,
+      Object.entries(r.sweepPoint).map(([k, v]) => `${k}=${v}`).join(' ') || '-',
+      `${r.step}/${r.totalSteps}`,
+      formatNumber(r.summary?.final_loss),
+      ...evalKeys.map((k) => formatNumber(r.summary?.[k])),
+      r.backend ?? '-',
+    ]),
+  );
+}
+
+async function commandRuns(): Promise<number> {
+  const lab = openLab();
+  const runs = lab.store.listRuns();
+  process.stdout.write(
+    runs.length
+      ? `${table(
+          ['run', 'experiment', 'status', 'progress', 'final loss', 'backend', 'created'],
+          runs.map((r) => [
+            `r${r.id}`,
+            `e${r.experimentId} ${r.experimentName}`,
+            r.status,
+            `${r.step}/${r.totalSteps}`,
+            formatNumber(r.summary?.final_loss),
+            r.backend ?? '-',
+            new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
+          ]),
+        )}\n`
+      : 'no runs yet: try `metalab run examples/tiny-regression.json`\n',
+  );
+  await lab.close();
+  return 0;
+}
+
+async function commandShow(args: string[]): Promise<number> {
+  if (args.length !== 1) throw new UsageError('metalab show takes one run id');
+  const lab = openLab();
+  try {
+    const target = resolveTarget(lab.store, args[0]);
+    for (const run of target.runs) {
+      const keys = lab.store.metricKeys(run.id);
+      const latest = lab.store.getSeries([run.id], keys.length ? keys : [STEP_METRICS.loss], { maxPoints: 2 });
+      process.stdout.write(
+        [
+          `run r${run.id} of experiment e${run.experimentId} (${run.experimentName})`,
+          `status     ${run.status}${run.error ? ` — ${run.error}` : ''}`,
+          `progress   ${run.step}/${run.totalSteps} steps${run.checkpointStep !== null ? `, checkpoint at step ${run.checkpointStep}` : ''}`,
+          `backend    ${run.backend ?? '-'}`,
+          `seed       ${run.seed}`,
+          `sweep      ${JSON.stringify(run.sweepPoint)}`,
+          `summary    ${run.summary ? Object.entries(run.summary).map(([k, v]) => `${k}=${formatNumber(v)}`).join('  ') : '-'}`,
+          'latest metrics:',
+          table(
+            ['key', 'step', 'value'],
+            latest.filter((s) => s.points.length).map((s) => [s.key, s.points[s.points.length - 1].step, formatNumber(s.points[s.points.length - 1].last)]),
+          ),
+          'spec:',
+          JSON.stringify(run.spec, null, 2),
+          '',
+        ].join('\n'),
+      );
+    }
+    return 0;
+  } finally {
+    await lab.close();
+  }
+}
+
+async function commandExport(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'csv' } } });
+  if (positionals.length !== 1) throw new UsageError('metalab export takes one run or experiment id');
+  if (values.format !== 'csv' && values.format !== 'json') throw new UsageError(`--format must be csv or json, not '${values.format}'`);
+  const lab = openLab();
+  try {
+    process.stdout.write(exportRuns(lab.store, resolveTarget(lab.store, positionals[0]), values.format as ExportFormat));
+    return 0;
+  } finally {
+    await lab.close();
+  }
+}
+
+/** Serves the lab until SIGINT/SIGTERM. */
+export async function serve(port: number | undefined, announce: (url: string) => void): Promise<number> {
+  const lab = openLab();
+  const host = await startWebHost({ lab, rendererDir: rendererDir(), port });
+  announce(host.url);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await host.close();
+  await lab.close();
+  return 0;
+}
+
+async function commandServe(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { port: { type: 'string' } } });
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port must be 0..65535, not '${values.port}'`);
+  return serve(port, (url) => process.stdout.write(`metalab is serving the lab at ${url}\n(press Ctrl+C to stop)\n`));
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  run: commandRun,
+  runs: commandRuns,
+  show: commandShow,
+  export: commandExport,
+  serve: commandServe,
+  start: () => startApp(serve),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return command ? 0 : 2;
+  }
+  const handler = COMMANDS[command];
+  if (!handler) throw new UsageError(`unknown command '${command}'`);
+  return handler(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (err instanceof UsageError) process.stderr.write(`run 'metalab help' for usage\n`);
+    process.exit(err instanceof UsageError ? 2 : 1);
+  },
+);

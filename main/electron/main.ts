@@ -1,0 +1,65 @@
+// Thin Electron bootstrap: one locked-down window, the LabApi over a MessagePort, workers as utilityProcesses.
+import path from 'node:path';
+import { createBirpc } from 'birpc';
+import { app, BrowserWindow, MessageChannelMain, shell, utilityProcess } from 'electron';
+import type { LabApi, LabEvents } from '../../shared/api.js';
+import { guardedApi, Lab } from '../services/lab.js';
+import { appRoot, defaultHome, rendererDir, workerScript } from '../services/paths.js';
+import type { WorkerLauncher } from '../services/workers.js';
+import type { FromWorker } from '../worker/protocol.js';
+
+const utilityLauncher = (script: string): WorkerLauncher => () => {
+  const child = utilityProcess.fork(script, [], { serviceName: 'metalab-run', stdio: 'ignore' });
+  return {
+    get pid() {
+      return child.pid;
+    },
+    send: (message) => child.postMessage(message),
+    onMessage: (handler) => child.on('message', (m) => handler(m as FromWorker)),
+    onExit: (handler) => child.once('exit', (code) => handler(`exited with code ${code}`)),
+    kill: () => void child.kill(),
+  };
+};
+
+async function createWindow(lab: Lab): Promise<void> {
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    title: 'metalab',
+    webPreferences: {
+      preload: path.join(appRoot(), 'dist', 'main', 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+    },
+  });
+  // The page never navigates away or opens windows; links to the outside go to the system browser.
+  win.webContents.on('will-navigate', (e) => e.preventDefault());
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  win.webContents.on('did-finish-load', () => {
+    const { port1, port2 } = new MessageChannelMain();
+    const rpc = createBirpc<LabEvents, LabApi>(guardedApi(lab), {
+      post: (data) => port1.postMessage(data),
+      on: (fn) => port1.on('message', (e) => fn(e.data)),
+      eventNames: ['event'],
+      timeout: 0,
+    });
+    const unsubscribe = lab.subscribe((e) => void rpc.event.asEvent(e).catch(() => undefined));
+    port1.on('close', unsubscribe);
+    port1.start();
+    win.webContents.postMessage('metalab:port', null, [port2]);
+  });
+  await win.loadFile(path.join(rendererDir(), 'index.html'));
+}
+
+void app.whenReady().then(async () => {
+  const lab = new Lab({ home: process.env.METALAB_HOME ? defaultHome() : app.getPath('userData'), launch: utilityLauncher(workerScript()), host: 'electron' });
+  app.on('window-all-closed', () => app.quit());
+  app.on('before-quit', () => void lab.close());
+  app.on('web-contents-created', (_e, contents) => contents.on('will-attach-webview', (ev) => ev.preventDefault()));
+  await createWindow(lab);
+});

@@ -1,0 +1,40 @@
+// In-context learners: each maps a token sequence [batch, seqLen, inputDim] to a prediction at every
+// position. Adding one: a file here plus one line below.
+import type * as tf from '@tensorflow/tfjs';
+import type { RunSpec } from '../../../shared/spec.js';
+import type { Rng } from '../rng.js';
+import { mlp } from './mlp.js';
+
+export type ModelSpec = RunSpec['model'];
+
+export interface ModelShape {
+  inputDim: number;
+  outputDim: number;
+  seqLen: number;
+}
+
+export interface Param {
+  name: string;
+  variable: tf.Variable;
+}
+
+export interface Model {
+  readonly params: readonly Param[];
+  /** [batch, seqLen, inputDim] -> [batch, seqLen, outputDim]; output i depends on tokens 0..i only. */
+  apply(inputs: tf.Tensor3D): tf.Tensor3D;
+  readonly paramCount: number;
+  /** Memory available to in-context learning, as GPICL counts it (0 for a model without context). */
+  readonly stateSize: number;
+}
+
+export interface ModelDef<S extends ModelSpec> {
+  create(spec: S, shape: ModelShape, rng: Rng): Model;
+}
+
+export const MODELS: { [K in ModelSpec['kind']]: ModelDef<Extract<ModelSpec, { kind: K }>> } = {
+  mlp,
+};
+
+export function createModel(spec: ModelSpec, shape: ModelShape, rng: Rng): Model {
+  return (MODELS[spec.kind] as ModelDef<ModelSpec>).create(spec, shape, rng);
+}

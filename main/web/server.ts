@@ -1,0 +1,132 @@
+// The web host: serves the built page and the LabApi over one WebSocket, on 127.0.0.1 only.
+// A random token is required for the API; requests from foreign Origins or Hosts (DNS rebinding) are refused.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { createBirpc } from 'birpc';
+import { WebSocketServer } from 'ws';
+import type { LabApi, LabEvents } from '../../shared/api.js';
+import { guardedApi, type Lab } from '../services/lab.js';
+import { decode, encode } from '../../shared/wire.js';
+
+export const RPC_PATH = '/rpc';
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.ico': 'image/x-icon',
+  '.wasm': 'application/wasm',
+};
+
+export interface WebHost {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+export interface WebHostOptions {
+  lab: Lab;
+  rendererDir: string;
+  port?: number;
+  token?: string;
+}
+
+function sameToken(given: string | null, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
+  const token = options.token ?? crypto.randomBytes(24).toString('hex');
+  const root = path.resolve(options.rendererDir);
+  let port = 0;
+  const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
+  const allowedOrigins = () => allowedHosts().map((h) => `http://${h}`);
+
+  const server = http.createServer((req, res) => {
+    const send = (status: number, body: string) => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(body);
+    };
+    if (!allowedHosts().includes(req.headers.host ?? '')) return send(421, 'unknown host');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
+    let pathname: string;
+    try {
+      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    } catch {
+      return send(400, 'bad path');
+    }
+    if (pathname.includes('\0')) return send(400, 'bad path');
+    const file = path.resolve(root, `.${pathname === '/' ? '/index.html' : pathname}`);
+    if (file !== root && !file.startsWith(root + path.sep)) return send(403, 'forbidden');
+    fs.stat(file, (err, stat) => {
+      if (err || !stat.isFile()) return send(404, 'not found');
+      res.writeHead(200, {
+        'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'content-length': stat.size,
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+        'cache-control': pathname.startsWith('/assets/') ? 'max-age=31536000, immutable' : 'no-cache',
+      });
+      if (req.method === 'HEAD') return res.end();
+      fs.createReadStream(file).pipe(res);
+    });
+  });
+
+  const api = guardedApi(options.lab);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const origin = req.headers.origin;
+    const refuse = (status: string) => {
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    };
+    if (url.pathname !== RPC_PATH) return refuse('404 Not Found');
+    if (!allowedHosts().includes(req.headers.host ?? '')) return refuse('421 Misdirected Request');
+    if (origin !== undefined && !allowedOrigins().includes(origin)) return refuse('403 Forbidden');
+    if (!sameToken(url.searchParams.get('token'), token)) return refuse('401 Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const rpc = createBirpc<LabEvents, LabApi>(api, {
+        post: (data) => ws.send(data),
+        on: (fn) => ws.on('message', (data) => fn(data.toString())),
+        serialize: encode,
+        deserialize: decode,
+        eventNames: ['event'],
+        timeout: 0,
+      });
+      const unsubscribe = options.lab.subscribe((e) => void rpc.event.asEvent(e).catch(() => undefined));
+      ws.on('close', () => {
+        unsubscribe();
+        rpc.$close();
+      });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,67 @@
+// Training worker entry: one process per run. Receives `start`, runs the engine, and streams metrics,
+// evaluations and checkpoints to the parent, which stores them. Metrics are flushed in batches at least
+// every FLUSH_MS, and always before a checkpoint is announced, so a checkpoint never points past stored metrics.
+import type { MetricRow } from '../../shared/metrics.js';
+import { runExperiment, type RunSink } from '../engine/train.js';
+import { connectToParent } from './channel.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import type { ToWorker } from './protocol.js';
+
+const FLUSH_MS = 250;
+const FLUSH_ROWS = 2000;
+
+const parent = connectToParent();
+const abort = new AbortController();
+
+async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  let pending: MetricRow[] = [];
+  let lastFlush = Date.now();
+  let lastProgress = 0;
+  const flush = async () => {
+    if (pending.length) {
+      const rows = pending;
+      pending = [];
+      await parent.send({ type: 'metrics', rows });
+    }
+    lastFlush = Date.now();
+  };
+  const resume = start.resumeFrom ? loadCheckpoint(start.resumeFrom) : undefined;
+
+  const sink: RunSink = {
+    started: (info) => void parent.send({ type: 'started', ...info, fromStep: resume?.step ?? 0 }),
+    metrics(rows) {
+      pending.push(...rows);
+      if (pending.length >= FLUSH_ROWS || Date.now() - lastFlush >= FLUSH_MS) void flush();
+    },
+    evaluation: (curves) => void parent.send({ type: 'eval', curves }),
+    progress(step, examplesPerSec) {
+      const now = Date.now();
+      if (now - lastProgress >= FLUSH_MS || step === start.spec.training.steps) {
+        lastProgress = now;
+        void parent.send({ type: 'progress', step, examplesPerSec });
+      }
+    },
+    async checkpoint(state) {
+      const path = saveCheckpoint(start.checkpointDir, state);
+      await flush();
+      await parent.send({ type: 'checkpoint', step: state.step, path });
+    },
+    summary: (figures) => void parent.send({ type: 'summary', figures }),
+  };
+
+  const outcome = await runExperiment(start.spec, sink, { signal: abort.signal, resume });
+  await flush();
+  await parent.send({ type: 'finished', status: outcome.status, error: outcome.status === 'diverged' ? outcome.error : null });
+}
+
+parent.onMessage((message) => {
+  if (message.type === 'cancel') abort.abort();
+  if (message.type === 'start') {
+    run(message)
+      .then(() => process.exit(0))
+      .catch(async (err: Error) => {
+        await parent.send({ type: 'failed', error: err.stack ?? err.message }).catch(() => undefined);
+        process.exit(1);
+      });
+  }
+});

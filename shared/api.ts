@@ -1,0 +1,150 @@
+// The one contract between the page and the lab: requests (LabApi) and pushed events (LabEvents).
+// Both hosts (Electron MessagePort, WebSocket) carry exactly this; main validates every request.
+import { z } from 'zod';
+import type { ExperimentSpec, RunSpec, SpecIssue, SweepPoint } from './spec.js';
+
+export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled', 'interrupted', 'diverged'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Statuses a run can be retried (resumed from its checkpoint, if any) from. */
+export const RETRYABLE: readonly RunStatus[] = ['failed', 'cancelled', 'interrupted', 'diverged'];
+
+export interface Experiment {
+  id: number;
+  name: string;
+  spec: ExperimentSpec;
+  tags: string[];
+  notes: string;
+  createdAt: number;
+  runCount: number;
+}
+
+export interface Run {
+  id: number;
+  experimentId: number;
+  experimentName: string;
+  sweepIndex: number;
+  sweepPoint: SweepPoint;
+  spec: RunSpec;
+  status: RunStatus;
+  backend: string | null;
+  seed: number;
+  step: number;
+  totalSteps: number;
+  examplesPerSec: number | null;
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  error: string | null;
+  checkpointStep: number | null;
+  summary: Record<string, number | string> | null;
+}
+
+export interface SeriesOptions {
+  fromStep?: number;
+  toStep?: number;
+  maxPoints?: number;
+}
+
+/** One downsampled bucket: the last step in it, and min / max / last value over it. */
+export interface SeriesPoint {
+  step: number;
+  min: number | null;
+  max: number | null;
+  last: number | null;
+}
+
+export interface Series {
+  runId: number;
+  key: string;
+  points: SeriesPoint[];
+}
+
+export interface EvalCurve {
+  step: number;
+  split: string;
+  metric: string;
+  values: (number | null)[];
+}
+
+export interface LabInfo {
+  version: string;
+  home: string;
+  host: 'electron' | 'web';
+  concurrency: number;
+}
+
+export type ValidateResult = { ok: true; runCount: number } | { ok: false; issues: SpecIssue[] };
+
+export interface LabApi {
+  getInfo(): Promise<LabInfo>;
+  validateSpec(spec: unknown): Promise<ValidateResult>;
+  createExperiment(spec: unknown): Promise<{ experimentId: number; runIds: number[] }>;
+  listExperiments(): Promise<Experiment[]>;
+  updateExperiment(patch: { id: number; name?: string; tags?: string[]; notes?: string }): Promise<Experiment>;
+  deleteExperiment(id: number): Promise<void>;
+  listRuns(filter?: { experimentId?: number }): Promise<Run[]>;
+  getRun(id: number): Promise<Run>;
+  cancelRun(id: number): Promise<void>;
+  retryRun(id: number): Promise<void>;
+  deleteRun(id: number): Promise<void>;
+  getSeries(runIds: number[], keys: string[], options?: SeriesOptions): Promise<Series[]>;
+  getEvalCurves(runId: number): Promise<EvalCurve[]>;
+}
+
+export type LabEvent =
+  | { type: 'run-progress'; runId: number; step: number; totalSteps: number; examplesPerSec: number | null; etaSeconds: number | null }
+  | { type: 'metrics-appended'; runId: number; keys: string[]; lastStep: number }
+  | { type: 'run-state'; runId: number; experimentId: number; status: RunStatus; error: string | null }
+  | { type: 'experiment-changed'; experimentId: number };
+
+/** What the page exposes back to main: one function that receives pushed events. */
+export interface LabEvents {
+  event(e: LabEvent): void;
+}
+
+const id = z.int().positive();
+const maxRunsPerQuery = 64;
+
+/** Argument schemas for every LabApi method: main parses each request through these before acting. */
+export const labApiArgs = {
+  getInfo: z.tuple([]),
+  validateSpec: z.tuple([z.unknown()]),
+  createExperiment: z.tuple([z.unknown()]),
+  listExperiments: z.tuple([]),
+  updateExperiment: z.tuple([
+    z
+      .object({
+        id,
+        name: z.string().trim().min(1).max(200).optional(),
+        tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
+        notes: z.string().max(20_000).optional(),
+      })
+      .strict(),
+  ]),
+  deleteExperiment: z.tuple([id]),
+  listRuns: z.tuple([z.object({ experimentId: id.optional() }).strict().optional()]),
+  getRun: z.tuple([id]),
+  cancelRun: z.tuple([id]),
+  retryRun: z.tuple([id]),
+  deleteRun: z.tuple([id]),
+  getSeries: z.tuple([
+    z.array(id).min(1).max(maxRunsPerQuery),
+    z.array(z.string().min(1).max(100)).min(1).max(32),
+    z
+      .object({
+        fromStep: z.int().min(0).optional(),
+        toStep: z.int().min(0).optional(),
+        maxPoints: z.int().min(2).max(10_000).optional(),
+      })
+      .strict()
+      .optional(),
+  ]),
+  getEvalCurves: z.tuple([id]),
+} satisfies { [K in keyof LabApi]: z.ZodType<Parameters<LabApi[K]>> };
+
+export const LAB_API_METHODS = Object.keys(labApiArgs) as (keyof LabApi)[];
+
+/** Raised for a request main refuses; its message names what is wrong. */
+export class LabError extends Error {
+  override name = 'LabError';
+}

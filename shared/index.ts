@@ -1,0 +1,3 @@
+export * from './spec.js';
+export * from './api.js';
+export * from './metrics.js';

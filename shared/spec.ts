@@ -1,0 +1,177 @@
+// The experiment spec: everything a run needs, seed included, so it can be shared and rerun.
+// One schema validates specs from the page, the CLI and the store; sweeps expand into single-run specs.
+import { z } from 'zod';
+
+const count = (min: number, max: number) => z.int().min(min).max(max);
+
+export const linearRegressionTask = z
+  .object({
+    family: z.literal('linear-regression'),
+    dim: count(1, 256).default(8).describe('Input dimension D'),
+    seqLen: count(2, 1024).default(16).describe('Examples per sequence K'),
+    noiseVariance: z.number().min(0).max(100).default(0.25).describe('Variance of the label noise'),
+    numTasks: z
+      .union([count(1, 2 ** 30), z.literal('fresh')])
+      .default(64)
+      .describe("Size of the pool of weight vectors M, or 'fresh' for a new task per sequence"),
+  })
+  .strict();
+
+export const taskSpec = z.discriminatedUnion('family', [linearRegressionTask]);
+
+export const mlpModel = z
+  .object({
+    kind: z.literal('mlp'),
+    hidden: z.array(count(1, 4096)).max(8).default([64]).describe('Hidden layer widths'),
+  })
+  .strict();
+
+export const modelSpec = z.discriminatedUnion('kind', [mlpModel]);
+
+export const trainingSpec = z
+  .object({
+    steps: count(1, 10_000_000).default(1000).describe('Meta-training steps'),
+    batchSize: count(1, 65_536).default(64).describe('Sequences per meta-batch'),
+    learningRate: z.number().gt(0).max(10).default(1e-3),
+    adamEpsilon: z.number().gt(0).max(1).default(1e-8),
+    warmupSteps: count(0, 10_000_000).default(0),
+    schedule: z.enum(['constant', 'cosine']).default('constant'),
+    gradClip: z.number().gt(0).max(1e6).nullable().default(1),
+    checkpointEvery: count(1, 10_000_000).default(500).describe('Steps between checkpoints'),
+  })
+  .strict();
+
+export const evaluationSpec = z
+  .object({
+    every: count(1, 10_000_000).default(250).describe('Steps between evaluations'),
+    sequences: count(1, 65_536).default(256).describe('Held-out sequences per split'),
+  })
+  .strict();
+
+export const backendName = z.enum(['auto', 'wasm', 'cpu']);
+
+export const runSpec = z
+  .object({
+    name: z.string().trim().min(1).max(200).default('experiment'),
+    seed: count(0, 2 ** 31 - 1).default(0),
+    backend: backendName.default('auto'),
+    task: taskSpec,
+    model: modelSpec,
+    training: trainingSpec.default(trainingSpec.parse({})),
+    evaluation: evaluationSpec.default(evaluationSpec.parse({})),
+  })
+  .strict();
+
+const sweepAxis = z
+  .object({
+    path: z
+      .string()
+      .regex(/^[a-zA-Z]+(\.[a-zA-Z]+)+$/, 'must be a dotted field path such as task.numTasks')
+      .describe('The numeric field to vary'),
+    values: z.array(z.union([z.number(), z.string()])).min(1).max(4096).optional(),
+    range: z
+      .object({
+        from: z.number(),
+        to: z.number(),
+        scale: z.enum(['log2', 'linear']).default('log2'),
+        steps: count(2, 4096).optional().describe('Points for a linear range'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .refine((a) => (a.values === undefined) !== (a.range === undefined), 'give either values or range');
+
+export const experimentSpec = runSpec
+  .extend({ sweep: z.object({ axes: z.array(sweepAxis).min(1).max(4) }).strict().optional() })
+  .strict();
+
+export type RunSpec = z.output<typeof runSpec>;
+export type ExperimentSpec = z.output<typeof experimentSpec>;
+export type ExperimentSpecInput = z.input<typeof experimentSpec>;
+export type SweepAxis = z.output<typeof sweepAxis>;
+export type SweepPoint = Record<string, number | string>;
+
+export const MAX_RUNS_PER_EXPERIMENT = 1024;
+
+/** A validation problem with the path of the offending field, e.g. `training.steps`. */
+export interface SpecIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+export function formatPath(path: readonly (string | number | symbol)[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+function axisValues(axis: SweepAxis): (number | string)[] {
+  if (axis.values) return axis.values;
+  const { from, to, scale, steps } = axis.range!;
+  if (scale === 'log2') {
+    const out: number[] = [];
+    for (let e = Math.ceil(Math.log2(from)); 2 ** e <= to; e++) out.push(2 ** e);
+    return out;
+  }
+  const n = steps ?? Math.floor(to - from) + 1;
+  return Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
+    node = node[k] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+export type ExpandResult =
+  | { ok: true; spec: ExperimentSpec; runs: { point: SweepPoint; spec: RunSpec }[] }
+  | { ok: false; issues: SpecIssue[] };
+
+/**
+ * Validates an experiment spec and expands its sweep (grid over all axes) into single-run specs.
+ * Every expanded spec is validated again, so a sweep value that is out of range is named by its axis.
+ */
+export function expandExperiment(input: unknown): ExpandResult {
+  const parsed = experimentSpec.safeParse(input);
+  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message })) };
+  const spec = parsed.data;
+  const { sweep, ...base } = spec;
+  const axes = sweep?.axes ?? [];
+  const valueLists = axes.map(axisValues);
+  const empty = valueLists.findIndex((v) => v.length === 0);
+  if (empty >= 0) return { ok: false, issues: [{ path: ['sweep', 'axes', empty, 'range'], message: 'the range holds no values' }] };
+  const total = valueLists.reduce((n, v) => n * v.length, 1);
+  if (total > MAX_RUNS_PER_EXPERIMENT)
+    return { ok: false, issues: [{ path: ['sweep'], message: `the sweep expands to ${total} runs; at most ${MAX_RUNS_PER_EXPERIMENT} are allowed` }] };
+
+  const runs: { point: SweepPoint; spec: RunSpec }[] = [];
+  for (let index = 0; index < total; index++) {
+    const point: SweepPoint = {};
+    const raw = JSON.parse(JSON.stringify(base)) as Record<string, unknown>;
+    let rest = index;
+    for (let a = axes.length - 1; a >= 0; a--) {
+      const v = valueLists[a][rest % valueLists[a].length];
+      rest = Math.floor(rest / valueLists[a].length);
+      point[axes[a].path] = v;
+      setPath(raw, axes[a].path, v);
+    }
+    const one = runSpec.safeParse(raw);
+    if (!one.success) {
+      return {
+        ok: false,
+        issues: one.error.issues.map((i) => {
+          const field = formatPath(i.path);
+          const axis = axes.findIndex((ax) => ax.path === field);
+          return axis >= 0
+            ? { path: ['sweep', 'axes', axis, 'values'], message: `value ${JSON.stringify(point[field])} for ${field}: ${i.message}` }
+            : { path: i.path as (string | number)[], message: i.message };
+        }),
+      };
+    }
+    runs.push({ point, spec: one.data });
+  }
+  return { ok: true, spec, runs };
+}
