@@ -1,6 +1,7 @@
 // `npm start`: open the Electron window; where Electron's binary is missing or cannot start (no download,
 // no display), say so in one line and serve the same lab for a browser instead.
 import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { appRoot } from '../services/paths.js';
 
 /** Electron's executable, fetched by the electron package on first use; null (with why) where that fails. */
@@ -10,9 +11,12 @@ function electronBinary(): { path: string } | { error: string } {
     encoding: 'utf8',
     timeout: 300_000,
   });
-  if (probe.status === 0 && probe.stdout) return { path: probe.stdout };
-  const why = `${probe.stderr ?? ''}`.split('\n').find((l) => /Error:/.test(l)) ?? probe.error?.message ?? 'unknown reason';
-  return { error: why.replace(/^\s*(Error: )?/, '') };
+  // The electron package prints download progress before the path: the path is the last line.
+  const binary = `${probe.stdout ?? ''}`.trim().split('\n').pop() ?? '';
+  if (probe.status === 0 && binary && fs.existsSync(binary)) return { path: binary };
+  const stderr = `${probe.stdout ?? ''}\n${probe.stderr ?? ''}`;
+  const cause = stderr.split('\n').find((l) => /^\w*Error:/.test(l))?.replace(/^\w*Error:\s*/, '') ?? probe.error?.message ?? 'unknown reason';
+  return { error: stderr.includes('Downloading Electron') ? `its binary is not installed and the download failed: ${cause}` : cause };
 }
 
 /** How long Electron must stay up to count as started; an earlier non-zero exit means it cannot run here. */

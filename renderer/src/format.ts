@@ -1,0 +1,20 @@
+export function formatNumber(v: number | string | null | undefined, digits = 4): string {
+  if (v === null || v === undefined) return '–';
+  if (typeof v === 'string') return v;
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
+  return Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toPrecision(digits);
+}
+
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '–';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h ? `${h}h ${m}m` : m ? `${m}m ${s % 60}s` : `${s}s`;
+}
+
+export function formatPoint(point: Record<string, number | string>): string {
+  const entries = Object.entries(point);
+  return entries.length ? entries.map(([k, v]) => `${k.split('.').pop()}=${v}`).join(', ') : '–';
+}

@@ -1,0 +1,34 @@
+// Web host adapter: the LabApi over a WebSocket to `metalab serve`, authorised by the token in the URL.
+import { decode, encode } from '../../../shared/wire';
+import { rpcConnection } from './rpc';
+import type { HostConnector } from './types';
+
+const TOKEN_KEY = 'metalab-token';
+
+export const connectWeb = (async () => {
+  const params = new URLSearchParams(location.search);
+  const fromUrl = params.get('token');
+  if (fromUrl) {
+    sessionStorage.setItem(TOKEN_KEY, fromUrl);
+    // Keep the token out of the address bar, history and screenshots.
+    history.replaceState(null, '', location.pathname + location.hash);
+  }
+  const token = fromUrl ?? sessionStorage.getItem(TOKEN_KEY);
+  if (!token) throw new Error('This page needs the address that `metalab serve` printed (it carries an access token).');
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/rpc?token=${encodeURIComponent(token)}`);
+  await new Promise<void>((resolve, reject) => {
+    ws.addEventListener('open', () => resolve(), { once: true });
+    ws.addEventListener('close', () => reject(new Error('The lab refused the connection: the access token is wrong or the lab has stopped.')), { once: true });
+  });
+  const closeListeners: ((reason: string) => void)[] = [];
+  ws.addEventListener('close', () => closeListeners.forEach((l) => l('the connection to the lab was closed')));
+  return {
+    ...rpcConnection('web', {
+      post: (data) => ws.send(data as string),
+      on: (fn) => ws.addEventListener('message', (e) => fn(e.data)),
+      serialize: encode,
+      deserialize: (d) => decode(d as string),
+    }),
+    onClose: (listener) => closeListeners.push(listener),
+  };
+}) satisfies HostConnector;

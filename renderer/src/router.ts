@@ -1,0 +1,19 @@
+import { createRouter, createWebHashHistory } from 'vue-router';
+import CompareView from './views/CompareView.vue';
+import DesignView from './views/DesignView.vue';
+import PhasesView from './views/PhasesView.vue';
+import RunDetailView from './views/RunDetailView.vue';
+import RunsView from './views/RunsView.vue';
+
+// Hash history: the page is loaded from file:// in Electron, where paths cannot be routed.
+export const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: '/', redirect: '/runs' },
+    { path: '/design', component: DesignView, meta: { title: 'Design' } },
+    { path: '/runs', component: RunsView, meta: { title: 'Runs' } },
+    { path: '/runs/:id', component: RunDetailView, props: (r) => ({ id: Number(r.params.id) }) },
+    { path: '/compare', component: CompareView, meta: { title: 'Compare' } },
+    { path: '/phases', component: PhasesView, meta: { title: 'Phases' } },
+  ],
+});

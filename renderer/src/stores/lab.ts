@@ -1,0 +1,76 @@
+// The page's state: the lab's info, experiments and runs, kept current by the lab's pushed events.
+import { defineStore } from 'pinia';
+import { markRaw, ref, shallowRef } from 'vue';
+import type { Experiment, LabApi, LabEvent, LabInfo, Run } from '../../../shared/api';
+import type { HostConnection } from '../host/types';
+
+export interface LiveProgress {
+  etaSeconds: number | null;
+  examplesPerSec: number | null;
+}
+
+export const useLab = defineStore('lab', () => {
+  const api = shallowRef<LabApi | null>(null);
+  const info = ref<LabInfo | null>(null);
+  const experiments = ref<Experiment[]>([]);
+  const runs = ref<Run[]>([]);
+  const live = ref<Record<number, LiveProgress>>({});
+  /** Last metric step seen per run, so open charts know when to refetch. */
+  const metricsTick = ref<Record<number, number>>({});
+  const disconnected = ref<string | null>(null);
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  async function refresh(): Promise<void> {
+    if (!api.value) return;
+    const [e, r] = await Promise.all([api.value.listExperiments(), api.value.listRuns()]);
+    experiments.value = e;
+    runs.value = r;
+  }
+
+  function scheduleRefresh(): void {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => {
+      refreshTimer = null;
+      void refresh();
+    }, 150);
+  }
+
+  function handle(event: LabEvent): void {
+    switch (event.type) {
+      case 'run-progress': {
+        const run = runs.value.find((r) => r.id === event.runId);
+        if (run) {
+          run.step = event.step;
+          run.examplesPerSec = event.examplesPerSec;
+        }
+        live.value[event.runId] = { etaSeconds: event.etaSeconds, examplesPerSec: event.examplesPerSec };
+        break;
+      }
+      case 'metrics-appended':
+        metricsTick.value[event.runId] = event.lastStep;
+        break;
+      case 'run-state':
+        if (event.status !== 'running') delete live.value[event.runId];
+        scheduleRefresh();
+        break;
+      case 'experiment-changed':
+        scheduleRefresh();
+        break;
+    }
+  }
+
+  async function connect(connection: HostConnection): Promise<void> {
+    api.value = markRaw(connection.api);
+    connection.onEvent(handle);
+    connection.onClose((reason) => (disconnected.value = reason));
+    info.value = await connection.api.getInfo();
+    await refresh();
+  }
+
+  function requireApi(): LabApi {
+    if (!api.value) throw new Error('not connected to the lab');
+    return api.value;
+  }
+
+  return { api, info, experiments, runs, live, metricsTick, disconnected, connect, refresh, requireApi };
+});
