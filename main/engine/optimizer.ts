@@ -27,8 +27,8 @@ export class Adam {
     private readonly beta1 = 0.9,
     private readonly beta2 = 0.999,
   ) {
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p.variable)));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p.variable)));
+    this.m = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable))));
+    this.v = params.map((p) => tf.tidy(() => tf.variable(tf.zerosLike(p.variable))));
   }
 
   /** Clips the gradients to `clip` global norm (if set), applies one update, and returns the norm before clipping. */

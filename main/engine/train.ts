@@ -43,6 +43,12 @@ export interface RunOptions {
 }
 
 const EVAL_CHUNK = 256;
+/** The loop yields to the event loop this often, so cancel messages and metric flushes get through. */
+const YIELD_MS = 25;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
 
 function toTensors(task: TaskSampler, b: SequenceBatch): { x: tf.Tensor3D; y: tf.Tensor3D } {
   return {
@@ -78,7 +84,7 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
     for (const { name, v } of variables) {
       const saved = byName.get(name);
       if (!saved || saved.values.length !== v.size) throw new Error(`checkpoint does not match the model: ${name} is missing or has another shape`);
-      v.assign(tf.tensor(saved.values, v.shape));
+      tf.tidy(() => v.assign(tf.tensor(saved.values, v.shape)));
     }
     adam.t = options.resume.adamT;
     step = options.resume.step;
@@ -119,8 +125,13 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
   const { training } = spec;
   let lastLoss = NaN;
   let lastEval: Record<string, number> = {};
+  let lastYield = performance.now();
   try {
     while (step < training.steps) {
+      if (performance.now() - lastYield > YIELD_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
       if (options.signal?.aborted) {
         await sink.checkpoint(await snapshot(step));
         return { status: 'cancelled' };

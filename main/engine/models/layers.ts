@@ -8,11 +8,11 @@ export function glorot(name: string, fanIn: number, fanOut: number, rng: Rng): P
   const limit = Math.sqrt(6 / (fanIn + fanOut));
   const values = new Float32Array(fanIn * fanOut);
   for (let i = 0; i < values.length; i++) values[i] = (rng.next() * 2 - 1) * limit;
-  return { name, variable: tf.variable(tf.tensor2d(values, [fanIn, fanOut])) };
+  return { name, variable: tf.tidy(() => tf.variable(tf.tensor2d(values, [fanIn, fanOut]))) };
 }
 
 export function zeros(name: string, shape: number[]): Param {
-  return { name, variable: tf.variable(tf.zeros(shape)) };
+  return { name, variable: tf.tidy(() => tf.variable(tf.zeros(shape))) };
 }
 
 export function countParams(params: readonly Param[]): number {

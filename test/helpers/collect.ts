@@ -1,0 +1,26 @@
+import type { EvalCurve } from '../../shared/api';
+import type { MetricRow } from '../../shared/metrics';
+import type { RunInfo, RunSink, TrainState } from '../../main/engine/train';
+
+/** A RunSink that keeps everything in memory, for driving the engine from a test. */
+export function collectingSink(onProgress?: (step: number) => void) {
+  const out = {
+    info: null as RunInfo | null,
+    rows: [] as MetricRow[],
+    curves: [] as EvalCurve[],
+    checkpoints: [] as TrainState[],
+    summary: null as Record<string, number | string> | null,
+    series(key: string): [number, number][] {
+      return out.rows.filter((r) => r[0] === key).map((r) => [r[1], r[2]]);
+    },
+  };
+  const sink: RunSink = {
+    started: (info) => (out.info = info),
+    metrics: (rows) => out.rows.push(...rows),
+    evaluation: (curves) => out.curves.push(...curves),
+    progress: (step) => onProgress?.(step),
+    checkpoint: async (state) => void out.checkpoints.push(state),
+    summary: (figures) => (out.summary = figures),
+  };
+  return { out, sink };
+}

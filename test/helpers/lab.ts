@@ -1,0 +1,39 @@
+import type { LabEvent } from '../../shared/api';
+import { Lab } from '../../main/services/lab';
+import { workerScript } from '../../main/services/paths';
+import { forkLauncher, type WorkerHandle } from '../../main/services/workers';
+
+/** A Lab on a temporary home with real worker processes; `workers` holds every handle it started. */
+export function testLab(home: string, concurrency = 2) {
+  const workers: WorkerHandle[] = [];
+  const launch = forkLauncher(workerScript());
+  const events: LabEvent[] = [];
+  const lab = new Lab({
+    home,
+    concurrency,
+    host: 'web',
+    launch: () => {
+      const w = launch();
+      workers.push(w);
+      return w;
+    },
+  });
+  lab.subscribe((e) => events.push(e));
+  return { lab, workers, events };
+}
+
+/** Resolves with the first event that satisfies `match`. */
+export function waitForEvent<T extends LabEvent>(lab: Lab, match: (e: LabEvent) => e is T, timeoutMs = 30_000): Promise<T>;
+export function waitForEvent(lab: Lab, match: (e: LabEvent) => boolean, timeoutMs?: number): Promise<LabEvent>;
+export function waitForEvent(lab: Lab, match: (e: LabEvent) => boolean, timeoutMs = 30_000): Promise<LabEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timed out waiting for a lab event')), timeoutMs);
+    const off = lab.subscribe((e) => {
+      if (match(e)) {
+        clearTimeout(timer);
+        off();
+        resolve(e);
+      }
+    });
+  });
+}

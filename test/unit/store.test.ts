@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { expandExperiment } from '../../shared/spec';
+import { MIGRATIONS } from '../../main/services/store/migrations';
+import { SCHEMA_VERSION, Store, StoreError } from '../../main/services/store';
+import { tinySpec } from '../helpers/specs';
+import { tempDir } from '../helpers/tmp';
+
+function newStoreWithRun(file: string): { store: Store; runId: number } {
+  const store = new Store(file);
+  const r = expandExperiment(tinySpec());
+  if (!r.ok) throw new Error('bad spec');
+  const { runIds } = store.createExperiment(r.spec, r.runs);
+  return { store, runId: runIds[0] };
+}
+
+/** What getSeries must return, computed the slow way in JS. */
+function bruteForce(rows: [number, number | null][], from: number, to: number, n: number) {
+  const buckets = new Map<number, [number, number | null][]>();
+  for (const [step, value] of rows) {
+    if (step < from || step > to) continue;
+    const b = Math.floor(((step - from) * n) / (to - from + 1));
+    buckets.set(b, [...(buckets.get(b) ?? []), [step, value]]);
+  }
+  return [...buckets.values()].map((bucket) => {
+    const values = bucket.map(([, v]) => v).filter((v): v is number => v !== null);
+    const last = bucket.reduce((a, b) => (b[0] > a[0] ? b : a));
+    return { step: last[0], min: values.length ? Math.min(...values) : null, max: values.length ? Math.max(...values) : null, last: last[1] };
+  });
+}
+
+describe('store', () => {
+  it('creates a fresh database in WAL mode at the current schema version', () => {
+    const file = path.join(tempDir(), 'lab.db');
+    const store = new Store(file);
+    expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(store.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    store.close();
+    expect(fs.readdirSync(path.dirname(file)).filter((f) => f.endsWith('.bak'))).toEqual([]);
+  });
+
+  it('migrates an older database forward, keeping its data and a backup of the old file', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'lab.db');
+    const old = new Database(file);
+    old.exec(MIGRATIONS[0]);
+    old.pragma('user_version = 1');
+    old.prepare(`INSERT INTO experiments (id, name, spec, created_at) VALUES (1, 'old', '{}', 1)`).run();
+    old.prepare(
+      `INSERT INTO runs (id, experiment_id, sweep_index, sweep_point, spec, status, seed, total_steps, created_at) VALUES (1, 1, 0, '{}', '{}', 'finished', 0, 10, 1)`,
+    ).run();
+    old.prepare(`INSERT INTO metrics VALUES (1, 'loss', 5, 0.5)`).run();
+    old.close();
+
+    const store = new Store(file);
+    expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(store.db.prepare('SELECT value FROM metrics WHERE run_id = 1').pluck().get()).toBe(0.5);
+    store.putSummary(1, { final_loss: 0.5 });
+    expect(store.getRun(1)?.summary).toEqual({ final_loss: 0.5 });
+    store.close();
+
+    const backup = new Database(path.join(dir, 'lab.db.v1.bak'), { readonly: true });
+    expect(backup.pragma('user_version', { simple: true })).toBe(1);
+    expect(backup.prepare('SELECT COUNT(*) FROM metrics').pluck().get()).toBe(1);
+    backup.close();
+  });
+
+  it('refuses a database written by a newer metalab and leaves it untouched', () => {
+    const file = path.join(tempDir(), 'lab.db');
+    const newer = new Database(file);
+    newer.exec('CREATE TABLE future (x INTEGER)');
+    newer.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    newer.close();
+    const before = fs.readFileSync(file);
+    expect(() => new Store(file)).toThrow(StoreError);
+    expect(() => new Store(file)).toThrow(/newer metalab/);
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('gives a clear error for a file that is not a database', () => {
+    const file = path.join(tempDir(), 'lab.db');
+    fs.writeFileSync(file, 'this is not sqlite'.repeat(100));
+    expect(() => new Store(file)).toThrow(/cannot open the metalab database .*lab\.db: file is not a database/);
+  });
+
+  it('downsamples in SQL exactly as a brute-force computation does', () => {
+    const { store, runId } = newStoreWithRun(path.join(tempDir(), 'lab.db'));
+    const rows: [number, number | null][] = [];
+    let x = 1;
+    for (let step = 1; step <= 5000; step++) {
+      if (step % 7 === 3) continue; // gaps
+      x = (x * 48271) % 2147483647;
+      rows.push([step, step % 97 === 0 ? null : (x % 10_000) / 100]);
+    }
+    store.appendMetrics(runId, rows.map(([s, v]) => ['loss', s, v ?? NaN]));
+    for (const [from, to, n] of [
+      [1, 5000, 100],
+      [1, 5000, 7],
+      [250, 1300, 64],
+      [1, 5000, 10_000],
+      [4990, 5000, 3],
+    ]) {
+      const [series] = store.getSeries([runId], ['loss'], { fromStep: from, toStep: to, maxPoints: n });
+      expect(series.points).toEqual(bruteForce(rows, from, to, n));
+      expect(series.points.length).toBeLessThanOrEqual(n);
+    }
+    const [whole] = store.getSeries([runId], ['loss']);
+    expect(whole.points.length).toBeLessThanOrEqual(1000);
+    expect(whole.points[whole.points.length - 1].step).toBe(5000);
+    expect(store.getSeries([runId], ['missing'])[0].points).toEqual([]);
+  });
+
+  it('stores evaluation curves and drops what came after a checkpoint', () => {
+    const { store, runId } = newStoreWithRun(path.join(tempDir(), 'lab.db'));
+    store.appendMetrics(runId, [
+      ['loss', 1, 1],
+      ['loss', 2, 0.5],
+      ['loss', 3, 0.25],
+    ]);
+    store.putEvalCurves(runId, [
+      { step: 2, split: 'seen', metric: 'mse', values: [1, 0.5, NaN] },
+      { step: 3, split: 'seen', metric: 'mse', values: [1, 0.4, 0.3] },
+    ]);
+    expect(store.getEvalCurves(runId)[0].values).toEqual([1, 0.5, null]);
+    store.putSummary(runId, { final_loss: 0.25 });
+    store.truncateAfter(runId, 2);
+    expect(store.allMetrics(runId).map((m) => m.step)).toEqual([1, 2]);
+    expect(store.getEvalCurves(runId).map((c) => c.step)).toEqual([2]);
+    expect(store.getRun(runId)?.summary).toBeNull();
+  });
+
+  it('deletes a run with its metrics, and marks runs of dead owners interrupted', () => {
+    const { store, runId } = newStoreWithRun(path.join(tempDir(), 'lab.db'));
+    store.appendMetrics(runId, [['loss', 1, 1]]);
+    store.setRunStatus(runId, 'running', { ownerPid: 999_999 });
+    expect(store.markOrphansInterrupted((pid) => pid !== 999_999)).toEqual([runId]);
+    expect(store.getRun(runId)?.status).toBe('interrupted');
+    store.deleteRun(runId);
+    expect(store.db.prepare('SELECT COUNT(*) FROM metrics').pluck().get()).toBe(0);
+  });
+});
