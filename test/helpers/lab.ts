@@ -23,8 +23,6 @@ export function testLab(home: string, concurrency = 2) {
 }
 
 /** Resolves with the first event that satisfies `match`. */
-export function waitForEvent<T extends LabEvent>(lab: Lab, match: (e: LabEvent) => e is T, timeoutMs = 30_000): Promise<T>;
-export function waitForEvent(lab: Lab, match: (e: LabEvent) => boolean, timeoutMs?: number): Promise<LabEvent>;
 export function waitForEvent(lab: Lab, match: (e: LabEvent) => boolean, timeoutMs = 30_000): Promise<LabEvent> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('timed out waiting for a lab event')), timeoutMs);

@@ -1,0 +1,72 @@
+// The `metalab` command as a user runs it: a real process, a real database in a temporary METALAB_HOME.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { appRoot } from '../../main/services/paths';
+import { tempDir } from '../helpers/tmp';
+
+function metalab(home: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [path.join(appRoot(), 'bin', 'metalab.cjs'), ...args], {
+    cwd: appRoot(),
+    env: { ...process.env, METALAB_HOME: home },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('metalab CLI', () => {
+  it('runs an example spec, stores it, and lists, shows and exports it', () => {
+    const home = tempDir();
+    const run = metalab(home, 'run', 'examples/tiny-regression.json', '--backend', 'wasm');
+    expect(run.stderr).toMatch(/experiment e1: 1 run \(r1\)/);
+    expect(run.stderr).toMatch(/100\.0%\s+runs 1\/1/);
+    expect(run.stdout).toMatch(/r1\s+finished\s+-\s+300\/300/);
+    expect(run.code).toBe(0);
+
+    expect(metalab(home, 'runs').stdout).toMatch(/r1\s+e1 tiny regression\s+finished\s+300\/300/);
+    const show = metalab(home, 'show', 'r1');
+    expect(show.stdout).toMatch(/status\s+finished/);
+    expect(show.stdout).toMatch(/loss\s+300\s/);
+
+    const csv = metalab(home, 'export', '1', '--format', 'csv').stdout.trim().split('\n');
+    expect(csv[0]).toBe('run_id,experiment_id,key,step,value');
+    const db = new Database(path.join(home, 'metalab.db'), { readonly: true });
+    const stored = db.prepare('SELECT key, step, value FROM metrics WHERE run_id = 1 ORDER BY key, step').all() as { key: string; step: number; value: number }[];
+    db.close();
+    expect(csv.length - 1).toBe(stored.length);
+    const loss300 = csv.find((l) => l.startsWith('1,1,loss,300,'))!;
+    expect(Number(loss300.split(',')[4])).toBe(stored.find((m) => m.key === 'loss' && m.step === 300)!.value);
+
+    const json = JSON.parse(metalab(home, 'export', 'e1', '--format', 'json').stdout) as { runs: { id: number; metrics: Record<string, unknown[]>; evalCurves: unknown[] }[] };
+    expect(json.runs[0].metrics.loss).toHaveLength(300);
+    expect(json.runs[0].evalCurves).toHaveLength(6);
+  });
+
+  it('rejects an invalid spec naming the field and its line, and writes nothing', () => {
+    const home = tempDir();
+    const file = path.join(home, 'bad.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ name: 'bad', task: { family: 'linear-regression', dim: 4 }, model: { kind: 'mlp' }, training: { steps: 0 } }, null, 2),
+    );
+    const r = metalab(home, 'run', file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:11:5: training.steps: Too small`);
+    expect(r.stderr).toContain('nothing was run or stored');
+    expect(fs.existsSync(path.join(home, 'metalab.db'))).toBe(false);
+
+    fs.writeFileSync(file, '{\n  "name": "x",\n  "seed": 1,,\n}');
+    const syntax = metalab(home, 'run', file);
+    expect(syntax.code).toBe(2);
+    expect(syntax.stderr).toMatch(new RegExp(`${file}:3:\\d+: invalid JSON`));
+
+    const missing = metalab(home, 'run', path.join(home, 'nope.json'));
+    expect(missing.stderr).toMatch(/nope\.json: cannot read the file \(ENOENT\)/);
+    expect(metalab(home, 'run', 'examples/tiny-regression.json', '--backend', 'quantum').stderr).toMatch(/:\d+:\d+: backend: Invalid option/);
+    expect(metalab(home, 'show', 'r9').stderr).toMatch(/run r9 does not exist/);
+    expect(metalab(home, 'frobnicate').code).toBe(2);
+  });
+});
