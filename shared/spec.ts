@@ -17,7 +17,33 @@ export const linearRegressionTask = z
   })
   .strict();
 
-export const taskSpec = z.discriminatedUnion('family', [linearRegressionTask]);
+/** A dataset: `mnist` (bundled), `random`, or the name of one imported with `metalab import`. */
+export const datasetName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be a dataset name such as mnist, random or fashion-mnist');
+
+export const gpiclClassificationTask = z
+  .object({
+    family: z.literal('gpicl-classification'),
+    dataset: datasetName.default('mnist').describe('Base dataset tasks are made from'),
+    classes: count(2, 10).default(10).describe('Classes used: labels 0..classes-1'),
+    inputDim: count(1, 1024).default(16).describe('Input dimension d after preprocessing'),
+    preprocess: z.enum(['pca', 'resize', 'none']).default('pca').describe('How images become d-dimensional inputs'),
+    normalization: z
+      .enum(['global', 'per-dimension'])
+      .default('global')
+      .describe('z-normalisation per dataset: one global scale, or each dimension on its own'),
+    seqLen: count(2, 1024).default(40).describe('Examples per sequence L'),
+    numTasks: z
+      .union([count(1, 2 ** 30), z.literal('fresh')])
+      .default(4096)
+      .describe("Size of the pool of tasks (projection A and label permutation), or 'fresh' for a new task per sequence"),
+    biasedFraction: z.number().min(0).max(1).default(0).describe('Fraction of each batch drawn from one fixed task'),
+    evalDatasets: z.array(datasetName).max(8).default([]).describe('Other datasets to evaluate unseen tasks on'),
+  })
+  .strict();
+
+export const taskSpec = z.discriminatedUnion('family', [linearRegressionTask, gpiclClassificationTask]);
 
 export const mlpModel = z
   .object({
@@ -26,7 +52,36 @@ export const mlpModel = z
   })
   .strict();
 
-export const modelSpec = z.discriminatedUnion('kind', [mlpModel]);
+export const transformerModel = z
+  .object({
+    kind: z.literal('transformer'),
+    dModel: count(4, 2048).default(64).describe('Width of the residual stream'),
+    layers: count(1, 48).default(2),
+    heads: count(1, 64).default(4),
+    mlpRatio: count(1, 16).default(4).describe('MLP width as a multiple of dModel'),
+  })
+  .strict()
+  .refine((m) => m.dModel % m.heads === 0, { message: 'dModel must be a multiple of heads', path: ['heads'] });
+
+export const lstmModel = z
+  .object({
+    kind: z.literal('lstm'),
+    hidden: count(1, 4096).default(128).describe('Hidden (and cell) size: the state size'),
+    layers: count(1, 8).default(1),
+  })
+  .strict();
+
+export const vsmlModel = z
+  .object({
+    kind: z.literal('vsml'),
+    stateSize: count(1, 128).default(16).describe('State size of each tiny LSTM (one per connection)'),
+    messageSize: count(2, 32).default(8).describe('Channels of forward and backward messages'),
+    hidden: z.array(count(1, 256)).max(4).default([]).describe('Hidden layer sizes of the VSML network ([] = one layer)'),
+    ticks: count(1, 8).default(2).describe('LSTM ticks per example'),
+  })
+  .strict();
+
+export const modelSpec = z.discriminatedUnion('kind', [mlpModel, transformerModel, lstmModel, vsmlModel]);
 
 export const trainingSpec = z
   .object({
@@ -35,7 +90,7 @@ export const trainingSpec = z
     learningRate: z.number().gt(0).max(10).default(1e-3),
     adamEpsilon: z.number().gt(0).max(1).default(1e-8),
     warmupSteps: count(0, 10_000_000).default(0),
-    schedule: z.enum(['constant', 'cosine']).default('constant'),
+    schedule: z.enum(['constant', 'cosine', 'one-cycle']).default('constant'),
     gradClip: z.number().gt(0).max(1e6).nullable().default(1),
     checkpointEvery: count(1, 10_000_000).default(500).describe('Steps between checkpoints'),
   })
@@ -45,10 +100,21 @@ export const evaluationSpec = z
   .object({
     every: count(1, 10_000_000).default(250).describe('Steps between evaluations'),
     sequences: count(1, 65_536).default(256).describe('Held-out sequences per split'),
+    learnerBaseline: z
+      .object({
+        optimizer: z.enum(['sgd', 'adam']).default('adam'),
+        learningRate: z.number().gt(0).max(10).default(0.01),
+        stepsPerExample: count(1, 1000).default(10).describe('Gradient steps on the examples seen so far, after each example'),
+        hidden: count(0, 1024).default(0).describe('Hidden units (0: a linear classifier)'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('A conventional learner trained from scratch on each sequence, for comparison (classification)'),
   })
   .strict();
 
-export const backendName = z.enum(['auto', 'wasm', 'cpu']);
+export const backendName = z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu', 'wasm', 'cpu']);
 
 export const runSpec = z
   .object({
