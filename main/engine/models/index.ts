@@ -8,9 +8,13 @@ import { mlp } from './mlp.js';
 export type ModelSpec = RunSpec['model'];
 
 export interface ModelShape {
+  /** Features per token: the example's input followed by `feedback` features carrying the previous example's target. */
   inputDim: number;
+  /** Predictions per position: class logits, or 1 for regression. */
   outputDim: number;
   seqLen: number;
+  /** Trailing token features holding the previous example's target (one-hot label, or y): 0 at position 0. */
+  feedback: number;
 }
 
 export interface Param {

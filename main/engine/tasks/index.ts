@@ -21,6 +21,8 @@ export interface TaskSampler {
   readonly inputDim: number;
   readonly outputDim: number;
   readonly seqLen: number;
+  /** Trailing input features that carry the previous example's target. */
+  readonly feedback: number;
   /** Training sequences come from the task pool (or fresh tasks); `unseen` never uses a pool task. */
   sample(rng: Rng, batchSize: number, split: SampleSplit): SequenceBatch;
 }

@@ -26,6 +26,7 @@ export const linearRegression: TaskFamily<Spec> = {
       inputDim: dim + 1,
       outputDim: 1,
       seqLen,
+      feedback: 1,
       sample(rng: Rng, batch: number, split: SampleSplit): SequenceBatch {
         const inputs = new Float32Array(batch * seqLen * (dim + 1));
         const targets = new Float32Array(batch * seqLen);
