@@ -53,3 +53,8 @@ export function databaseFile(home: string): string {
 export function checkpointDir(home: string, runId: number): string {
   return path.join(home, 'checkpoints', `run-${runId}`);
 }
+
+/** Imported datasets, one folder each (see main/engine/data/imported.ts). */
+export function datasetsDir(home: string): string {
+  return path.join(home, 'datasets');
+}

@@ -10,10 +10,30 @@ export interface RawImages {
   numClasses: number;
 }
 
+/** Sizes of a dataset, known without loading it (for listings). */
+export interface DatasetCounts {
+  width: number;
+  height: number;
+  trainCount: number;
+  testCount: number;
+  numClasses: number;
+}
+
+/** One row of the dataset listing the UI shows. */
+export interface DatasetInfo extends DatasetCounts {
+  name: string;
+  description: string;
+  /** False for the bundled and generated datasets, true for those imported into the data folder. */
+  imported: boolean;
+}
+
 /** Where the data of one named dataset comes from (a registry entry). */
 export interface DatasetSource {
   name: string;
   description: string;
+  counts: DatasetCounts;
+  /** True where the data depends on DataContext.seed (generated datasets): the cache keys on the seed. */
+  seeded?: boolean;
   /** Training and test examples; the two never share an example. */
   load(context: DataContext): Promise<{ train: RawImages; test: RawImages }>;
 }
