@@ -3,7 +3,10 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { RunSpec } from '../../../shared/spec.js';
 import type { Rng } from '../rng.js';
+import { lstm } from './lstm.js';
 import { mlp } from './mlp.js';
+import { transformer } from './transformer.js';
+import { vsml } from './vsml.js';
 
 export type ModelSpec = RunSpec['model'];
 
@@ -37,6 +40,9 @@ export interface ModelDef<S extends ModelSpec> {
 
 export const MODELS: { [K in ModelSpec['kind']]: ModelDef<Extract<ModelSpec, { kind: K }>> } = {
   mlp,
+  transformer,
+  lstm,
+  vsml,
 };
 
 export function createModel(spec: ModelSpec, shape: ModelShape, rng: Rng): Model {

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RunSpec } from '../../../shared/spec.js';
 import type { Model, ModelDef } from './index.js';
 import { countParams, glorot, zeros } from './layers.js';
+import { linear } from './ops.js';
 
 type Spec = Extract<RunSpec['model'], { kind: 'mlp' }>;
 
@@ -22,7 +23,7 @@ export const mlp: ModelDef<Spec> = {
         const [batch, seqLen, inputDim] = inputs.shape;
         let h: tf.Tensor2D = inputs.reshape([batch * seqLen, inputDim]);
         layers.forEach((l, i) => {
-          h = tf.add(tf.matMul(h, l.w.variable as tf.Tensor2D), l.b.variable);
+          h = linear(h, l.w.variable, l.b.variable);
           if (i < layers.length - 1) h = tf.relu(h);
         });
         return h.reshape([batch, seqLen, shape.outputDim]);
