@@ -2,9 +2,10 @@
 import { parseArgs } from 'node:util';
 import type { Run } from '../../shared/api.js';
 import { STEP_METRICS } from '../../shared/metrics.js';
+import { IdxError, importIdx } from '../engine/data/index.js';
 import { exportRuns, resolveTarget, type ExportFormat } from '../services/export.js';
 import { Lab } from '../services/lab.js';
-import { defaultHome, rendererDir, workerScript } from '../services/paths.js';
+import { datasetsDir, defaultHome, rendererDir, workerScript } from '../services/paths.js';
 import { forkLauncher } from '../services/workers.js';
 import { startWebHost } from '../web/server.js';
 import { readSpecFile } from './specFile.js';
@@ -20,6 +21,9 @@ Usage:
   metalab show <runId>         show one run: spec, status, summary, latest metrics
   metalab export <runId|experimentId> [--format csv|json]
                                print a run's (12, r12) or an experiment's (e3) metrics
+  metalab import <name> --train-images F --train-labels F [--test-images F --test-labels F] [--classes N]
+                               import IDX files (gzipped or not) as dataset <name>; without test
+                               files the last 1/6 of each class is held out for testing
   metalab serve [--port N]     serve the lab on http://127.0.0.1 for a browser
   metalab start                open the desktop window, or serve the lab where Electron cannot run
 
@@ -122,10 +126,13 @@ async function commandRun(args: string[]): Promise<number> {
   return failed.length ? 1 : 0;
 }
 
+/** The figures a summary table shows: per split, the last-position score and the within-sequence improvement. */
+const SUMMARY_FIGURE = /^eval\/[^/]+\/(last_acc|last_mse|improvement)$/;
+
 function summaryTable(runs: Run[]): string {
-  const evalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary ?? {}).filter((k) => k.startsWith('eval/'))))].sort();
+  const evalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary ?? {}).filter((k) => SUMMARY_FIGURE.test(k))))].sort();
   return table(
-    ['run', 'status', 'sweep point', 'steps', 'final loss', ...evalKeys, 'backend'],
+    ['run', 'status', 'sweep point', 'steps', 'final loss', ...evalKeys.map((k) => k.replace(/^eval\//, '')), 'phase', 'plateau', 'backend'],
     runs.map((r) => [
       `r${r.id}`,
       r.status,
@@ -133,6 +140,8 @@ function summaryTable(runs: Run[]): string {
       `${r.step}/${r.totalSteps}`,
       formatNumber(r.summary?.final_loss),
       ...evalKeys.map((k) => formatNumber(r.summary?.[k])),
+      String(r.summary?.phase ?? '-'),
+      r.summary && r.summary.plateau_start !== 'none' ? `${r.summary.plateau_start}..${r.summary.plateau_end}` : '-',
       r.backend ?? '-',
     ]),
   );
@@ -208,6 +217,34 @@ async function commandExport(args: string[]): Promise<number> {
   }
 }
 
+async function commandImport(args: string[]): Promise<number> {
+  const options = { 'train-images': { type: 'string' }, 'train-labels': { type: 'string' }, 'test-images': { type: 'string' }, 'test-labels': { type: 'string' }, classes: { type: 'string' } } as const;
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
+  if (positionals.length !== 1) throw new UsageError('metalab import takes one dataset name');
+  if (!values['train-images'] || !values['train-labels']) throw new UsageError('metalab import needs --train-images and --train-labels');
+  const dir = datasetsDir(defaultHome());
+  try {
+    const m = importIdx(
+      {
+        name: positionals[0],
+        trainImages: values['train-images'],
+        trainLabels: values['train-labels'],
+        testImages: values['test-images'],
+        testLabels: values['test-labels'],
+        maxClasses: positiveInt(values.classes, '--classes'),
+      },
+      dir,
+    );
+    const test = m.testSplit === 'files' ? 'test' : 'test (held out: the last 1/6 of each class)';
+    process.stdout.write(`imported '${m.name}': ${m.trainCount} training and ${m.testCount} ${test} images of ${m.width}x${m.height}, ${m.numClasses} classes\nstored in ${dir}/${m.name}\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof IdxError)) throw err;
+    process.stderr.write(`error: ${err.message}\nnothing was imported.\n`);
+    return 2;
+  }
+}
+
 /** Serves the lab until SIGINT/SIGTERM. */
 export async function serve(port: number | undefined, announce: (url: string) => void): Promise<number> {
   const lab = openLab();
@@ -234,6 +271,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   runs: commandRuns,
   show: commandShow,
   export: commandExport,
+  import: commandImport,
   serve: commandServe,
   start: () => startApp(serve),
 };

@@ -6,12 +6,20 @@ import type { Param } from './models/index.js';
 
 type Training = RunSpec['training'];
 
+/**
+ * The learning rate at `step` (0-based). `constant` and `cosine` (to 0 at the last step) start after a linear
+ * warm-up of `warmupSteps`. `one-cycle` (Smith 2018) rises from lr/25 to lr over the warm-up (30% of the steps
+ * if none is set), then anneals by a cosine to lr/1e4.
+ */
 export function learningRateAt(step: number, t: Training): number {
-  if (t.warmupSteps > 0 && step < t.warmupSteps) return (t.learningRate * (step + 1)) / t.warmupSteps;
-  if (t.schedule === 'cosine') {
-    const progress = (step - t.warmupSteps) / Math.max(1, t.steps - t.warmupSteps);
-    return 0.5 * t.learningRate * (1 + Math.cos(Math.PI * Math.min(1, progress)));
+  const cosine = (from: number, to: number, progress: number) => to + 0.5 * (from - to) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, progress))));
+  if (t.schedule === 'one-cycle') {
+    const rise = t.warmupSteps > 0 ? t.warmupSteps : Math.max(1, Math.round(0.3 * t.steps));
+    if (step < rise) return cosine(t.learningRate, t.learningRate / 25, (step + 1) / rise);
+    return cosine(t.learningRate, t.learningRate / 1e4, (step - rise) / Math.max(1, t.steps - rise));
   }
+  if (t.warmupSteps > 0 && step < t.warmupSteps) return (t.learningRate * (step + 1)) / t.warmupSteps;
+  if (t.schedule === 'cosine') return cosine(t.learningRate, 0, (step - t.warmupSteps) / Math.max(1, t.steps - t.warmupSteps));
   return t.learningRate;
 }
 

@@ -4,10 +4,11 @@
 // so a run resumed from a checkpoint continues exactly as it would have.
 import * as tf from '@tensorflow/tfjs';
 import type { EvalCurve } from '../../shared/api.js';
-import { EVAL_SPLITS, STEP_METRICS, evalMetricKey, type MetricRow } from '../../shared/metrics.js';
+import { STEP_METRICS, type MetricRow } from '../../shared/metrics.js';
 import type { RunSpec } from '../../shared/spec.js';
 import { initBackend } from './backends.js';
-import { createModel } from './models/index.js';
+import { evalSets, evaluate } from './evaluate.js';
+import { createModel, type Model } from './models/index.js';
 import { Adam, learningRateAt } from './optimizer.js';
 import { Rng, seedFrom } from './rng.js';
 import { createTaskSampler, type SequenceBatch, type TaskSampler } from './tasks/index.js';
@@ -40,9 +41,10 @@ export type RunOutcome = { status: 'finished' | 'cancelled' } | { status: 'diver
 export interface RunOptions {
   signal?: AbortSignal;
   resume?: TrainState;
+  /** Folder of imported datasets. */
+  dataDir?: string | null;
 }
 
-const EVAL_CHUNK = 256;
 /** The loop yields to the event loop this often, so cancel messages and metric flushes get through. */
 const YIELD_MS = 25;
 
@@ -50,16 +52,23 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
-function toTensors(task: TaskSampler, b: SequenceBatch): { x: tf.Tensor3D; y: tf.Tensor3D } {
-  return {
-    x: tf.tensor3d(b.inputs, [b.batch, task.seqLen, task.inputDim]),
-    y: tf.tensor3d(b.targets, [b.batch, task.seqLen, task.outputDim]),
-  };
+/** The training objective on one batch: mean loss over every position, and accuracy for classification. */
+function objective(model: Model, task: TaskSampler, b: SequenceBatch): { loss: tf.Scalar; accuracy: tf.Scalar | null } {
+  const x = tf.tensor3d(b.inputs, [b.batch, task.seqLen, task.inputDim]);
+  const out = model.apply(x);
+  if (task.objective === 'regression') {
+    return { loss: tf.mean(tf.square(tf.sub(out.reshape([b.batch, task.seqLen]), tf.tensor2d(b.targets, [b.batch, task.seqLen])))) as tf.Scalar, accuracy: null };
+  }
+  const labels = tf.tensor1d(b.targets, 'int32');
+  const logits = out.reshape([b.batch * task.seqLen, task.outputDim]);
+  const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, task.outputDim), logits) as tf.Scalar;
+  const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar;
+  return { loss, accuracy };
 }
 
 export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOptions = {}): Promise<RunOutcome> {
   const backend = await initBackend(spec.backend);
-  const task = createTaskSampler(spec.task, spec.seed);
+  const task = await createTaskSampler(spec.task, spec.seed, { dataDir: options.dataDir ?? null, seed: spec.seed });
   const model = createModel(spec.model, task, new Rng(seedFrom(spec.seed, 'init')));
   const adam = new Adam(model.params, spec.training.adamEpsilon);
   const variables = [
@@ -67,10 +76,7 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
     ...model.params.map((p, i) => ({ name: `adam.m/${p.name}`, v: adam.m[i] })),
     ...model.params.map((p, i) => ({ name: `adam.v/${p.name}`, v: adam.v[i] })),
   ];
-  const evalSets = EVAL_SPLITS.map((split) => ({
-    split,
-    batch: task.sample(new Rng(seedFrom(spec.seed, 'eval', split)), spec.evaluation.sequences, split),
-  }));
+  const sets = evalSets(task, spec);
 
   const snapshot = async (step: number): Promise<TrainState> => ({
     step,
@@ -91,40 +97,16 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
   }
   sink.started({ backend, paramCount: model.paramCount, stateSize: model.stateSize });
 
-  const evaluate = async (atStep: number): Promise<Record<string, number>> => {
-    const figures: Record<string, number> = {};
-    const curves: EvalCurve[] = [];
-    for (const { split, batch } of evalSets) {
-      const sums = new Float64Array(task.seqLen);
-      for (let start = 0; start < batch.batch; start += EVAL_CHUNK) {
-        const n = Math.min(EVAL_CHUNK, batch.batch - start);
-        const rowIn = task.seqLen * task.inputDim;
-        const rowOut = task.seqLen * task.outputDim;
-        const perPosition = tf.tidy(() => {
-          const { x, y } = toTensors(task, {
-            batch: n,
-            inputs: batch.inputs.subarray(start * rowIn, (start + n) * rowIn),
-            targets: batch.targets.subarray(start * rowOut, (start + n) * rowOut),
-          });
-          return tf.sum(tf.square(tf.sub(model.apply(x), y)), [0, 2]);
-        });
-        const values = await perPosition.data();
-        perPosition.dispose();
-        values.forEach((v, t) => (sums[t] += v));
-      }
-      const curve = Array.from(sums, (s) => s / batch.batch);
-      curves.push({ step: atStep, split, metric: 'mse', values: curve });
-      figures[evalMetricKey(split, 'last_mse')] = curve[curve.length - 1];
-      figures[evalMetricKey(split, 'mean_mse')] = curve.reduce((a, b) => a + b, 0) / curve.length;
-    }
+  const evaluateAt = async (atStep: number) => {
+    const { curves, figures, phase } = await evaluate(model, task, sets, spec, atStep);
     sink.evaluation(curves);
     sink.metrics(Object.entries(figures).map(([k, v]) => [k, atStep, v]));
-    return figures;
+    return { ...figures, phase };
   };
 
   const { training } = spec;
   let lastLoss = NaN;
-  let lastEval: Record<string, number> = {};
+  let lastEval: Record<string, number | string> = {};
   let lastYield = performance.now();
   try {
     while (step < training.steps) {
@@ -139,20 +121,23 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
       const started = performance.now();
       const lr = learningRateAt(step, training);
       const batch = task.sample(new Rng(seedFrom(spec.seed, 'batch', step)), training.batchSize, 'train');
-      const { x, y } = toTensors(task, batch);
-      const { value, grads } = tf.variableGrads(
-        () => tf.mean(tf.square(tf.sub(model.apply(x), y))) as tf.Scalar,
-        model.params.map((p) => p.variable),
-      );
+      let accuracy: tf.Scalar | null = null;
+      const { value, grads } = tf.variableGrads(() => {
+        const o = objective(model, task, batch);
+        accuracy = o.accuracy && tf.keep(o.accuracy);
+        return o.loss;
+      }, model.params.map((p) => p.variable));
       const gradList = model.params.map((p) => grads[p.variable.name]);
-      const loss = (await value.data())[0];
+      const read = tf.tidy(() => tf.stack(accuracy ? [value, accuracy] : [value]));
+      const [loss, acc] = await read.data();
       const gradNorm = Number.isFinite(loss) ? await adam.step(gradList, lr, training.gradClip) : NaN;
-      tf.dispose([x, y, value, ...gradList]);
+      tf.dispose([read, value, ...gradList, ...(accuracy ? [accuracy] : [])]);
       step += 1;
       const ms = performance.now() - started;
       const examplesPerSec = (training.batchSize * task.seqLen * 1000) / ms;
       sink.metrics([
         [STEP_METRICS.loss, step, loss],
+        ...(acc !== undefined ? [[STEP_METRICS.accuracy, step, acc] as MetricRow] : []),
         [STEP_METRICS.learningRate, step, lr],
         [STEP_METRICS.gradNorm, step, gradNorm],
         [STEP_METRICS.stepTimeMs, step, ms],
@@ -163,7 +148,7 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
       }
       lastLoss = loss;
       sink.progress(step, examplesPerSec);
-      if (step % spec.evaluation.every === 0 || step === training.steps) lastEval = await evaluate(step);
+      if (step % spec.evaluation.every === 0 || step === training.steps) lastEval = await evaluateAt(step);
       if (step % training.checkpointEvery === 0 && step < training.steps) await sink.checkpoint(await snapshot(step));
     }
     sink.summary({

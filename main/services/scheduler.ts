@@ -4,8 +4,10 @@
 import os from 'node:os';
 import type { LabEvent, RunStatus } from '../../shared/api.js';
 import { RETRYABLE } from '../../shared/api.js';
+import { STEP_METRICS } from '../../shared/metrics.js';
 import type { FromWorker } from '../worker/protocol.js';
-import { checkpointDir } from './paths.js';
+import { detectPlateau } from '../engine/phases.js';
+import { checkpointDir, datasetsDir } from './paths.js';
 import type { Store } from './store/index.js';
 import type { WorkerHandle, WorkerLauncher } from './workers.js';
 
@@ -173,6 +175,7 @@ export class Scheduler {
       runId,
       spec: run.spec,
       checkpointDir: checkpointDir(this.options.home, runId),
+      dataDir: datasetsDir(this.options.home),
       resumeFrom: checkpoint?.path ?? null,
     });
   }
@@ -210,11 +213,25 @@ export class Scheduler {
         break;
       case 'finished':
         run.outcome = { status: message.status, error: message.error };
+        if (message.status === 'finished') this.addPlateau(runId);
         break;
       case 'failed':
         run.outcome = { status: 'failed', error: message.error };
         break;
     }
+  }
+
+  /** Adds the loss plateau (see engine/phases.ts) to a finished run's summary; every metric is stored by now. */
+  private addPlateau(runId: number): void {
+    const summary = this.store.getRun(runId)?.summary;
+    if (!summary) return;
+    const plateau = detectPlateau(this.store.series(runId, STEP_METRICS.loss));
+    this.store.putSummary(runId, {
+      ...summary,
+      plateau_start: plateau?.start ?? 'none',
+      plateau_end: plateau ? (plateau.end ?? 'open') : 'none',
+      plateau_length: plateau?.length ?? 0,
+    });
   }
 
   private setStatus(runId: number, status: RunStatus, fields: Parameters<Store['setRunStatus']>[2] = {}): void {

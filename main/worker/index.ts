@@ -49,7 +49,7 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     summary: (figures) => void parent.send({ type: 'summary', figures }),
   };
 
-  const outcome = await runExperiment(start.spec, sink, { signal: abort.signal, resume });
+  const outcome = await runExperiment(start.spec, sink, { signal: abort.signal, resume, dataDir: start.dataDir });
   await flush();
   await parent.send({ type: 'finished', status: outcome.status, error: outcome.status === 'diverged' ? outcome.error : null });
 }

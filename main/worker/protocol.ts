@@ -4,7 +4,7 @@ import type { MetricRow } from '../../shared/metrics.js';
 import type { RunSpec } from '../../shared/spec.js';
 
 export type ToWorker =
-  | { type: 'start'; runId: number; spec: RunSpec; checkpointDir: string; resumeFrom: string | null }
+  | { type: 'start'; runId: number; spec: RunSpec; checkpointDir: string; dataDir: string; resumeFrom: string | null }
   | { type: 'cancel' };
 
 export type FromWorker =

@@ -17,8 +17,14 @@ describe('meta-training loop', () => {
     expect(loss.map(([s]) => s)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     const mean = (xs: [number, number][]) => xs.reduce((a, [, v]) => a + v, 0) / xs.length;
     expect(mean(loss.slice(-10))).toBeLessThan(mean(loss.slice(0, 10)));
-    expect(out.curves.map((c) => `${c.step}/${c.split}`)).toEqual(['30/seen', '30/unseen', '60/seen', '60/unseen']);
-    expect(out.curves[0].values).toHaveLength(8);
+    const model = out.curves.filter((c) => c.metric === 'mse');
+    expect(model.map((c) => `${c.step}/${c.split}`)).toEqual(['30/seen', '30/unseen', '60/seen', '60/unseen']);
+    expect(model[0].values).toHaveLength(8);
+    // Baselines do not change with training: stored once, at step 0, per split.
+    const baselines = out.curves.filter((c) => c.metric !== 'mse');
+    expect(baselines.map((c) => `${c.step}/${c.split}/${c.metric}`).sort()).toEqual(
+      ['0/seen/dmmse_mse', '0/seen/ridge_mse', '0/unseen/dmmse_mse', '0/unseen/ridge_mse'],
+    );
     expect(out.summary).toMatchObject({ steps: 60, backend: 'wasm', param_count: 5 * 16 + 16 + 16 + 1 });
     expect(out.checkpoints.map((c) => c.step)).toEqual([20, 40]);
   });

@@ -277,6 +277,11 @@ export class Store {
     return (this.db.prepare('SELECT DISTINCT key FROM metrics WHERE run_id = ? ORDER BY key').all(runId) as { key: string }[]).map((r) => r.key);
   }
 
+  /** One series of a run in step order, without missing values. */
+  series(runId: number, key: string): [step: number, value: number][] {
+    return (this.db.prepare('SELECT step, value FROM metrics WHERE run_id = ? AND key = ? AND value IS NOT NULL ORDER BY step').raw().all(runId, key) as [number, number][]);
+  }
+
   /** Every stored value of a run, for export. */
   allMetrics(runId: number): { key: string; step: number; value: number | null }[] {
     return this.db.prepare('SELECT key, step, value FROM metrics WHERE run_id = ? ORDER BY key, step').all(runId) as {
