@@ -47,6 +47,38 @@ describe('metalab CLI', () => {
     expect(json.runs[0].evalCurves.filter((c) => c.metric !== 'mse')).toHaveLength(4);
   });
 
+  it('imports IDX files as a dataset that specs can then train and evaluate on', () => {
+    const home = tempDir();
+    const fashion = (f: string) => path.join('/usr/share/datasets/fashion-mnist', f);
+    const truncated = path.join(home, 'short-labels.gz');
+    fs.writeFileSync(truncated, fs.readFileSync(fashion('t10k-labels-idx1-ubyte.gz')).subarray(0, 100));
+    const bad = metalab(home, 'import', 'fashion', '--train-images', fashion('t10k-images-idx3-ubyte.gz'), '--train-labels', truncated);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('short-labels.gz');
+    expect(bad.stderr).toContain('nothing was imported');
+    expect(fs.existsSync(path.join(home, 'datasets', 'fashion'))).toBe(false);
+
+    const ok = metalab(home, 'import', 'fashion', '--train-images', fashion('t10k-images-idx3-ubyte.gz'), '--train-labels', fashion('t10k-labels-idx1-ubyte.gz'));
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toMatch(/imported 'fashion': \d+ training and \d+ test \(held out: the last 1\/6 of each class\) images of 28x28, 10 classes/);
+
+    const spec = path.join(home, 'on-fashion.json');
+    fs.writeFileSync(
+      spec,
+      JSON.stringify({
+        name: 'on fashion',
+        task: { family: 'gpicl-classification', dataset: 'fashion', classes: 3, inputDim: 8, seqLen: 6, numTasks: 4, evalDatasets: ['mnist'] },
+        model: { kind: 'mlp', hidden: [16] },
+        training: { steps: 20, batchSize: 8, checkpointEvery: 20 },
+        evaluation: { every: 20, sequences: 16 },
+      }),
+    );
+    const run = metalab(home, 'run', spec);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/r1\s+finished/);
+    expect(metalab(home, 'show', 'r1').stdout).toMatch(/eval\/unseen-mnist\/last_acc\s+20\s/);
+  });
+
   it('rejects an invalid spec naming the field and its line, and writes nothing', () => {
     const home = tempDir();
     const file = path.join(home, 'bad.json');

@@ -6,6 +6,7 @@ import { lstmStateSize } from '../../main/engine/models/lstm';
 import { columnSum, linear, matMul2d, scaleShift, transpose2d } from '../../main/engine/models/ops';
 import { transformerStateSize } from '../../main/engine/models/transformer';
 import { Rng } from '../../main/engine/rng';
+import { tensorCountsOverPasses } from '../helpers/models';
 
 const shape: ModelShape = { inputDim: 5, outputDim: 3, seqLen: 5, feedback: 2 };
 const tiny: Record<'mlp' | 'transformer' | 'lstm', ModelSpec> = {
@@ -200,14 +201,7 @@ describe.each(kinds)('%s model', (kind) => {
       await tf.setBackend(backend);
       const model = createModel(spec, shape, new Rng(1));
       const x = randomTensor([2, shape.seqLen, shape.inputDim], 1) as tf.Tensor3D;
-      const counts: number[] = [];
-      for (let k = 0; k < 3; k++) {
-        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x))) as tf.Scalar, model.params.map((p) => p.variable));
-        tf.dispose([value, ...Object.values(grads)]);
-        tf.tidy(() => model.apply(x)).dispose();
-        counts.push(tf.memory().numTensors);
-      }
-      expect(new Set(counts).size, backend).toBe(1);
+      expect(new Set(tensorCountsOverPasses(model, x)).size, backend).toBe(1);
       x.dispose();
       dispose(model);
     }

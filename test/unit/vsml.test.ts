@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { vsml } from '../../main/engine/models/vsml';
 import type { Model, ModelShape } from '../../main/engine/models/index';
 import { Rng } from '../../main/engine/rng';
+import { tensorCountsOverPasses } from '../helpers/models';
 
 type VsmlSpec = Parameters<typeof vsml.create>[0];
 
@@ -165,14 +166,7 @@ describe('vsml model', () => {
       await tf.setBackend(backend);
       const model = vsml.create({ ...tiny, hidden: [3] }, shape, new Rng(1));
       const x = tf.tensor3d(tokens(2, shape, 1), [2, shape.seqLen, shape.inputDim]);
-      const counts: number[] = [];
-      for (let k = 0; k < 3; k++) {
-        const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x))) as tf.Scalar, model.params.map((p) => p.variable));
-        tf.dispose([value, ...Object.values(grads)]);
-        tf.tidy(() => model.apply(x)).dispose();
-        counts.push(tf.memory().numTensors);
-      }
-      expect(new Set(counts).size, backend).toBe(1);
+      expect(new Set(tensorCountsOverPasses(model, x)).size, backend).toBe(1);
       x.dispose();
       dispose(model);
     }

@@ -23,6 +23,7 @@ import type { RunSpec } from '../../../shared/spec.js';
 import type { Rng } from '../rng.js';
 import type { Model, ModelDef, Param } from './index.js';
 import { countParams, glorot, zeros } from './layers.js';
+import { matMul2d } from './ops.js';
 
 type Spec = Extract<RunSpec['model'], { kind: 'vsml' }>;
 
@@ -34,15 +35,6 @@ type Spec = Extract<RunSpec['model'], { kind: 'vsml' }>;
 const GATE_BIAS = [0, 2, 0, 0];
 /** Share of each cell's c channels that start random (the rest start at 0): breaks the symmetry between cells. */
 const RANDOM_STATE_SHARE = 0.5;
-
-/** a [m, k] x b [k, n] whose gradient transposes explicitly: a transposed matMul leaves wasm's XNNPACK path (~10x slower). */
-const matMul2d = tf.customGrad((a, b, save) => {
-  (save as tf.GradSaveFunc)([a as tf.Tensor2D, b as tf.Tensor2D]);
-  return {
-    value: tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D),
-    gradFunc: (dy, [a, b]) => tf.tidy(() => [tf.matMul(dy as tf.Tensor2D, tf.transpose(b)), tf.matMul(tf.transpose(a), dy as tf.Tensor2D)]),
-  };
-}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /** 2 sigmoid(2x) - 1: tanh without wasm's tanh kernel, which is ~10x slower than its sigmoid. */
 const tanh = (x: tf.Tensor) => tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1);
