@@ -9,6 +9,7 @@ import type { RunSpec } from '../../shared/spec.js';
 import { initBackend } from './backends.js';
 import { evalSets, evaluate } from './evaluate.js';
 import { createModel, type Model } from './models/index.js';
+import { softmaxCrossEntropy } from './models/ops.js';
 import { Adam, learningRateAt } from './optimizer.js';
 import { Rng, seedFrom } from './rng.js';
 import { createTaskSampler, type SequenceBatch, type TaskSampler } from './tasks/index.js';
@@ -60,10 +61,36 @@ function objective(model: Model, task: TaskSampler, b: SequenceBatch): { loss: t
     return { loss: tf.mean(tf.square(tf.sub(out.reshape([b.batch, task.seqLen]), tf.tensor2d(b.targets, [b.batch, task.seqLen])))) as tf.Scalar, accuracy: null };
   }
   const labels = tf.tensor1d(b.targets, 'int32');
-  const logits = out.reshape([b.batch * task.seqLen, task.outputDim]);
-  const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, task.outputDim), logits) as tf.Scalar;
-  const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')) as tf.Scalar;
+  const { loss, accuracy } = softmaxCrossEntropy(out.reshape([b.batch * task.seqLen, task.outputDim]), labels);
   return { loss, accuracy };
+}
+
+/** What one meta-training step reports. */
+export interface StepResult {
+  loss: number;
+  /** Classification only. */
+  accuracy?: number;
+  /** Global gradient norm before clipping (NaN when the loss was not finite and no update was made). */
+  gradNorm: number;
+}
+
+/**
+ * One meta-training step on a sampled batch: forward, backward, clip and Adam. The unit the benchmark times
+ * (bench/) and the loop below repeats.
+ */
+export async function trainStep(model: Model, task: TaskSampler, adam: Adam, batch: SequenceBatch, lr: number, gradClip: number | null): Promise<StepResult> {
+  let accuracy: tf.Scalar | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const o = objective(model, task, batch);
+    accuracy = o.accuracy && tf.keep(o.accuracy);
+    return o.loss;
+  }, model.params.map((p) => p.variable));
+  const gradList = model.params.map((p) => grads[p.variable.name]);
+  const read = tf.tidy(() => tf.stack(accuracy ? [value, accuracy] : [value]));
+  const [loss, acc] = await read.data();
+  const gradNorm = Number.isFinite(loss) ? await adam.step(gradList, lr, gradClip) : NaN;
+  tf.dispose([read, value, ...gradList, ...(accuracy ? [accuracy] : [])]);
+  return acc === undefined ? { loss, gradNorm } : { loss, accuracy: acc, gradNorm };
 }
 
 export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOptions = {}): Promise<RunOutcome> {
@@ -121,17 +148,7 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
       const started = performance.now();
       const lr = learningRateAt(step, training);
       const batch = task.sample(new Rng(seedFrom(spec.seed, 'batch', step)), training.batchSize, 'train');
-      let accuracy: tf.Scalar | null = null;
-      const { value, grads } = tf.variableGrads(() => {
-        const o = objective(model, task, batch);
-        accuracy = o.accuracy && tf.keep(o.accuracy);
-        return o.loss;
-      }, model.params.map((p) => p.variable));
-      const gradList = model.params.map((p) => grads[p.variable.name]);
-      const read = tf.tidy(() => tf.stack(accuracy ? [value, accuracy] : [value]));
-      const [loss, acc] = await read.data();
-      const gradNorm = Number.isFinite(loss) ? await adam.step(gradList, lr, training.gradClip) : NaN;
-      tf.dispose([read, value, ...gradList, ...(accuracy ? [accuracy] : [])]);
+      const { loss, accuracy: acc, gradNorm } = await trainStep(model, task, adam, batch, lr, training.gradClip);
       step += 1;
       const ms = performance.now() - started;
       const examplesPerSec = (training.batchSize * task.seqLen * 1000) / ms;

@@ -32,6 +32,8 @@ export interface Model {
   readonly paramCount: number;
   /** Memory available to in-context learning, as GPICL counts it (0 for a model without context). */
   readonly stateSize: number;
+  /** Fixed tensors the model computes with besides its parameters (not trained; e.g. VSML's initial cell states). */
+  readonly constants?: readonly { name: string; shape: number[]; values: Float32Array }[];
 }
 
 export interface ModelDef<S extends ModelSpec> {

@@ -16,14 +16,17 @@
 // initial weights, this makes the cells differ. Meta-parameters: the LSTM's gate weights and biases, the forward
 // projection and, with hidden layers, the backward projection; their count does not depend on A or B.
 // stateSize (reported) = every LSTM state entry of one sequence: sum over layers of A * B * stateSize * 2 (h, c).
-// Tensors are feature-major ([features, cells], cells ordered (n, a, b)), so every matMul is 2-D and untransposed
-// ([S, S] x [S, cells]), the only kind wasm runs fast, and gates are separate tensors, never slices of one.
+// Tensors are feature-major ([features, cells], cells ordered (n, a, b)), so every matMul is 2-D and untransposed,
+// the only kind wasm runs fast. A layer's cell state is one tensor [2S, cells] (h; c). On wasm and cpu a tick of
+// all cells (the recurrent product U h for the four gates, the gates, c and h) is one fused kernel forward and one
+// backward (./kernels.ts); elsewhere it is composite tfjs ops.
 import * as tf from '@tensorflow/tfjs';
 import type { RunSpec } from '../../../shared/spec.js';
 import type { Rng } from '../rng.js';
 import type { Model, ModelDef, Param } from './index.js';
 import { countParams, glorot, zeros } from './layers.js';
-import { matMul2d } from './ops.js';
+import { cellMeanKernel, cellSpreadKernel, combineGradKernel, combineKernel, fastKernels, transposeKernel, vsmlTickGradKernel, vsmlTickKernel } from './kernels.js';
+import { matMul2d, softmaxRows } from './ops.js';
 
 type Spec = Extract<RunSpec['model'], { kind: 'vsml' }>;
 
@@ -36,94 +39,73 @@ const GATE_BIAS = [0, 2, 0, 0];
 /** Share of each cell's c channels that start random (the rest start at 0): breaks the symmetry between cells. */
 const RANDOM_STATE_SHARE = 0.5;
 
-/** 2 sigmoid(2x) - 1: tanh without wasm's tanh kernel, which is ~10x slower than its sigmoid. */
+/** tanh without wasm's tanh kernel (~10x slower than its sigmoid): 2 sigmoid(2x) - 1. */
 const tanh = (x: tf.Tensor) => tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1);
 
-// One LSTM tick of all cells of a layer, feature-major ([S, cells]), as two fused ops with written-out gradients:
-// the tape would store ~30 copies of [S, cells] per tick instead of 8 (wasm copies every saved tensor), and
-// tensors are never sliced (wasm's slice copies its whole input). Gates: i, f, g, o; z_k are the gate inputs from
-// the messages (bias included), u_k [S, S] the recurrent weights. The candidate is 2 sigmoid(z) - 1 (= tanh(z / 2)).
+/** The cells (n, a, b) of a layer with A inputs and B outputs, for a batch of N sequences. */
+interface Grid {
+  N: number;
+  A: number;
+  B: number;
+}
 
-/** c' = f * c + i * g, from (h, c, z_i, z_f, z_g, u_i, u_f, u_g). */
-const cellUpdate = tf.customGrad((...args) => {
-  const save = args.pop() as tf.GradSaveFunc;
-  const [h, c, zi, zf, zg, ui, uf, ug] = args as tf.Tensor2D[];
-  const i = tf.sigmoid(tf.add(matMul2d(ui, h), zi));
-  const f = tf.sigmoid(tf.add(matMul2d(uf, h), zf));
-  const g01 = tf.sigmoid(tf.add(matMul2d(ug, h), zg));
-  save([h, c, i, f, g01, ui, uf, ug]);
-  return {
-    value: tf.add(tf.mul(f, c), tf.mul(i, tf.sub(tf.mul(g01, 2), 1))) as tf.Tensor2D,
-    gradFunc: (dc, saved) => tf.tidy(() => {
-      const [h, c, i, f, g01, ui, uf, ug] = saved as tf.Tensor2D[];
-      const through = (dAct: tf.Tensor, act: tf.Tensor) => tf.mul(dAct, tf.mul(act, tf.sub(1, act))) as tf.Tensor2D;
-      const dzi = through(tf.mul(dc, tf.sub(tf.mul(g01, 2), 1)), i);
-      const dzf = through(tf.mul(dc, c), f);
-      const dzg = through(tf.mul(tf.mul(dc, i), 2), g01);
-      const dh = tf.add(tf.add(matMul2d(tf.transpose(ui), dzi), matMul2d(tf.transpose(uf), dzf)), matMul2d(tf.transpose(ug), dzg));
-      const hT = tf.transpose(h);
-      return [dh, tf.mul(dc, f), dzi, dzf, dzg, matMul2d(dzi, hT), matMul2d(dzf, hT), matMul2d(dzg, hT)];
-    }),
-  };
-}) as (h: tf.Tensor2D, c: tf.Tensor2D, zi: tf.Tensor2D, zf: tf.Tensor2D, zg: tf.Tensor2D, ui: tf.Tensor2D, uf: tf.Tensor2D, ug: tf.Tensor2D) => tf.Tensor2D;
+/** cells[r, (n, a, b)] = fromInputs[r, (n, a)] + fromOutputs[r, (n, b)]. */
+function combine(fromInputs: tf.Tensor2D, fromOutputs: tf.Tensor2D, g: Grid): tf.Tensor2D {
+  const R = fromInputs.shape[0];
+  if (!fastKernels()) return tf.add(fromInputs.reshape([R, g.N, g.A, 1]), fromOutputs.reshape([R, g.N, 1, g.B])).reshape([R, -1]) as tf.Tensor2D;
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, y] = args as tf.Tensor2D[];
+    return { value: combineKernel([x, y], { ...g })[0] as tf.Tensor2D, gradFunc: (dy: tf.Tensor) => combineGradKernel([dy], { ...g }) };
+  }) as (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D;
+  return op(fromInputs, fromOutputs);
+}
 
-/** h' = o * tanh(c'), from (h, c', z_o, u_o). */
-const hiddenUpdate = tf.customGrad((hIn, cIn, zIn, uIn, save) => {
-  const [h, c, z, u] = [hIn, cIn, zIn, uIn] as tf.Tensor2D[];
-  const o = tf.sigmoid(tf.add(matMul2d(u, h), z));
-  const tanhC = tanh(c);
-  (save as tf.GradSaveFunc)([h, o, tanhC, u]);
-  return {
-    value: tf.mul(o, tanhC) as tf.Tensor2D,
-    gradFunc: (dy, saved) => tf.tidy(() => {
-      const [h, o, tanhC, u] = saved as tf.Tensor2D[];
-      const dz = tf.mul(tf.mul(dy, tanhC), tf.mul(o, tf.sub(1, o))) as tf.Tensor2D;
-      const dc = tf.mul(tf.mul(dy, o), tf.sub(1, tf.square(tanhC)));
-      return [matMul2d(tf.transpose(u), dz), dc, dz, matMul2d(dz, tf.transpose(h))];
-    }),
-  };
-}) as (h: tf.Tensor2D, c: tf.Tensor2D, z: tf.Tensor2D, u: tf.Tensor2D) => tf.Tensor2D;
+/** Mean of h (the first S rows of a state [2S, cells]) over a ([S, N B]) or over b ([S, N A]). */
+function meanOfH(state: tf.Tensor2D, S: number, g: Grid, over: 'a' | 'b'): tf.Tensor2D {
+  if (!fastKernels()) {
+    return tf.mean(tf.slice(state, [0, 0], [S, -1]).reshape([S, g.N, g.A, g.B]), over === 'a' ? 2 : 3).reshape([S, -1]) as tf.Tensor2D;
+  }
+  const attrs = { rows: S, ...g, overA: over === 'a' ? 1 : 0 };
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x] = args as tf.Tensor2D[];
+    return { value: cellMeanKernel([x], attrs)[0] as tf.Tensor2D, gradFunc: (dy: tf.Tensor) => cellSpreadKernel([dy], { ...attrs, total: x.shape[0] })[0] };
+  }) as (x: tf.Tensor2D) => tf.Tensor2D;
+  return op(state);
+}
 
 /**
- * Moves between per-unit and per-cell tensors of a layer with A inputs and B outputs (feature-major, units ordered
- * (n, a) or (n, b), cells (n, a, b)), with gradients that keep no copy of the cells (the tape's reshape and mean
- * would each keep one).
+ * One LSTM tick of every cell: pre = z + U h (U [4S, S]; gates i, f, g, o in row blocks of S); c' = f c + i g
+ * with g = 2 sigmoid - 1 (= tanh(pre / 2)); h' = o tanh(c'). state [2S, cells] -> state'.
  */
-function cellOps(A: number, B: number) {
-  const grid = (t: tf.Tensor) => t.reshape([t.shape[0], -1, A, B]);
-  const flat = (t: tf.Tensor) => t.reshape([t.shape[0], -1]) as tf.Tensor2D;
-  /** Mean's gradient: [F, N*B] (over a) or [F, N*A] (over b) spread evenly over the cells (wasm's tile is slow: a broadcast mul). */
-  const spread = (dy: tf.Tensor, over: 'a' | 'b') => {
-    const [F, units] = dy.shape;
-    const N = units / (over === 'a' ? B : A);
-    return tf.mul(dy.reshape(over === 'a' ? [F, N, 1, B] : [F, N, A, 1]), tf.fill([F, N, A, B], 1 / (over === 'a' ? A : B)));
-  };
-  return {
-    /** cells[(n, a, b)] = fromInputs[(n, a)] + fromOutputs[(n, b)]. */
-    combine: tf.customGrad((x, y) => {
-      const [fromInputs, fromOutputs] = [x, y] as tf.Tensor2D[];
-      return {
-        value: flat(tf.add(fromInputs.reshape([fromInputs.shape[0], -1, A, 1]), fromOutputs.reshape([fromOutputs.shape[0], -1, 1, B]))),
-        gradFunc: (dy) => tf.tidy(() => [flat(tf.sum(grid(dy), 3)), flat(tf.sum(grid(dy), 2))]),
-      };
-    }) as (fromInputs: tf.Tensor2D, fromOutputs: tf.Tensor2D) => tf.Tensor2D,
-    /** Mean over a: [F, N*B]. */
-    meanOverInputs: tf.customGrad((x) => ({
-      value: flat(tf.mean(grid(x as tf.Tensor), 2)),
-      gradFunc: (dy) => tf.tidy(() => flat(spread(dy, 'a'))),
-    })) as (cells: tf.Tensor2D) => tf.Tensor2D,
-    /** Mean over b: [F, N*A]. */
-    meanOverOutputs: tf.customGrad((x) => ({
-      value: flat(tf.mean(grid(x as tf.Tensor), 3)),
-      gradFunc: (dy) => tf.tidy(() => flat(spread(dy, 'b'))),
-    })) as (cells: tf.Tensor2D) => tf.Tensor2D,
-  };
+function tick(state: tf.Tensor2D, z: tf.Tensor2D, u: tf.Tensor2D, S: number): tf.Tensor2D {
+  if (!fastKernels() || S % 4 !== 0) {
+    return tf.tidy(() => {
+      const [h, c] = tf.split(state, 2, 0);
+      const [pi, pf, pg, po] = tf.split(tf.add(tf.matMul(u, h), z), 4, 0);
+      const cNew = tf.add(tf.mul(tf.sigmoid(pf), c), tf.mul(tf.sigmoid(pi), tf.sub(tf.mul(tf.sigmoid(pg), 2), 1)));
+      return tf.concat([tf.mul(tf.sigmoid(po), tanh(cNew)), cNew], 0) as tf.Tensor2D;
+    });
+  }
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, zz, uu, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+    const [out, acts] = vsmlTickKernel([x, zz, uu]);
+    save([x, acts, out, uu]);
+    return {
+      value: out as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [dstate, dpre] = vsmlTickGradKernel([dy, ...saved]) as tf.Tensor2D[];
+        // U's gradient: dpre h^T, one XNNPACK product per tick (h^T is the transposed first S rows of the state).
+        const hT = transposeKernel([saved[0]], { rows: S })[0] as tf.Tensor2D;
+        return [dstate, dpre, tf.matMul(dpre, hT)];
+      },
+    };
+  }) as (x: tf.Tensor2D, z: tf.Tensor2D, u: tf.Tensor2D) => tf.Tensor2D;
+  return op(state, z, u);
 }
 
 interface Layer {
   inputs: number;
   outputs: number;
-  ops: ReturnType<typeof cellOps>;
   /** Initial c of one sequence, [stateSize, inputs * outputs]; h starts at 0. Fixed by the init seed, not trained. */
   initialCell: Float32Array;
 }
@@ -173,7 +155,6 @@ export const vsml: ModelDef<Spec> = {
     const layers: Layer[] = widths.slice(1).map((outputs, l) => ({
       inputs: widths[l],
       outputs,
-      ops: cellOps(widths[l], outputs),
       initialCell: randomCell(widths[l], outputs, S, rng),
     }));
     const last = layers.length - 1;
@@ -182,25 +163,28 @@ export const vsml: ModelDef<Spec> = {
       params,
       paramCount: countParams(params),
       stateSize: layers.reduce((n, l) => n + l.inputs * l.outputs * S * 2, 0),
+      constants: layers.map((l, k) => ({ name: `layer${k}.initialCell`, shape: [S, l.inputs * l.outputs], values: l.initialCell })),
       apply(input) {
         return tf.tidy(() => {
           const [N, T] = input.shape;
-          // Per gate k (i, f, g, o): weights on the forward message, the backward message and h, and the bias.
+          // lstm.w's column blocks: weights on the forward message, on the backward message, and U on h (rows: gates).
           const w = lstmW.variable as tf.Tensor2D;
-          const gates = [0, 1, 2, 3].map((k) => ({
-            fwd: w.slice([k * S, 0], [S, M]),
-            bwd: w.slice([k * S, M], [S, M]),
-            u: w.slice([k * S, 2 * M], [S, S]),
-            bias: lstmB.variable.slice([k * S], [S]).reshape([S, 1]),
-          }));
-          const [gi, gf, gg, go] = gates;
+          const wf = w.slice([0, 0], [4 * S, M]);
+          const wb = w.slice([0, M], [4 * S, M]);
+          const u = w.slice([0, 2 * M], [4 * S, S]);
+          const bias = lstmB.variable.reshape([4 * S, 1]);
           const project = (wp: Param, bp: Param, hMean: tf.Tensor2D) => tf.add(matMul2d(wp.variable as tf.Tensor2D, hMean), bp.variable.reshape([M, 1])) as tf.Tensor2D;
+          const grids: Grid[] = layers.map((l) => ({ N, A: l.inputs, B: l.outputs }));
           // Tokens by position; gathered one at a time (wasm's slice and unstack copy the whole input each time).
           const byPosition = tf.transpose(input, [1, 0, 2]);
 
-          // Per layer: h and c [S, N*A*B]; the backward message it sent at the previous example [M, N*A] (layers > 0).
-          let h = layers.map((l) => tf.zeros([S, N * l.inputs * l.outputs]) as tf.Tensor2D);
-          let c = layers.map((l) => tf.add(tf.tensor3d(l.initialCell, [S, 1, l.inputs * l.outputs]), tf.zeros([S, N, 1])).reshape([S, -1]) as tf.Tensor2D);
+          // Per layer: the cell state [2S, N*A*B] (h = 0; c from the initial cells); the backward message it sent
+          // at the previous example [M, N*A] (layers > 0).
+          let state = layers.map((l) => {
+            const cells = l.inputs * l.outputs;
+            const c = tf.add(tf.tensor3d(l.initialCell, [S, 1, cells]), tf.zeros([S, N, 1])).reshape([S, N * cells]);
+            return tf.concat([tf.zeros([S, N * cells]), c], 0) as tf.Tensor2D;
+          });
           let sent: (tf.Tensor2D | null)[] = layers.map((l, k) => (k > 0 ? tf.zeros([M, N * l.inputs]) : null));
           let prediction: tf.Tensor2D | null = null;
           const predictions: tf.Tensor2D[] = [];
@@ -209,41 +193,34 @@ export const vsml: ModelDef<Spec> = {
             const step = tf.tidy(() => {
               const token = tf.gather(byPosition, i) as tf.Tensor as tf.Tensor2D; // [N, inputDim]
               const target = feedback > 0 ? token.slice([0, inputs0], [N, feedback]) : null; // [N, B]
-              const nextH: tf.Tensor2D[] = [];
-              const nextC: tf.Tensor2D[] = [];
+              const nextState: tf.Tensor2D[] = [];
               const nextSent: tf.Tensor2D[] = [];
               let forward = tf.pad(token.slice([0, 0], [N, inputs0]).reshape([1, -1]), [[0, M - 1], [0, 0]]) as tf.Tensor2D; // [M, N*A], (n, a)
               let output: tf.Tensor2D | null = null;
               for (let l = 0; l < layers.length; l++) {
-                const { outputs: B, ops } = layers[l];
+                const B = layers[l].outputs;
                 let backward: tf.Tensor2D; // [M, N*B]
                 if (l < last) backward = sent[l + 1]!;
                 else if (prediction === null || target === null) backward = tf.zeros([M, N * B]);
                 else {
-                  const error = tf.sub(classification ? tf.softmax(prediction) : prediction, target);
+                  const error = tf.sub(classification ? softmaxRows(prediction) : prediction, target);
                   backward = tf.pad(tf.concat([error.reshape([1, -1]), target.reshape([1, -1])], 0), [[0, M - 2], [0, 0]]) as tf.Tensor2D;
                 }
                 // The message part of the gate inputs is the same on every tick: computed once, broadcast over (a, b).
-                const [zi, zf, zg, zo] = gates.map((g) => ops.combine(matMul2d(g.fwd, forward), tf.add(matMul2d(g.bwd, backward), g.bias) as tf.Tensor2D));
-                let hl = h[l];
-                let cl = c[l];
-                for (let t = 0; t < ticks; t++) {
-                  cl = cellUpdate(hl, cl, zi, zf, zg, gi.u, gf.u, gg.u);
-                  hl = hiddenUpdate(hl, cl, zo, go.u);
-                }
-                nextH.push(hl);
-                nextC.push(cl);
+                const z = combine(matMul2d(wf, forward), tf.add(matMul2d(wb, backward), bias) as tf.Tensor2D, grids[l]);
+                let sl = state[l];
+                for (let t = 0; t < ticks; t++) sl = tick(sl, z, u, S);
+                nextState.push(sl);
                 // Projecting then averaging equals averaging then projecting: average h first (smaller matMuls).
-                forward = project(fwdW, fwdB, ops.meanOverInputs(hl)); // [M, N*B]
-                if (l > 0) nextSent.push(project(bwd!.w, bwd!.b, ops.meanOverOutputs(hl))); // [M, N*A]
+                forward = project(fwdW, fwdB, meanOfH(sl, S, grids[l], 'a')); // [M, N*B]
+                if (l > 0) nextSent.push(project(bwd!.w, bwd!.b, meanOfH(sl, S, grids[l], 'b'))); // [M, N*A]
                 if (l === last) output = forward.slice([1, 0], [1, -1]).reshape([N, B]) as tf.Tensor2D;
               }
-              return { h: nextH, c: nextC, sent: nextSent, output: output! };
+              return { state: nextState, sent: nextSent, output: output! };
             });
             // Free the superseded state now rather than at the end (the gradient tape keeps what it needs).
-            tf.dispose([...h, ...c, ...sent.filter((m) => m !== null)]);
-            h = step.h;
-            c = step.c;
+            tf.dispose([...state, ...sent.filter((m) => m !== null)]);
+            state = step.state;
             sent = [null, ...step.sent];
             prediction = step.output;
             predictions.push(step.output);

@@ -1,0 +1,524 @@
+// `npm run bench`: metalab's training step (tfjs-wasm, one thread) against the same step in PyTorch on the
+// CPU (one thread), on the reference configurations of bench/configs.ts, in one invocation, alternating.
+// Prints a table and writes bench/results/bench.json. Options (after `npm run bench --`):
+//   --tiny               tiny models, 2 loss-check steps, short timing (the CI smoke test)
+//   --only a,b           only these configurations (transformer, lstm, vsml, regression)
+//   --check-steps N      training steps from the shared initial weights whose losses are compared (default 5)
+//   --rounds R           alternations ours/PyTorch per configuration (default 5)
+//   --no-sweep           skip the sweep-throughput measurement (it needs `npm run build`)
+//   --no-curve           skip the cost curve
+//   --profile            also print our per-kernel profile of every configuration
+//   --out FILE           where the JSON goes (default bench/results/bench.json)
+//   --python PATH        the Python with python3-torch (default /usr/bin/python3)
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import Database from 'better-sqlite3';
+import { STEP_METRICS } from '../shared/metrics.js';
+import { learningRateAt } from '../main/engine/optimizer.js';
+import { benchConfigs, type BenchConfig } from './configs.js';
+import { stepFlops } from './flops.js';
+import { setUp, type OurRun } from './ours.js';
+import { profile } from './profile.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    tiny: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    'check-steps': { type: 'string' },
+    rounds: { type: 'string' },
+    'no-sweep': { type: 'boolean', default: false },
+    'no-curve': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string', default: path.join('bench', 'results', 'bench.json') },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    help: { type: 'boolean', default: false },
+  },
+});
+const tiny = opts.tiny;
+const CHECK_STEPS = Number(opts['check-steps'] ?? (tiny ? 2 : 5));
+const ROUNDS = Number(opts.rounds ?? (tiny ? 2 : 5));
+/** Losses of the two sides after the same steps must agree to this relative tolerance (float32, other summation orders). */
+const LOSS_RTOL = 2e-3;
+const EXPORT_DIR = path.join('bench', 'results', 'export');
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+// ------------------------------------------------------------------------------------------- the peer
+
+class Peer {
+  private readonly proc: ChildProcessWithoutNullStreams;
+  private readonly replies: ((line: string) => void)[] = [];
+  private stderr = '';
+
+  constructor(python: string) {
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' };
+    this.proc = spawn(python, [path.join('bench', 'peer', 'peer.py')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    createInterface({ input: this.proc.stdout }).on('line', (line) => this.replies.shift()?.(line));
+    this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
+  }
+
+  call<T>(request: Record<string, unknown>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const onExit = () => reject(new Error(`the PyTorch peer exited: ${this.stderr.slice(-2000)}`));
+      this.proc.once('exit', onExit);
+      this.replies.push((line) => {
+        this.proc.off('exit', onExit);
+        const reply = JSON.parse(line) as T & { error?: string; trace?: string };
+        if (reply.error) reject(new Error(`PyTorch peer: ${reply.error}\n${reply.trace ?? ''}`));
+        else resolve(reply);
+      });
+      this.proc.stdin.write(`${JSON.stringify(request)}\n`);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.call({ cmd: 'quit' }).catch(() => undefined);
+    this.proc.kill();
+  }
+}
+
+// ------------------------------------------------------------------------------------------- export
+
+/** Writes what the peer needs to run `config` as we do: spec, shapes, initial weights, constants, batches, learning rates. */
+function exportRun(run: OurRun, batches: number, dir: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const chunks: Float32Array[] = [];
+  let offset = 0;
+  const put = (values: Float32Array, shape: number[]) => {
+    chunks.push(values);
+    const entry = { offset, shape };
+    offset += values.length;
+    return entry;
+  };
+  const params = run.weights().map((w) => ({ name: w.name, ...put(w.values, w.shape) }));
+  const constants = (run.model.constants ?? []).map((c) => ({ name: c.name, ...put(c.values, c.shape) }));
+  const { task, config } = run;
+  const list = Array.from({ length: batches }, (_, k) => {
+    const b = run.sample(k);
+    return { inputs: put(b.inputs, [b.batch, task.seqLen, task.inputDim]), targets: put(b.targets, [b.batch, task.seqLen]) };
+  });
+  const meta = {
+    key: config.key,
+    spec: config.spec,
+    objective: task.objective,
+    shape: { inputDim: task.inputDim, outputDim: task.outputDim, seqLen: task.seqLen, feedback: task.feedback },
+    params,
+    constants,
+    batches: list,
+    learningRates: Array.from({ length: 256 }, (_, k) => learningRateAt(k, config.spec.training)),
+  };
+  const data = new Float32Array(offset);
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.length;
+  }
+  fs.writeFileSync(path.join(dir, 'data.bin'), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
+}
+
+// ------------------------------------------------------------------------------------------- measurements
+
+/** fp32 matMul peak of tfjs-wasm (XNNPACK): the fastest of `reps` n x n products, so noise from other processes does not lower it. */
+async function ourPeak(n = 1024, reps = 10): Promise<number> {
+  const a = tf.randomNormal([n, n]) as tf.Tensor2D;
+  const b = tf.randomNormal([n, n]) as tf.Tensor2D;
+  let best = Infinity;
+  for (let i = 0; i < reps + 2; i++) {
+    const t = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    if (i >= 2) best = Math.min(best, performance.now() - t);
+    c.dispose();
+  }
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (best / 1000) / 1e9;
+}
+
+interface Timing {
+  ours: number[];
+  torch: number[];
+}
+
+/** Alternates ours and PyTorch, `rounds` times `steps` timed steps each, after both are warm. */
+async function timeBoth(run: OurRun, peer: Peer, rounds: number, steps: number): Promise<Timing> {
+  const out: Timing = { ours: [], torch: [] };
+  const batches = [0, 1].map((k) => run.sample(k));
+  let stepIndex = 100; // past any warm-up: the full learning rate
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < steps; i++) {
+      const t = performance.now();
+      await run.step(batches[stepIndex % 2], stepIndex);
+      out.ours.push(performance.now() - t);
+      stepIndex += 1;
+    }
+    out.torch.push(...(await peer.call<{ ms: number[] }>({ cmd: 'time', steps })).ms);
+  }
+  return out;
+}
+
+/** How long one batch takes to sample (the training loop does it before every step). */
+function sampleMs(run: OurRun, count: number): number {
+  const times: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const t = performance.now();
+    run.sample(1000 + k);
+    times.push(performance.now() - t);
+  }
+  return median(times);
+}
+
+interface ConfigResult {
+  key: string;
+  title: string;
+  source: string;
+  model: string;
+  paramCount: number;
+  stateSize: number;
+  batch: number;
+  seqLen: number;
+  gflopPerStep: number;
+  oursMs: number;
+  torchMs: number;
+  ratio: number;
+  oursGflops: number;
+  torchGflops: number;
+  sampleMs: number;
+  sampleShare: number;
+  lossesOurs: number[];
+  lossesTorch: number[];
+  gradNormsOurs: number[];
+  gradNormsTorch: number[];
+  maxLossRelDiff: number;
+  lossesAgree: boolean;
+  timesOurs: number[];
+  timesTorch: number[];
+}
+
+function modelLabel(spec: BenchConfig['spec']): string {
+  const m = spec.model;
+  if (m.kind === 'transformer') return `transformer d${m.dModel} L${m.layers} h${m.heads}`;
+  if (m.kind === 'lstm') return `lstm h${m.hidden} L${m.layers}`;
+  if (m.kind === 'vsml') return `vsml S${m.stateSize} M${m.messageSize} ticks${m.ticks}`;
+  return m.kind;
+}
+
+async function benchConfig(config: BenchConfig, peer: Peer): Promise<ConfigResult> {
+  const run = await setUp(config);
+  const dir = path.join(EXPORT_DIR, config.key);
+  exportRun(run, Math.max(CHECK_STEPS, 2), dir);
+  const { spec } = config;
+  const shape = { batch: spec.training.batchSize, seqLen: run.task.seqLen, inputDim: run.task.inputDim, outputDim: run.task.outputDim, feedback: run.task.feedback };
+  const flops = stepFlops(spec, shape);
+
+  // The same steps from the same weights on the same batches: the losses must agree.
+  const lossesOurs: number[] = [];
+  const gradNormsOurs: number[] = [];
+  for (let k = 0; k < CHECK_STEPS; k++) {
+    const r = await run.step(run.sample(k), k);
+    lossesOurs.push(r.loss);
+    gradNormsOurs.push(r.gradNorm);
+  }
+  await peer.call({ cmd: 'load', dir });
+  const check = await peer.call<{ losses: number[]; gradNorms: number[] }>({ cmd: 'losses', steps: CHECK_STEPS });
+  const maxLossRelDiff = Math.max(...lossesOurs.map((l, k) => Math.abs(l - check.losses[k]) / Math.max(Math.abs(check.losses[k]), 1e-6)));
+
+  // Warm-up is done (the check steps); a first ours/torch pass sizes the rounds to ~4 s per side per configuration.
+  const probe = await timeBoth(run, peer, 1, 1);
+  const slowest = Math.max(probe.ours[0], probe.torch[0]);
+  const steps = tiny ? 2 : Math.max(1, Math.min(8, Math.round(4000 / ROUNDS / slowest)));
+  const timing = await timeBoth(run, peer, ROUNDS, steps);
+  const oursMs = median(timing.ours);
+  const torchMs = median(timing.torch);
+  const sample = sampleMs(run, tiny ? 3 : 15);
+  const result: ConfigResult = {
+    key: config.key,
+    title: config.title,
+    source: config.source,
+    model: modelLabel(spec),
+    paramCount: run.model.paramCount,
+    stateSize: run.model.stateSize,
+    batch: shape.batch,
+    seqLen: shape.seqLen,
+    gflopPerStep: flops / 1e9,
+    oursMs,
+    torchMs,
+    ratio: oursMs / torchMs,
+    oursGflops: flops / 1e6 / oursMs,
+    torchGflops: flops / 1e6 / torchMs,
+    sampleMs: sample,
+    sampleShare: sample / (sample + oursMs),
+    lossesOurs,
+    lossesTorch: check.losses,
+    gradNormsOurs,
+    gradNormsTorch: check.gradNorms,
+    maxLossRelDiff,
+    lossesAgree: maxLossRelDiff <= LOSS_RTOL,
+    timesOurs: timing.ours,
+    timesTorch: timing.torch,
+  };
+  run.dispose();
+  return result;
+}
+
+/** Step time as sequence length and model width grow (GPICL Transformer shape), both sides. */
+async function costCurve(peer: Peer): Promise<{ seqLen: number; dModel: number; oursMs: number; torchMs: number; ratio: number }[]> {
+  const base = benchConfigs(tiny)[0];
+  const points = tiny
+    ? [{ seqLen: 4, dModel: 16 }, { seqLen: 8, dModel: 16 }]
+    : [12, 24, 48, 96].map((seqLen) => ({ seqLen, dModel: 64 })).concat([32, 128].map((dModel) => ({ seqLen: 24, dModel })));
+  const out = [];
+  for (const p of points) {
+    const spec = structuredClone(base.spec);
+    (spec.task as { seqLen: number }).seqLen = p.seqLen;
+    (spec.model as { dModel: number }).dModel = p.dModel;
+    const config = { ...base, key: `curve-T${p.seqLen}-d${p.dModel}`, spec };
+    const run = await setUp(config);
+    const dir = path.join(EXPORT_DIR, config.key);
+    exportRun(run, 2, dir);
+    await peer.call({ cmd: 'load', dir });
+    await run.step(run.sample(0), 0);
+    await peer.call({ cmd: 'time', steps: 1 });
+    const probe = await timeBoth(run, peer, 1, 1);
+    const steps = tiny ? 1 : Math.max(1, Math.min(6, Math.round(1500 / 3 / Math.max(probe.ours[0], probe.torch[0]))));
+    const t = await timeBoth(run, peer, 3, steps);
+    const [oursMs, torchMs] = [median(t.ours), median(t.torch)];
+    out.push({ ...p, oursMs, torchMs, ratio: oursMs / torchMs });
+    log(`  curve T ${p.seqLen} d ${p.dModel}: ours ${oursMs.toFixed(1)} ms, torch ${torchMs.toFixed(1)} ms`);
+    run.dispose();
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------- sweeps
+
+/** Descendant process ids of `pid` (Linux /proc). */
+function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)));
+  walk(pid);
+  return out;
+}
+
+/** Whether a process runs the training worker (dist/main/worker.cjs). */
+function isWorker(pid: number): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker.cjs');
+  } catch {
+    return false;
+  }
+}
+
+/** Peak resident memory (VmHWM) of a process, in MiB, or null if it is gone. */
+function peakRss(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+interface SweepResult {
+  concurrency: number;
+  runs: number;
+  stepsPerRun: number;
+  wallS: number;
+  stepsPerSec: number;
+  medianStepMs: number;
+  workerPeakMiB: number[];
+}
+
+/** A sweep of `runs` GPICL Transformer runs through the real CLI, scheduler and worker processes. */
+async function sweep(concurrency: number, runs: number, steps: number): Promise<SweepResult> {
+  const cli = path.join('bin', 'metalab.cjs');
+  if (!fs.existsSync(path.join('dist', 'main', 'cli.cjs'))) throw new Error('dist/main/cli.cjs is missing: run `npm run build:main` first');
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'metalab-bench-'));
+  const base = JSON.parse(fs.readFileSync(path.join('examples', 'gpicl-transformer.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const rates = Array.from({ length: runs }, (_, i) => 0.001 * (1 + i / 10));
+  const specFile = path.join(home, 'sweep.json');
+  const spec = {
+    ...base,
+    name: `bench sweep x${concurrency}`,
+    training: { ...base.training, steps, checkpointEvery: steps },
+    evaluation: { every: steps, sequences: 32 },
+    ...(tiny ? { task: { ...base.task, seqLen: 6 }, model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2 } } : {}),
+    sweep: { axes: [{ path: 'training.learningRate', values: rates }] },
+  };
+  fs.writeFileSync(specFile, JSON.stringify(spec));
+  const started = performance.now();
+  const proc = spawn(process.execPath, [cli, 'run', specFile, '--backend', 'wasm', '--concurrency', String(concurrency)], {
+    env: { ...process.env, METALAB_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const peaks = new Map<number, number>();
+  const poll = setInterval(() => {
+    for (const pid of descendants(proc.pid!)) {
+      if (!isWorker(pid)) continue;
+      const rss = peakRss(pid);
+      if (rss !== null) peaks.set(pid, Math.max(peaks.get(pid) ?? 0, rss));
+    }
+  }, 100);
+  const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+  clearInterval(poll);
+  const wallS = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`metalab run exited with ${code}:\n${output.slice(-3000)}`);
+  const db = new Database(path.join(home, 'metalab.db'), { readonly: true });
+  const times = (db.prepare('SELECT value FROM metrics WHERE key = ? AND step > 3').all(STEP_METRICS.stepTimeMs) as { value: number }[]).map((r) => r.value);
+  db.close();
+  fs.rmSync(home, { recursive: true, force: true });
+  return {
+    concurrency,
+    runs,
+    stepsPerRun: steps,
+    wallS,
+    stepsPerSec: (runs * steps) / wallS,
+    medianStepMs: median(times),
+    workerPeakMiB: [...peaks.values()].sort((a, b) => b - a),
+  };
+}
+
+// ------------------------------------------------------------------------------------------- report
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
+
+async function main(): Promise<void> {
+  if (opts.help) {
+    process.stdout.write(fs.readFileSync(path.join('bench', 'main.ts'), 'utf8').split('\n').slice(0, 13).join('\n').replace(/^\/\/ ?/gm, '') + '\n');
+    return;
+  }
+  const configs = benchConfigs(tiny).filter((c) => !opts.only || opts.only.split(',').includes(c.key));
+  const peer = new Peer(opts.python);
+  const info = await peer.call<{ torch: string; python: string; executable: string; threads: number; blas: string[]; blasThreads: number | null; blasInfo: string | null }>({ cmd: 'info' });
+  const openblas = info.blas.some((l) => l.includes('openblas'));
+  log(`PyTorch ${info.torch} (Python ${info.python}, ${info.executable}), ${info.threads} thread; BLAS: ${info.blas.join(', ') || 'none found'} (${info.blasThreads ?? '?'} thread)`);
+  if (!openblas) log('warning: PyTorch is not using OpenBLAS (install libopenblas0-pthread): its reference BLAS is ~7x slower');
+
+  const setup = await setUp(configs[0]);
+  setup.dispose();
+  const wasmPeak = await ourPeak(tiny ? 256 : 1024, tiny ? 3 : 8);
+  const torchPeak = (await peer.call<{ gflops: number }>({ cmd: 'peak', n: tiny ? 256 : 1024, reps: tiny ? 3 : 10 })).gflops;
+  log(`fp32 matMul peak (${tiny ? 256 : 1024}^2, one thread): tfjs-wasm ${f(wasmPeak)} GFLOP/s, PyTorch ${f(torchPeak)} GFLOP/s`);
+
+  const results: ConfigResult[] = [];
+  for (const config of configs) {
+    log(`${config.key}: ${config.title} ...`);
+    const r = await benchConfig(config, peer);
+    log(`  ours ${f(r.oursMs)} ms, torch ${f(r.torchMs)} ms (${f(r.ratio, 2)}x); losses after ${CHECK_STEPS} steps ${r.lossesOurs.at(-1)!.toFixed(5)} / ${r.lossesTorch.at(-1)!.toFixed(5)}`);
+    results.push(r);
+  }
+  const curve = opts['no-curve'] ? [] : await costCurve(peer);
+  await peer.close();
+
+  const sweeps: SweepResult[] = [];
+  if (!opts['no-sweep']) {
+    const [runs, steps] = tiny ? [2, 4] : [4, 150];
+    for (const c of [1, 2]) {
+      log(`sweep: ${runs} runs x ${steps} steps, ${c} worker${c > 1 ? 's' : ''} at a time ...`);
+      sweeps.push(await sweep(c, runs, steps));
+    }
+  }
+  const profiles = opts.profile ? await profile(configs.map((c) => c.key), tiny) : undefined;
+
+  const load = os.loadavg();
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    loadAverage: load.map((l) => Number(l.toFixed(2))),
+    node: process.version,
+    tfjs: tf.version.tfjs,
+    backend: tf.getBackend(),
+    torch: info.torch,
+    python: info.python,
+    blas: info.blas,
+    blasThreads: info.blasThreads,
+    wasmPeakGflops: wasmPeak,
+    torchPeakGflops: torchPeak,
+  };
+
+  const mainTable = table(
+    ['configuration', 'model', 'params', 'ours ms', 'torch ms', 'ratio', 'ours GFLOP/s', 'torch GFLOP/s', 'sampling', `loss@${CHECK_STEPS} ours`, 'torch', 'agree'],
+    results.map((r) => [
+      r.key,
+      r.model,
+      String(r.paramCount),
+      f(r.oursMs),
+      f(r.torchMs),
+      `${f(r.ratio, 2)}x`,
+      `${f(r.oursGflops)} (${f((100 * r.oursGflops) / wasmPeak, 0)}%)`,
+      `${f(r.torchGflops)} (${f((100 * r.torchGflops) / torchPeak, 0)}%)`,
+      `${f(r.sampleMs, 2)} ms (${f(100 * r.sampleShare)}%)`,
+      r.lossesOurs.at(-1)!.toFixed(5),
+      r.lossesTorch.at(-1)!.toFixed(5),
+      r.lossesAgree ? `yes (${r.maxLossRelDiff.toExponential(1)})` : `NO (${r.maxLossRelDiff.toExponential(1)})`,
+    ]),
+  );
+  const out: string[] = [
+    `metalab bench${tiny ? ' --tiny' : ''}: one training step (forward, backward, clip, Adam), median of ${ROUNDS} alternating rounds, one thread each side`,
+    `machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}; Node ${machine.node}, tfjs ${machine.tfjs} (${machine.backend}); PyTorch ${info.torch}, BLAS ${info.blas.map((b) => path.basename(b)).join(', ')}`,
+    `fp32 matMul peak: tfjs-wasm ${f(wasmPeak)} GFLOP/s, PyTorch ${f(torchPeak)} GFLOP/s (ratio ${f(torchPeak / wasmPeak, 2)})`,
+    '',
+    mainTable,
+    '',
+    `ratio = ours / torch. GFLOP/s: matrix-product FLOPs of the step (forward + backward) per second (% of that side's peak). sampling: drawing one batch (ours), share of sampling + step. Losses after ${CHECK_STEPS} steps from the same initial weights on the same batches; agree = max relative difference over the steps <= ${LOSS_RTOL}.`,
+  ];
+  if (curve.length) {
+    out.push('', 'Cost curve (GPICL Transformer; batch and layers as (a)):', '');
+    out.push(table(['seqLen', 'dModel', 'ours ms', 'torch ms', 'ratio'], curve.map((c) => [String(c.seqLen), String(c.dModel), f(c.oursMs), f(c.torchMs), `${f(c.ratio, 2)}x`])));
+  }
+  if (sweeps.length) {
+    out.push('', 'Sweep throughput (metalab run, real scheduler and worker processes, one thread each):', '');
+    out.push(
+      table(
+        ['workers', 'runs x steps', 'wall s', 'steps/s', 'speed-up', 'median step ms', 'peak MiB per worker'],
+        sweeps.map((s) => [String(s.concurrency), `${s.runs} x ${s.stepsPerRun}`, f(s.wallS), f(s.stepsPerSec, 2), `${f(s.stepsPerSec / sweeps[0].stepsPerSec, 2)}x`, f(s.medianStepMs), s.workerPeakMiB.map((m) => f(m, 0)).join(', ')]),
+      ),
+    );
+  }
+  process.stdout.write(`${out.join('\n')}\n`);
+
+  const json = { date: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, tiny, checkSteps: CHECK_STEPS, rounds: ROUNDS, lossRelTolerance: LOSS_RTOL, machine, configs: results, curve, sweeps, profiles };
+  fs.mkdirSync(path.dirname(opts.out!), { recursive: true });
+  fs.writeFileSync(opts.out!, JSON.stringify(json, null, 2));
+  log(`written ${opts.out}`);
+  if (results.some((r) => !r.lossesAgree)) process.exitCode = 1;
+}
+
+void (async () => {
+  try {
+    await main();
+  } catch (err) {
+    log(`bench failed: ${(err as Error).stack ?? err}`);
+    process.exitCode = 1;
+  }
+})();

@@ -1,0 +1,63 @@
+// Our side of the benchmark: a reference configuration set up exactly as runExperiment sets up a run (same
+// backend, task sampler, model initialisation and Adam), stepped with the training loop's own trainStep.
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../main/engine/backends.js';
+import { createModel, type Model } from '../main/engine/models/index.js';
+import { Adam, learningRateAt } from '../main/engine/optimizer.js';
+import { Rng, seedFrom } from '../main/engine/rng.js';
+import { createTaskSampler, type SequenceBatch, type TaskSampler } from '../main/engine/tasks/index.js';
+import { trainStep, type StepResult } from '../main/engine/train.js';
+import type { BenchConfig } from './configs.js';
+
+export interface OurRun {
+  config: BenchConfig;
+  task: TaskSampler;
+  model: Model;
+  adam: Adam;
+  /** Batch k exactly as the training loop draws it. */
+  sample(k: number): SequenceBatch;
+  /** One training step at `stepIndex` (its learning rate) on `batch`. */
+  step(batch: SequenceBatch, stepIndex: number): Promise<StepResult>;
+  /** Current parameters, by name. */
+  weights(): { name: string; shape: number[]; values: Float32Array }[];
+  dispose(): void;
+}
+
+export async function setUp(config: BenchConfig): Promise<OurRun> {
+  const { spec } = config;
+  await initBackend(spec.backend);
+  const task = await createTaskSampler(spec.task, spec.seed, { dataDir: null, seed: spec.seed });
+  const model = createModel(spec.model, task, new Rng(seedFrom(spec.seed, 'init')));
+  const adam = new Adam(model.params, spec.training.adamEpsilon);
+  return {
+    config,
+    task,
+    model,
+    adam,
+    sample: (k) => task.sample(new Rng(seedFrom(spec.seed, 'batch', k)), spec.training.batchSize, 'train'),
+    step: (batch, stepIndex) => trainStep(model, task, adam, batch, learningRateAt(stepIndex, spec.training), spec.training.gradClip),
+    weights: () => model.params.map((p) => ({ name: p.name, shape: p.variable.shape, values: p.variable.dataSync() as Float32Array })),
+    dispose: () => {
+      adam.dispose();
+      model.params.forEach((p) => p.variable.dispose());
+    },
+  };
+}
+
+/** Per-kernel wall time of one step, summed by kernel name, from tf.profile. */
+export async function profileStep(run: OurRun, batch: SequenceBatch, stepIndex: number): Promise<{ totalMs: number; kernels: { name: string; ms: number; calls: number }[] }> {
+  const started = performance.now();
+  const info = await tf.profile(async () => {
+    await run.step(batch, stepIndex);
+  });
+  const totalMs = performance.now() - started;
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.calls += 1;
+    byName.set(k.name, e);
+  }
+  const kernels = [...byName.entries()].map(([name, e]) => ({ name, ...e })).sort((a, b) => b.ms - a.ms);
+  return { totalMs, kernels };
+}

@@ -1,0 +1,49 @@
+// `npm run bench` at its tiny setting: both sides (tfjs-wasm and the PyTorch peer) train every reference
+// configuration from the same weights on the same batches, and the table and JSON report all of them.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { appRoot } from '../../main/services/paths';
+import { tempDir } from '../helpers/tmp';
+
+interface BenchJson {
+  tiny: boolean;
+  lossRelTolerance: number;
+  machine: { torch: string; blas: string[]; wasmPeakGflops: number; torchPeakGflops: number };
+  configs: { key: string; oursMs: number; torchMs: number; ratio: number; lossesOurs: number[]; lossesTorch: number[]; maxLossRelDiff: number; lossesAgree: boolean }[];
+  sweeps: { concurrency: number; runs: number; stepsPerSec: number; workerPeakMiB: number[] }[];
+}
+
+describe('benchmark against PyTorch (tiny)', () => {
+  it('runs both sides on every reference configuration, and their losses agree', () => {
+    const out = path.join(tempDir(), 'bench.json');
+    const r = spawnSync(process.execPath, ['bench/run.mjs', '--tiny', '--no-curve', '--out', out], { cwd: appRoot(), encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+
+    const keys = ['transformer', 'lstm', 'lstm-preset', 'vsml', 'regression'];
+    for (const key of keys) expect(r.stdout).toMatch(new RegExp(`^\\| ${key}\\s+\\|.*\\| yes \\(`, 'm'));
+    expect(r.stdout).toMatch(/fp32 matMul peak: tfjs-wasm [\d.]+ GFLOP\/s, PyTorch [\d.]+ GFLOP\/s/);
+
+    const json = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchJson;
+    expect(json.tiny).toBe(true);
+    expect(json.configs.map((c) => c.key)).toEqual(keys);
+    for (const c of json.configs) {
+      expect(c.lossesOurs.length, c.key).toBeGreaterThanOrEqual(2);
+      expect(c.lossesTorch).toHaveLength(c.lossesOurs.length);
+      c.lossesOurs.forEach((l, k) => expect(Math.abs(l - c.lossesTorch[k]), `${c.key} step ${k}`).toBeLessThanOrEqual(json.lossRelTolerance * Math.abs(c.lossesTorch[k])));
+      expect(c.lossesAgree).toBe(true);
+      expect(c.oursMs).toBeGreaterThan(0);
+      expect(c.torchMs).toBeGreaterThan(0);
+      expect(Number.isFinite(c.ratio)).toBe(true);
+    }
+    expect(json.machine.wasmPeakGflops).toBeGreaterThan(0);
+    expect(json.machine.torchPeakGflops).toBeGreaterThan(0);
+    // Sweeps through the real CLI, scheduler and worker processes, one and two at a time.
+    expect(json.sweeps.map((s) => s.concurrency)).toEqual([1, 2]);
+    for (const s of json.sweeps) {
+      expect(s.stepsPerSec).toBeGreaterThan(0);
+      expect(s.workerPeakMiB.length).toBeGreaterThanOrEqual(1);
+    }
+  }, 120_000);
+});

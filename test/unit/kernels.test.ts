@@ -1,0 +1,117 @@
+// The fused kernels (main/engine/models/kernels.ts, WebAssembly SIMD) against the composite tfjs ops they replace
+// (what non-wasm backends run): same model outputs, gradients and Adam updates, on cpu and wasm.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createModel, type ModelShape, type ModelSpec } from '../../main/engine/models/index';
+import { fastKernels, setFastKernels } from '../../main/engine/models/kernels';
+import { instantiate } from '../../main/engine/models/simd/kernels';
+import { Adam } from '../../main/engine/optimizer';
+import { Rng } from '../../main/engine/rng';
+
+const cases: [string, ModelSpec, ModelShape][] = [
+  ['transformer', { kind: 'transformer', dModel: 16, layers: 2, heads: 2, mlpRatio: 2 }, { inputDim: 7, outputDim: 3, seqLen: 6, feedback: 3 }],
+  ['transformer, head size 20 (16 + 4 columns at a time)', { kind: 'transformer', dModel: 40, layers: 1, heads: 2, mlpRatio: 1 }, { inputDim: 5, outputDim: 2, seqLen: 9, feedback: 2 }],
+  ['transformer, odd head size (composite attention)', { kind: 'transformer', dModel: 6, layers: 1, heads: 2, mlpRatio: 2 }, { inputDim: 5, outputDim: 2, seqLen: 5, feedback: 2 }],
+  ['lstm, two layers', { kind: 'lstm', hidden: 6, layers: 2 }, { inputDim: 5, outputDim: 3, seqLen: 7, feedback: 3 }],
+  ['vsml with a hidden layer', { kind: 'vsml', stateSize: 8, messageSize: 4, hidden: [3], ticks: 2 }, { inputDim: 6, outputDim: 3, seqLen: 5, feedback: 3 }],
+  ['vsml regression, state not a multiple of 4 (composite tick)', { kind: 'vsml', stateSize: 3, messageSize: 3, hidden: [], ticks: 1 }, { inputDim: 4, outputDim: 1, seqLen: 4, feedback: 1 }],
+];
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** Output and every parameter's gradient of sum(w * y^2), with the fused kernels on or off. */
+function outputsAndGrads(spec: ModelSpec, shape: ModelShape, fused: boolean): number[][] {
+  setFastKernels(fused);
+  try {
+    const model = createModel(spec, shape, new Rng(5));
+    const rng = new Rng(9);
+    const x = tf.tensor3d(rng.fillNormal(new Float32Array(3 * shape.seqLen * shape.inputDim)), [3, shape.seqLen, shape.inputDim]);
+    const w = tf.tensor3d(rng.fillNormal(new Float32Array(3 * shape.seqLen * shape.outputDim)), [3, shape.seqLen, shape.outputDim]);
+    const y = tf.tidy(() => model.apply(x));
+    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(w, tf.square(model.apply(x)))) as tf.Scalar, model.params.map((p) => p.variable));
+    const out = [Array.from(y.dataSync()), ...model.params.map((p) => Array.from(grads[p.variable.name].dataSync()))];
+    tf.dispose([x, w, y, ...Object.values(grads)]);
+    model.params.forEach((p) => p.variable.dispose());
+    return out;
+  } finally {
+    setFastKernels(true);
+  }
+}
+
+afterAll(async () => {
+  setFastKernels(true);
+  await tf.setBackend('cpu');
+});
+
+describe('fused kernels', () => {
+  it.each(['cpu', 'wasm'])('are in use on %s', async (backend) => {
+    await tf.setBackend(backend);
+    expect(fastKernels()).toBe(true);
+  });
+
+  describe.each(['cpu', 'wasm'])('on %s', (backend) => {
+    it.each(cases)('give the composite ops\' outputs and gradients: %s', async (_, spec, shape) => {
+      await tf.setBackend(backend);
+      const fused = outputsAndGrads(spec, shape, true);
+      const plain = outputsAndGrads(spec, shape, false);
+      fused.forEach((values, i) => {
+        const scale = Math.max(1, ...plain[i].map(Math.abs));
+        expect(maxDiff(values, plain[i]) / scale, i === 0 ? 'output' : `gradient ${i - 1}`).toBeLessThan(2e-5);
+      });
+    });
+  });
+
+  it('Adam: the fused update equals the composite one, clipping included', async () => {
+    await tf.setBackend('wasm');
+    const run = (fused: boolean) => {
+      setFastKernels(fused);
+      const rng = new Rng(3);
+      const p = { name: 'p', variable: tf.variable(tf.tensor1d(rng.fillNormal(new Float32Array(37)))) };
+      const adam = new Adam([p], 1e-8);
+      const norms: number[] = [];
+      return (async () => {
+        for (let k = 0; k < 3; k++) {
+          const g = tf.tensor1d(rng.fillNormal(new Float32Array(37), 2));
+          norms.push(await adam.step([g], 0.01, 1));
+          g.dispose();
+        }
+        const values = Array.from(p.variable.dataSync());
+        adam.dispose();
+        p.variable.dispose();
+        setFastKernels(true);
+        return { values, norms };
+      })();
+    };
+    const fused = await run(true);
+    const plain = await run(false);
+    expect(maxDiff(fused.norms, plain.norms)).toBeLessThan(1e-4);
+    expect(maxDiff(fused.values, plain.values)).toBeLessThan(1e-6);
+  });
+
+  it('approximate exp, sigmoid and tanh to float precision', () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const k = instantiate(memory);
+    const n = 401;
+    const f = new Float32Array(memory.buffer);
+    for (let i = 0; i < n; i++) f[i] = -20 + (40 * i) / (n - 1) + 1e-3;
+    const worst = [0, 0, 0];
+    for (const mode of [0, 1, 2]) {
+      k.activation(0, 4 * 1024, n, mode);
+      for (let i = 0; i < n; i++) {
+        const x = f[i];
+        const got = f[1024 + i];
+        if (mode === 0) worst[0] = Math.max(worst[0], Math.abs(got - Math.exp(x)) / Math.exp(x));
+        if (mode === 1) worst[1] = Math.max(worst[1], Math.abs(got - 1 / (1 + Math.exp(-x))));
+        if (mode === 2) worst[2] = Math.max(worst[2], Math.abs(got - Math.tanh(x)) / Math.max(Math.abs(Math.tanh(x)), 1e-3));
+      }
+    }
+    expect(worst[0]).toBeLessThan(3e-7);
+    expect(worst[1]).toBeLessThan(3e-7);
+    expect(worst[2]).toBeLessThan(1e-6);
+  });
+});
