@@ -75,9 +75,50 @@ export interface LabInfo {
 
 export type ValidateResult = { ok: true; runCount: number } | { ok: false; issues: SpecIssue[] };
 
+/** A dataset a spec can name: built in, or imported with `metalab import`. */
+export interface DatasetInfo {
+  name: string;
+  description: string;
+  width: number;
+  height: number;
+  trainCount: number;
+  testCount: number;
+  numClasses: number;
+  imported: boolean;
+}
+
+/** One run of a planned experiment: its model's size and how long it should take on this machine. */
+export interface PlannedRun {
+  sweepPoint: SweepPoint;
+  steps: number;
+  paramCount: number;
+  stateSize: number;
+  /** Measured on this machine; null where the run's configuration was sized but not timed. */
+  secondsPerStep: number | null;
+  /** Setup, every step and every evaluation; null where not timed. */
+  estimatedSeconds: number | null;
+}
+
+export interface ExperimentPlan {
+  runs: PlannedRun[];
+  /** The backend the measurements ran on (what `auto` chose). */
+  backend: string;
+  /** Runs the lab trains at once. */
+  concurrency: number;
+  /** Sum of the runs' estimates, and the time until the last one ends with `concurrency` at once; null if a run was not timed. */
+  totalSeconds: number | null;
+  wallSeconds: number | null;
+  /** Distinct configurations (model, task shape, batch size, evaluation), and how many of them were timed. */
+  configs: number;
+  timedConfigs: number;
+}
+
 export interface LabApi {
   getInfo(): Promise<LabInfo>;
   validateSpec(spec: unknown): Promise<ValidateResult>;
+  /** Each run's parameter count, state size and estimated duration, measured in a short-lived worker. */
+  planExperiment(spec: unknown): Promise<ExperimentPlan>;
+  listDatasets(): Promise<DatasetInfo[]>;
   createExperiment(spec: unknown): Promise<{ experimentId: number; runIds: number[] }>;
   listExperiments(): Promise<Experiment[]>;
   updateExperiment(patch: { id: number; name?: string; tags?: string[]; notes?: string }): Promise<Experiment>;
@@ -109,6 +150,8 @@ const maxRunsPerQuery = 64;
 export const labApiArgs = {
   getInfo: z.tuple([]),
   validateSpec: z.tuple([z.unknown()]),
+  planExperiment: z.tuple([z.unknown()]),
+  listDatasets: z.tuple([]),
   createExperiment: z.tuple([z.unknown()]),
   listExperiments: z.tuple([]),
   updateExperiment: z.tuple([

@@ -1,8 +1,10 @@
 // The LabApi implementation: the store and the scheduler behind the one contract both hosts serve.
-import type { EvalCurve, Experiment, LabApi, LabEvent, LabInfo, Run, Series, SeriesOptions, ValidateResult } from '../../shared/api.js';
+import type { DatasetInfo, EvalCurve, Experiment, ExperimentPlan, LabApi, LabEvent, LabInfo, Run, Series, SeriesOptions, ValidateResult } from '../../shared/api.js';
 import { LAB_API_METHODS, LabError, labApiArgs } from '../../shared/api.js';
-import { expandExperiment, formatPath } from '../../shared/spec.js';
-import { appVersion, databaseFile } from './paths.js';
+import { expandExperiment, formatPath, type ExpandResult, type SpecIssue } from '../../shared/spec.js';
+import { listDatasets } from '../engine/data/index.js';
+import { appVersion, databaseFile, datasetsDir } from './paths.js';
+import { Planner, PlanError } from './planner.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { Store } from './store/index.js';
 
@@ -13,12 +15,14 @@ export interface LabOptions extends Omit<SchedulerOptions, 'emit'> {
 export class Lab implements LabApi {
   readonly store: Store;
   readonly scheduler: Scheduler;
+  private readonly planner: Planner;
   private readonly listeners = new Set<(event: LabEvent) => void>();
 
   constructor(private readonly options: LabOptions) {
     this.store = new Store(databaseFile(options.home));
     this.store.markOrphansInterrupted(isAlive);
     this.scheduler = new Scheduler(this.store, { ...options, emit: (e) => this.emit(e) });
+    this.planner = new Planner(options.launch, datasetsDir(options.home));
   }
 
   /** Subscribes to pushed events; returns the unsubscribe function. */
@@ -32,6 +36,7 @@ export class Lab implements LabApi {
   }
 
   async close(): Promise<void> {
+    this.planner.close();
     await this.scheduler.shutdown();
     this.store.close();
   }
@@ -40,15 +45,46 @@ export class Lab implements LabApi {
     return { version: appVersion(), home: this.options.home, host: this.options.host, concurrency: this.scheduler.concurrency };
   }
 
-  async validateSpec(spec: unknown): Promise<ValidateResult> {
+  /** The spec checked against the schema, then its datasets against those this lab has. */
+  private check(spec: unknown): ExpandResult {
     const result = expandExperiment(spec);
+    if (!result.ok) return result;
+    const issues = unknownDatasets(result, this.datasetNames());
+    return issues.length ? { ok: false, issues } : result;
+  }
+
+  private checked(spec: unknown): Extract<ExpandResult, { ok: true }> {
+    const result = this.check(spec);
+    if (!result.ok) throw new LabError(`invalid spec: ${result.issues.map((i) => `${formatPath(i.path) || '(spec)'}: ${i.message}`).join('; ')}`);
+    return result;
+  }
+
+  private datasetNames(): string[] {
+    return listDatasets(datasetsDir(this.options.home)).map((d) => d.name);
+  }
+
+  async validateSpec(spec: unknown): Promise<ValidateResult> {
+    const result = this.check(spec);
     return result.ok ? { ok: true, runCount: result.runs.length } : result;
   }
 
+  async planExperiment(spec: unknown): Promise<ExperimentPlan> {
+    const { runs } = this.checked(spec);
+    try {
+      return await this.planner.plan(runs, this.scheduler.concurrency);
+    } catch (err) {
+      throw err instanceof PlanError ? new LabError(`cannot estimate this experiment: ${err.message}`) : err;
+    }
+  }
+
+  async listDatasets(): Promise<DatasetInfo[]> {
+    return listDatasets(datasetsDir(this.options.home));
+  }
+
   async createExperiment(spec: unknown): Promise<{ experimentId: number; runIds: number[] }> {
-    const result = expandExperiment(spec);
-    if (!result.ok) throw new LabError(`invalid spec: ${result.issues.map((i) => `${formatPath(i.path) || '(spec)'}: ${i.message}`).join('; ')}`);
+    const result = this.checked(spec);
     const created = this.store.createExperiment(result.spec, result.runs);
+    if (result.spec.tags?.length) this.store.updateExperiment(created.experimentId, { tags: result.spec.tags });
     this.emit({ type: 'experiment-changed', experimentId: created.experimentId });
     this.scheduler.enqueue(created.runIds);
     return created;
@@ -122,6 +158,19 @@ export class Lab implements LabApi {
     if (!experiment) throw new LabError(`experiment ${id} does not exist`);
     return experiment;
   }
+}
+
+/** Issues for datasets the spec names (in any run of its sweep) that this lab does not have. */
+function unknownDatasets(result: Extract<ExpandResult, { ok: true }>, known: string[]): SpecIssue[] {
+  const issues = new Map<string, SpecIssue>();
+  const refuse = (path: (string | number)[], name: string) =>
+    issues.set(formatPath(path), { path, message: `unknown dataset '${name}'; this lab has ${known.join(', ')} (import others with \`metalab import\`)` });
+  for (const { spec } of result.runs) {
+    if (spec.task.family !== 'gpicl-classification') continue;
+    if (!known.includes(spec.task.dataset)) refuse(['task', 'dataset'], spec.task.dataset);
+    for (const [i, name] of spec.task.evalDatasets.entries()) if (!known.includes(name)) refuse(['task', 'evalDatasets', i], name);
+  }
+  return [...issues.values()];
 }
 
 function isAlive(pid: number): boolean {

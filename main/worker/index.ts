@@ -1,13 +1,17 @@
 // Training worker entry: one process per run. Receives `start`, runs the engine, and streams metrics,
 // evaluations and checkpoints to the parent, which stores them. Metrics are flushed in batches at least
 // every FLUSH_MS, and always before a checkpoint is announced, so a checkpoint never points past stored metrics.
+// The same script, sent `plan` instead, measures what planned runs cost (see engine/plan.ts) and exits.
 import type { MetricRow } from '../../shared/metrics.js';
+import { measureConfig, sizeConfig } from '../engine/plan.js';
 import { runExperiment, type RunSink } from '../engine/train.js';
 import { connectToParent } from './channel.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { ToWorker } from './protocol.js';
 
 const FLUSH_MS = 250;
+/** Seconds from this process's start until its modules (tfjs among them) were loaded: part of every run's setup. */
+const startupSeconds = process.uptime();
 const FLUSH_ROWS = 2000;
 
 const parent = connectToParent();
@@ -54,14 +58,27 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   await parent.send({ type: 'finished', status: outcome.status, error: outcome.status === 'diverged' ? outcome.error : null });
 }
 
+/** Answers each config as soon as it is measured, so the parent keeps what was done if it gives up waiting. */
+async function plan(request: Extract<ToWorker, { type: 'plan' }>): Promise<void> {
+  for (const [index, config] of request.configs.entries()) {
+    const measured = index < request.timed ? await measureConfig(config, request.dataDir) : null;
+    const cost = measured && { ...measured, setupSeconds: startupSeconds + measured.setupSeconds };
+    const size = cost ?? (await sizeConfig(config, request.dataDir));
+    await parent.send({ type: 'plan-config', index, size: { backend: size.backend, paramCount: size.paramCount, stateSize: size.stateSize }, cost });
+  }
+}
+
+function exitAfter(work: Promise<void>): void {
+  work
+    .then(() => process.exit(0))
+    .catch(async (err: Error) => {
+      await parent.send({ type: 'failed', error: err.stack ?? err.message }).catch(() => undefined);
+      process.exit(1);
+    });
+}
+
 parent.onMessage((message) => {
   if (message.type === 'cancel') abort.abort();
-  if (message.type === 'start') {
-    run(message)
-      .then(() => process.exit(0))
-      .catch(async (err: Error) => {
-        await parent.send({ type: 'failed', error: err.stack ?? err.message }).catch(() => undefined);
-        process.exit(1);
-      });
-  }
+  if (message.type === 'start') exitAfter(run(message));
+  if (message.type === 'plan') exitAfter(plan(message));
 });

@@ -19,13 +19,8 @@ export interface DatasetCounts {
   numClasses: number;
 }
 
-/** One row of the dataset listing the UI shows. */
-export interface DatasetInfo extends DatasetCounts {
-  name: string;
-  description: string;
-  /** False for the bundled and generated datasets, true for those imported into the data folder. */
-  imported: boolean;
-}
+/** One row of the dataset listing the UI shows: the contract's type. */
+export type { DatasetInfo } from '../../../shared/api.js';
 
 /** Where the data of one named dataset comes from (a registry entry). */
 export interface DatasetSource {

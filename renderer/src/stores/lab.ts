@@ -1,7 +1,7 @@
 // The page's state: the lab's info, experiments and runs, kept current by the lab's pushed events.
 import { defineStore } from 'pinia';
 import { markRaw, ref, shallowRef } from 'vue';
-import type { Experiment, LabApi, LabEvent, LabInfo, Run } from '../../../shared/api';
+import type { DatasetInfo, Experiment, LabApi, LabEvent, LabInfo, Run } from '../../../shared/api';
 import type { HostConnection } from '../host/types';
 
 export interface LiveProgress {
@@ -18,6 +18,12 @@ export const useLab = defineStore('lab', () => {
   /** Last metric step seen per run, so open charts know when to refetch. */
   const metricsTick = ref<Record<number, number>>({});
   const disconnected = ref<string | null>(null);
+  /** Datasets specs can name (built-in and imported), for the designer. */
+  const datasets = ref<DatasetInfo[]>([]);
+  /** The designer's JSON text, kept while the page moves between views. */
+  const designDraft = ref<string | null>(null);
+  /** Last step at which each run recorded evaluation figures, so views showing them know when to refetch. */
+  const evalTick = ref<Record<number, number>>({});
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
   async function refresh(): Promise<void> {
@@ -42,12 +48,14 @@ export const useLab = defineStore('lab', () => {
         if (run) {
           run.step = event.step;
           run.examplesPerSec = event.examplesPerSec;
+          if (run.backend === null) scheduleRefresh(); // the worker has said which backend it runs on
         }
         live.value[event.runId] = { etaSeconds: event.etaSeconds, examplesPerSec: event.examplesPerSec };
         break;
       }
       case 'metrics-appended':
         metricsTick.value[event.runId] = event.lastStep;
+        if (event.keys.some((k) => k.startsWith('eval/'))) evalTick.value[event.runId] = event.lastStep;
         break;
       case 'run-state':
         if (event.status !== 'running') delete live.value[event.runId];
@@ -67,10 +75,14 @@ export const useLab = defineStore('lab', () => {
     await refresh();
   }
 
+  async function loadDatasets(): Promise<void> {
+    if (api.value) datasets.value = await api.value.listDatasets();
+  }
+
   function requireApi(): LabApi {
     if (!api.value) throw new Error('not connected to the lab');
     return api.value;
   }
 
-  return { api, info, experiments, runs, live, metricsTick, disconnected, connect, refresh, requireApi };
+  return { api, info, experiments, runs, live, metricsTick, evalTick, disconnected, datasets, designDraft, connect, refresh, loadDatasets, requireApi };
 });
