@@ -18,3 +18,8 @@ export function formatPoint(point: Record<string, number | string>): string {
   const entries = Object.entries(point);
   return entries.length ? entries.map(([k, v]) => `${k.split('.').pop()}=${v}`).join(', ') : '–';
 }
+
+/** An axis label: three significant digits without trailing zeros. */
+export function formatAxis(v: number): string {
+  return String(Number(v.toPrecision(3)));
+}

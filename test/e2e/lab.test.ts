@@ -1,29 +1,17 @@
 // End to end: the web host, real workers, and Debian's Chromium driving the built page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { rendererDir } from '../../main/services/paths';
-import { startWebHost, type WebHost } from '../../main/web/server';
-import { launchChromium, screenshotPath } from '../helpers/browser';
-import { testLab } from '../helpers/lab';
-import { tempDir } from '../helpers/tmp';
+import { openLabPage, screenshotPath } from '../helpers/browser';
+import type { WebHost } from '../../main/web/server';
 
 let browser: Browser;
 let host: WebHost;
 let page: Page;
 let stop: () => Promise<void>;
-const pageErrors: string[] = [];
+let pageErrors: string[];
 
 beforeAll(async () => {
-  const { lab } = testLab(tempDir('metalab-e2e-'), 1);
-  host = await startWebHost({ lab, rendererDir: rendererDir() });
-  browser = await launchChromium();
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  stop = async () => {
-    await browser.close();
-    await host.close();
-    await lab.close();
-  };
+  ({ host, browser, page, pageErrors, stop } = await openLabPage('metalab-e2e-', 1));
 });
 afterAll(() => stop());
 
@@ -42,6 +30,7 @@ describe('the lab in a browser', () => {
     await expect.poll(() => page.getByTestId('runs-table').textContent()).toContain('No runs yet');
 
     await page.getByRole('link', { name: 'Design' }).click();
+    await page.getByRole('tab', { name: 'JSON' }).click();
     const editor = page.getByRole('textbox', { name: 'experiment spec (JSON)' });
     await page.getByRole('combobox', { name: 'example spec' }).selectOption('tiny-regression');
     await expect.poll(() => page.getByTestId('spec-status').textContent()).toContain('valid · 1 run');

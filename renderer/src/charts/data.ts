@@ -1,0 +1,154 @@
+// Pure transforms from the lab's records to what the charts draw (no DOM, no ECharts).
+import type { EvalCurve, Run, SeriesPoint } from '../../../shared/api';
+import { PHASE_LABELS } from '../../../shared/metrics';
+
+export type XY = [number, number | null];
+export type Cell = string | number | null;
+
+/** The rows behind a chart: what its CSV holds and its table shows. */
+export interface DataTable {
+  columns: string[];
+  rows: Cell[][];
+}
+
+export function lastValues(points: readonly SeriesPoint[]): XY[] {
+  return points.map((p) => [p.step, p.last]);
+}
+
+/**
+ * Exponential moving average with the start-up bias removed (as TensorBoard smooths), so the first points
+ * are not dragged towards zero. `weight` 0 leaves the data as it is; gaps (null) stay gaps.
+ */
+export function ema(data: readonly XY[], weight: number): XY[] {
+  if (weight <= 0) return data.slice();
+  let acc = 0;
+  let n = 0;
+  return data.map(([x, y]) => {
+    if (y === null || !Number.isFinite(y)) return [x, null];
+    acc = weight * acc + (1 - weight) * y;
+    n++;
+    return [x, acc / (1 - weight ** n)];
+  });
+}
+
+/** Coarse points outside [from, to] with the finer points fetched for that range in between. */
+export function spliceRange(coarse: readonly SeriesPoint[], fine: readonly SeriesPoint[], from: number, to: number): SeriesPoint[] {
+  return [...coarse.filter((p) => p.step < from), ...fine, ...coarse.filter((p) => p.step > to)];
+}
+
+export interface Band {
+  from: number;
+  to: number;
+  label: string;
+  /** Index into PHASE_LABELS, or -1 for a band that is not a phase (the plateau). */
+  phase: number;
+}
+
+/**
+ * Phase bands over training: each evaluation's label holds from its step until the next evaluation
+ * (the last one until `endStep`); neighbours with the same label merge.
+ */
+export function phaseBands(points: readonly XY[], endStep: number): Band[] {
+  const bands: Band[] = [];
+  points.forEach(([step, code], i) => {
+    if (code === null || PHASE_LABELS[code] === undefined) return;
+    const to = Math.max(points[i + 1]?.[0] ?? endStep, step);
+    const prev = bands[bands.length - 1];
+    if (prev && prev.phase === code && prev.to === step) prev.to = to;
+    else bands.push({ from: step, to, label: PHASE_LABELS[code], phase: code });
+  });
+  return bands;
+}
+
+/** The plateau the run's summary names (`plateau_end` 'open' runs to the last step), or null. */
+export function plateauBand(summary: Run['summary'], lastStep: number): Band | null {
+  const start = summary?.plateau_start;
+  const end = summary?.plateau_end;
+  if (typeof start !== 'number') return null;
+  const to = typeof end === 'number' ? end : lastStep;
+  return { from: start, to, label: end === 'open' ? 'plateau (open)' : 'plateau', phase: -1 };
+}
+
+/** The model's per-position metric: accuracy for classification, MSE for regression. */
+export function curveMetric(curves: readonly EvalCurve[]): 'acc' | 'mse' | null {
+  if (curves.some((c) => c.metric === 'acc')) return 'acc';
+  if (curves.some((c) => c.metric === 'mse')) return 'mse';
+  return null;
+}
+
+/** Steps at which the model was evaluated, ascending. */
+export function evalSteps(curves: readonly EvalCurve[], metric: string): number[] {
+  return [...new Set(curves.filter((c) => c.metric === metric).map((c) => c.step))].sort((a, b) => a - b);
+}
+
+/** Evaluation splits in a stable order: seen, unseen, then the extra datasets. */
+export function splitsOf(curves: readonly EvalCurve[]): string[] {
+  const rank = (s: string) => (s === 'seen' ? 0 : s === 'unseen' ? 1 : 2);
+  return [...new Set(curves.map((c) => c.split))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+/** Baseline curves (`ridge_mse`, `dmmse_mse`, `learner_acc`, …): computed once, stored at step 0. */
+export function baselineCurves(curves: readonly EvalCurve[], metric: string): EvalCurve[] {
+  return curves.filter((c) => c.metric.endsWith(`_${metric}`));
+}
+
+/** Per-position values as points at positions 1..L. */
+export function positionPoints(values: readonly (number | null)[]): XY[] {
+  return values.map((v, i) => [i + 1, v]);
+}
+
+export type Leaf = string | number | boolean | null;
+
+/** A nested spec as dotted paths to leaves; arrays are leaves (written as JSON), as sweep values are. */
+export function flatten(value: unknown, prefix = '', out: Record<string, Leaf> = {}): Record<string, Leaf> {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else if (prefix) {
+    out[prefix] = Array.isArray(value) ? JSON.stringify(value) : (value as Leaf);
+  }
+  return out;
+}
+
+/** The dotted paths whose values are not all equal across the flattened specs (a missing field differs). */
+export function differingPaths(specs: readonly Record<string, Leaf>[]): string[] {
+  const paths = [...new Set(specs.flatMap((s) => Object.keys(s)))].sort();
+  return paths.filter((p) => specs.some((s) => s[p] !== specs[0][p] || !(p in s)));
+}
+
+/** Sweep values in axis order: numbers ascending, then strings ('fresh' after every pool size). */
+export function sortValues(values: Iterable<number | string>): (number | string)[] {
+  return [...new Set(values)].sort((a, b) =>
+    typeof a === 'number' && typeof b === 'number' ? a - b : typeof a === 'number' ? -1 : typeof b === 'number' ? 1 : a.localeCompare(b),
+  );
+}
+
+const superscripts = '⁰¹²³⁴⁵⁶⁷⁸⁹';
+/** A sweep value for an axis label: powers of two from 1024 up as 2ⁿ. */
+export function formatSweepValue(v: number | string): string {
+  if (typeof v === 'string') return v;
+  const e = Math.log2(v);
+  if (v >= 1024 && Number.isInteger(e)) return `2${[...String(e)].map((d) => superscripts[Number(d)]).join('')}`;
+  return String(v);
+}
+
+/** Short phase names that fit in a heatmap cell. */
+export const PHASE_SHORT = ['none', 'memorize', 'task ID', 'learn'] as const;
+
+/** A phase label from a run's summary, as an index into PHASE_LABELS (-1 when unknown). */
+export function phaseIndex(label: unknown): number {
+  return PHASE_LABELS.indexOf(label as (typeof PHASE_LABELS)[number]);
+}
+
+/** RFC 4180 CSV: fields with commas, quotes or line breaks are quoted; missing values are empty. */
+export function toCsv(table: DataTable): string {
+  const field = (v: Cell) => {
+    const s = v === null ? '' : String(v);
+    return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+  };
+  return [table.columns, ...table.rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
+}
+
+/** Line series as a long table: one row per point. */
+export function seriesTable(series: readonly { name: string; data: readonly XY[] }[], xName: string, yName: string): DataTable {
+  return { columns: ['series', xName, yName || 'value'], rows: series.flatMap((s) => s.data.map(([x, y]) => [s.name, x, y])) };
+}

@@ -1,0 +1,55 @@
+// A sweep's grid as the phase charts see it: axis values, runs per grid point, positions on a log2 axis.
+import type { Run } from '../../../shared/api';
+import type { SweepPoint } from '../../../shared/spec';
+import { PHASE_SHORT, phaseIndex, sortValues, type Band } from './data';
+
+export type SweepValue = number | string;
+
+/** The values an axis takes over the runs, in axis order. */
+export function axisValues(runs: readonly Run[], path: string): SweepValue[] {
+  return sortValues(runs.map((r) => r.sweepPoint[path]).filter((v) => v !== undefined));
+}
+
+/** The run at a grid point: every axis named in `at` has that value. */
+export function runAt(runs: readonly Run[], at: SweepPoint): Run | undefined {
+  return runs.find((r) => Object.entries(at).every(([path, v]) => r.sweepPoint[path] === v));
+}
+
+/**
+ * Positions on a value axis: log2 of the numbers where they are all positive (pool sizes, widths), the
+ * numbers themselves otherwise; strings ('fresh') follow the largest number, one mean spacing apart.
+ */
+export function axisPositions(values: readonly SweepValue[]): number[] {
+  const log = isLog2Axis(values);
+  const at = (v: number) => (log ? Math.log2(v) : v);
+  const pos = values.filter((v): v is number => typeof v === 'number').map(at);
+  const lo = Math.min(...pos);
+  const hi = Math.max(...pos);
+  const gap = pos.length > 1 ? (hi - lo) / (pos.length - 1) : 1;
+  let next = pos.length ? hi : -1;
+  return values.map((v) => (typeof v === 'number' ? at(v) : (next += gap)));
+}
+
+/** Whether axisPositions puts these values on a log2 scale. */
+export function isLog2Axis(values: readonly SweepValue[]): boolean {
+  const nums = values.filter((v): v is number => typeof v === 'number');
+  return nums.length > 0 && nums.every((v) => v > 0);
+}
+
+/**
+ * Phase regions along an axis: each point's phase holds halfway to its neighbours; neighbours with the
+ * same phase merge. Points without a phase (runs not finished) leave a gap.
+ */
+export function phaseRegions(positions: readonly number[], phases: readonly unknown[]): Band[] {
+  const bands: Band[] = [];
+  positions.forEach((x, i) => {
+    const phase = phaseIndex(phases[i]);
+    if (phase < 0) return;
+    const from = i > 0 ? (positions[i - 1] + x) / 2 : x;
+    const to = i < positions.length - 1 ? (x + positions[i + 1]) / 2 : x;
+    const prev = bands[bands.length - 1];
+    if (prev && prev.phase === phase && prev.to === from) prev.to = to;
+    else bands.push({ from, to, label: PHASE_SHORT[phase], phase });
+  });
+  return bands;
+}

@@ -1,0 +1,149 @@
+// End to end: the analysis pages (run detail, compare, phases) on a small finished sweep, checked against
+// what the lab stored, with chart exports read back from the browser's downloads.
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import type { Run } from '../../shared/api';
+import type { Lab } from '../../main/services/lab';
+import { openLabPage, screenshotPath } from '../helpers/browser';
+import type { WebHost } from '../../main/web/server';
+import { tinySpec } from '../helpers/specs';
+
+let host: WebHost;
+let page: Page;
+let lab: Lab;
+let runs: Run[];
+let stop: () => Promise<void>;
+let pageErrors: string[];
+
+/** Three pool sizes x two batch sizes: six runs of 60 steps, a few seconds on two cores. */
+const sweepSpec = tinySpec({
+  name: 'analysis sweep',
+  sweep: {
+    axes: [
+      { path: 'task.numTasks', values: [1, 4, 'fresh'] },
+      { path: 'training.batchSize', values: [8, 16] },
+    ],
+  },
+});
+
+beforeAll(async () => {
+  ({ lab, host, page, pageErrors, stop } = await openLabPage('metalab-e2e-analysis-', 2));
+  const { experimentId } = await lab.createExperiment(sweepSpec);
+  runs = await finished(experimentId, 40_000);
+  await page.goto(host.url);
+  await page.getByRole('link', { name: 'Runs' }).waitFor();
+}, 60_000);
+afterAll(() => stop());
+
+/** The experiment's runs once every one has finished; throws if one ends otherwise or time runs out. */
+async function finished(experimentId: number, timeoutMs: number): Promise<Run[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const list = await lab.listRuns({ experimentId });
+    if (list.every((r) => r.status === 'finished')) return list;
+    const ended = list.find((r) => !['queued', 'running', 'finished'].includes(r.status));
+    if (ended) throw new Error(`r${ended.id} ended ${ended.status}: ${ended.error}`);
+    if (Date.now() > deadline) throw new Error('the sweep did not finish in time');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function go(hash: string): Promise<void> {
+  await page.evaluate((h) => (location.hash = h), hash);
+}
+
+/** Screenshots of the page in the light theme, then the dark one, leaving it light. */
+async function shoot(name: string): Promise<void> {
+  await page.screenshot({ path: screenshotPath('e2e', `${name}-light`), fullPage: true });
+  await page.getByRole('button', { name: 'switch to dark theme' }).click();
+  await page.screenshot({ path: screenshotPath('e2e', `${name}-dark`), fullPage: true });
+  await page.getByRole('button', { name: 'switch to light theme' }).click();
+}
+
+/** Clicks a download button and returns the file's name and text. */
+async function download(button: Locator): Promise<{ name: string; text: string }> {
+  const [file] = await Promise.all([page.waitForEvent('download'), button.click()]);
+  return { name: file.suggestedFilename(), text: fs.readFileSync(await file.path(), 'utf8') };
+}
+
+function parseCsv(text: string): string[][] {
+  // The exports quote only fields with commas, quotes or line breaks; these hold none.
+  return text
+    .trim()
+    .split('\r\n')
+    .map((line) => line.split(','));
+}
+
+const run = (point: Record<string, number | string>) => runs.find((r) => Object.entries(point).every(([k, v]) => r.sweepPoint[k] === v))!;
+
+describe('the analysis pages', () => {
+  it('draws a run: curves, in-context curve with baselines, exported as the database holds it', async () => {
+    const r = run({ 'task.numTasks': 4, 'training.batchSize': 16 });
+    await go(`#/runs/${r.id}`);
+    await expect.poll(() => page.locator('h1').textContent()).toContain(`r${r.id}`);
+    await expect.poll(() => page.locator('canvas').count()).toBeGreaterThanOrEqual(7);
+    const context = page.getByTestId('context-curve');
+    expect(await context.locator('canvas').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('context-step').textContent()).toBe('60 (latest)');
+
+    const { name, text } = await download(page.getByRole('button', { name: 'download In-context learning curve (MSE) data as CSV' }));
+    expect(name).toBe(`r${r.id}-in-context-60.csv`);
+    const [header, ...rows] = parseCsv(text);
+    expect(header).toEqual(['series', 'position', 'MSE']);
+    const stored = await lab.getEvalCurves(r.id);
+    const expected = stored
+      .filter((c) => (c.step === 60 && c.metric === 'mse') || c.metric.endsWith('_mse'))
+      .flatMap((c) => c.values.map((v, i) => [c.split, c.metric, i + 1, v] as const));
+    expect(expected.length).toBeGreaterThan(0);
+    for (const [split, metric, position, value] of expected) {
+      const series = metric === 'mse' ? `${split} model` : `${split} ${metric === 'ridge_mse' ? 'ridge' : 'dMMSE'}`;
+      const row = rows.find((x) => x[0] === series && Number(x[1]) === position);
+      expect(row, `${series} at ${position}`).toBeDefined();
+      expect(row![2] === '' ? null : Number(row![2])).toBe(value);
+    }
+    expect(rows.length).toBe(expected.length);
+    await shoot('analysis-run-detail');
+  });
+
+  it('compares two runs: the spec diff names exactly the differing field', async () => {
+    const a = run({ 'task.numTasks': 1, 'training.batchSize': 8 });
+    const b = run({ 'task.numTasks': 'fresh', 'training.batchSize': 8 });
+    await go(`#/compare?runs=${a.id},${b.id}`);
+    const diff = page.getByTestId('spec-diff');
+    await expect.poll(() => diff.locator('thead th').allTextContents()).toEqual(['run', 'task.numTasks']);
+    expect(await diff.locator('tbody td').allTextContents()).toEqual(['1', 'fresh']);
+    expect(await page.getByRole('checkbox', { name: `r${a.id}`, exact: true }).isChecked()).toBe(true);
+    await expect.poll(() => page.locator('canvas').count()).toBeGreaterThanOrEqual(4);
+    await shoot('analysis-compare');
+  });
+
+  it('fills the phase heatmaps with the runs stored figures and phases', async () => {
+    await go('#/phases');
+    await expect.poll(() => page.getByRole('combobox', { name: 'experiment' }).textContent()).toContain('analysis sweep');
+    await expect.poll(() => page.getByTestId('heatmap-0').locator('canvas').count()).toBeGreaterThan(0);
+    await shoot('analysis-phases');
+
+    await page.getByRole('button', { name: 'show seen/last_mse as a table' }).click();
+    const table = page.getByRole('table', { name: 'seen/last_mse data' });
+    expect(await table.locator('thead th').allTextContents()).toEqual(['task.numTasks', 'training.batchSize', 'eval/seen/last_mse', 'phase', 'run', 'status']);
+    const cells = await table.locator('tbody tr').evaluateAll((rows) => rows.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.dataset.value ?? '')));
+    expect(cells).toHaveLength(runs.length);
+    for (const [, , value, phase, id] of cells) {
+      const r = runs.find((x) => `r${x.id}` === id)!;
+      expect(Number(value)).toBe(r.summary!['eval/seen/last_mse']);
+      expect(phase).toBe(r.summary!.phase);
+    }
+
+    const { name, text } = await download(page.getByRole('button', { name: 'download unseen/last_mse data as CSV' }));
+    expect(name).toMatch(/^e\d+-heatmap-eval-unseen-last_mse\.csv$/);
+    const [, ...rows] = parseCsv(text);
+    expect(rows).toHaveLength(runs.length);
+    for (const row of rows) {
+      const r = runs.find((x) => `r${x.id}` === row[4])!;
+      expect(String(r.sweepPoint['task.numTasks'])).toBe(row[0]);
+      expect(Number(row[2])).toBe(r.summary!['eval/unseen/last_mse']);
+    }
+    expect(pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,69 @@
+// The pure transforms behind the charts: smoothing, phase bands and regions, sweep axes, spec diffs, CSV.
+import { describe, expect, it } from 'vitest';
+import { differingPaths, ema, flatten, formatSweepValue, phaseBands, sortValues, toCsv } from '../../renderer/src/charts/data';
+import { axisPositions, phaseRegions } from '../../renderer/src/charts/sweep';
+
+describe('chart data', () => {
+  it('smooths without start-up bias and keeps gaps', () => {
+    const out = ema(
+      [
+        [0, 2],
+        [1, 2],
+        [2, null],
+        [3, 4],
+      ],
+      0.5,
+    );
+    expect(out[0]).toEqual([0, 2]);
+    expect(out[1]).toEqual([1, 2]);
+    expect(out[2]).toEqual([2, null]);
+    // acc = 0.5*(0.5*(0.5*0+1)+1)+2 = 2.75 over 1 - 0.125
+    expect(out[3][1]).toBeCloseTo(2.75 / 0.875, 10);
+    expect(ema([[0, 5]], 0)).toEqual([[0, 5]]);
+  });
+
+  it('merges neighbouring evaluations with the same phase into one band up to the end step', () => {
+    const bands = phaseBands(
+      [
+        [0, 0],
+        [100, 1],
+        [200, 1],
+        [300, 3],
+      ],
+      400,
+    );
+    expect(bands.map((b) => [b.from, b.to, b.phase])).toEqual([
+      [0, 100, 0],
+      [100, 300, 1],
+      [300, 400, 3],
+    ]);
+  });
+
+  it("puts pool sizes on a log2 axis with 'fresh' one step past the largest", () => {
+    const values = sortValues([16, 'fresh', 1, 4]);
+    expect(values).toEqual([1, 4, 16, 'fresh']);
+    expect(axisPositions(values)).toEqual([0, 2, 4, 6]);
+    expect(axisPositions([0, 1, 2])).toEqual([0, 1, 2]);
+    expect(formatSweepValue(65536)).toBe('2¹⁶');
+    expect(formatSweepValue(512)).toBe('512');
+  });
+
+  it('shades phase regions halfway between points and leaves unfinished points out', () => {
+    const regions = phaseRegions([0, 2, 4, 6], ['memorization', 'memorization', undefined, 'general learning-to-learn']);
+    expect(regions.map((r) => [r.from, r.to, r.label])).toEqual([
+      [0, 3, 'memorize'],
+      [5, 6, 'learn'],
+    ]);
+  });
+
+  it('lists only the spec paths that differ, a missing field included', () => {
+    const a = flatten({ model: { kind: 'lstm', hidden: 64 }, seed: 1, dims: [1, 2] });
+    const b = flatten({ model: { kind: 'lstm', hidden: 128 }, seed: 1, dims: [1, 2], note: 'x' });
+    expect(a['dims']).toBe('[1,2]');
+    expect(differingPaths([a, b])).toEqual(['model.hidden', 'note']);
+  });
+
+  it('writes RFC 4180 CSV', () => {
+    expect(toCsv({ columns: ['name', 'value'], rows: [['a,b', 1], ['say "hi"', null]] })).toBe('name,value\r\n"a,b",1\r\n"say ""hi""",\r\n');
+  });
+});
