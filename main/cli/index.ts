@@ -287,11 +287,13 @@ async function main(argv: string[]): Promise<number> {
   return handler(args);
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: Error) => {
-    process.stderr.write(`error: ${err.message}\n`);
-    if (err instanceof UsageError) process.stderr.write(`run 'metalab help' for usage\n`);
-    process.exit(err instanceof UsageError ? 2 : 1);
-  },
-);
+/** Exits once everything written has reached stdout: a pipe takes writes asynchronously, and exiting at once cuts them at 64 KiB. */
+function exitAfterFlush(code: number): void {
+  process.stdout.write('', () => process.exit(code));
+}
+
+main(process.argv.slice(2)).then(exitAfterFlush, (err: Error) => {
+  process.stderr.write(`error: ${err.message}\n`);
+  if (err instanceof UsageError) process.stderr.write(`run 'metalab help' for usage\n`);
+  exitAfterFlush(err instanceof UsageError ? 2 : 1);
+});

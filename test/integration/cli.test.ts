@@ -40,7 +40,12 @@ describe('metalab CLI', () => {
     const loss300 = csv.find((l) => l.startsWith('1,1,loss,300,'))!;
     expect(Number(loss300.split(',')[4])).toBe(stored.find((m) => m.key === 'loss' && m.step === 300)!.value);
 
-    const json = JSON.parse(metalab(home, 'export', 'e1', '--format', 'json').stdout) as { runs: { id: number; metrics: Record<string, unknown[]>; evalCurves: { step: number; metric: string }[] }[] };
+    const jsonText = metalab(home, 'export', 'e1', '--format', 'json').stdout;
+    // Through a pipe whose reader is slow (the pipe fills at 64 KiB): every byte arrives all the same.
+    const piped = spawnSync('sh', ['-c', 'node bin/metalab.cjs export e1 --format json | (sleep 0.5; wc -c)'], { cwd: appRoot(), env: { ...process.env, METALAB_HOME: home }, encoding: 'utf8' });
+    expect(Buffer.byteLength(jsonText)).toBeGreaterThan(65536);
+    expect(Number(piped.stdout.trim())).toBe(Buffer.byteLength(jsonText));
+    const json = JSON.parse(jsonText) as { runs: { id: number; metrics: Record<string, unknown[]>; evalCurves: { step: number; metric: string }[] }[] };
     expect(json.runs[0].metrics.loss).toHaveLength(300);
     // tiny-regression evaluates 3 times on 2 splits; ridge and dMMSE baselines are stored once per split.
     expect(json.runs[0].evalCurves.filter((c) => c.metric === 'mse')).toHaveLength(6);
