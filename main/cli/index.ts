@@ -1,4 +1,5 @@
-// The `metalab` command: run specs headless, list, show and export runs, serve the lab, start the app.
+// The `metalab` command: run specs headless, list, show and export runs, draw figures, serve the lab,
+// start the app.
 import { parseArgs } from 'node:util';
 import type { Run } from '../../shared/api.js';
 import { STEP_METRICS } from '../../shared/metrics.js';
@@ -8,6 +9,7 @@ import { Lab } from '../services/lab.js';
 import { datasetsDir, defaultHome, rendererDir, workerScript } from '../services/paths.js';
 import { forkLauncher } from '../services/workers.js';
 import { startWebHost } from '../web/server.js';
+import { UsageError, positiveInt } from './args.js';
 import { readSpecFile } from './specFile.js';
 import { startApp } from './start.js';
 import { formatDuration, formatNumber, table } from './table.js';
@@ -24,22 +26,33 @@ Usage:
   metalab import <name> --train-images F --train-labels F [--test-images F --test-labels F] [--classes N]
                                import IDX files (gzipped or not) as dataset <name>; without test
                                files the last 1/6 of each class is held out for testing
+  metalab figure <kind> <experiment> [options] --out FILE.svg
+                               draw stored runs as an SVG figure with the page's charts:
+    heatmap e3 [--x PATH] [--y PATH] [--figure F]
+                               F over two sweep axes, cells labelled with the phase
+                               (defaults: the Phases view's axes, eval/unseen/improvement)
+    phase-plot e3 [--x PATH]   within-sequence improvement along an axis (default: the
+                               number of tasks), one line per split, phases shaded
+    vs e3 --x PATH --figure F [--figure F...] [--by PATH] [--log-x] [--log-y]
+                               summary figures along a sweep axis, one line per figure
+                               (and per value of --by)
+    scatter e3[,e4...] --x F --y F [--color F] [--log-x] [--log-y]
+                               one point per run, labelled; one series per experiment
+    lines e3 --metric KEY [--runs r1,r2] [--smooth W] [--log-x] [--log-y]
+                               a step metric (loss, acc, eval/unseen/last_acc...) per run
+    context e3 --split S [--runs r1,r2] [--step N|last] [--baselines] [--log-y]
+                               in-context learning curve (accuracy or MSE by position) per
+                               run; --baselines adds ridge and dMMSE, or the learner
+    every kind: [--where PATH=V]... (keep the runs with these axis values; axes a figure
+    does not draw are held at their largest value) [--title T] [--width 720] [--height 420]
+    [--theme light|dark]
   metalab serve [--port N]     serve the lab on http://127.0.0.1 for a browser
   metalab start                open the desktop window, or serve the lab where Electron cannot run
 
 Data lives in $METALAB_HOME (now: ${defaultHome()}).`;
 
-class UsageError extends Error {}
-
 function openLab(concurrency?: number): Lab {
   return new Lab({ home: defaultHome(), launch: forkLauncher(workerScript()), concurrency, host: 'web' });
-}
-
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a positive whole number, not '${value}'`);
-  return n;
 }
 
 function progressLine(runs: Map<number, { step: number; total: number; done: boolean }>, started: number, examplesPerSec: number): string {
@@ -272,6 +285,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   show: commandShow,
   export: commandExport,
   import: commandImport,
+  // Loaded when asked for: ECharts is a large module the other commands do not need.
+  figure: async (args) => (await import('./figure.js')).commandFigure(args),
   serve: commandServe,
   start: () => startApp(serve),
 };

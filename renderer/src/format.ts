@@ -19,7 +19,7 @@ export function formatPoint(point: Record<string, number | string>): string {
   return entries.length ? entries.map(([k, v]) => `${k.split('.').pop()}=${v}`).join(', ') : '–';
 }
 
-/** An axis label: three significant digits without trailing zeros. */
+/** An axis label: up to six significant digits (ticks close together stay apart), no float noise or trailing zeros. */
 export function formatAxis(v: number): string {
-  return String(Number(v.toPrecision(3)));
+  return String(Number(v.toPrecision(6)));
 }

@@ -5,17 +5,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { appRoot } from '../../main/services/paths';
+import { metalab } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
-
-function metalab(home: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(appRoot(), 'bin', 'metalab.cjs'), ...args], {
-    cwd: appRoot(),
-    env: { ...process.env, METALAB_HOME: home },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 describe('metalab CLI', () => {
   it('runs an example spec, stores it, and lists, shows and exports it', () => {

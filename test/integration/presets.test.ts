@@ -1,6 +1,5 @@
 // The paper presets: every one is a valid experiment, and one runs end to end at a tiny size through the
 // `metalab` command (import Fashion-MNIST, run, then read the stored phase labels), so presets cannot silently break.
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -8,21 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { expandExperiment, type SweepAxis } from '../../shared/spec';
 import { PHASE_LABELS } from '../../shared/metrics';
 import { appRoot } from '../../main/services/paths';
+import { metalab } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
 
 const presetDir = path.join(appRoot(), 'presets');
 const presets = fs.readdirSync(presetDir).filter((f) => f.endsWith('.json'));
 const read = (file: string) => JSON.parse(fs.readFileSync(path.join(presetDir, file), 'utf8')) as Record<string, any>;
-
-function metalab(home: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [path.join(appRoot(), 'bin', 'metalab.cjs'), ...args], {
-    cwd: appRoot(),
-    env: { ...process.env, METALAB_HOME: home },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 /** The preset at a tiny size: same task family, datasets, model kind and axes; two values per axis, a few steps. */
 function tiny(spec: Record<string, any>): Record<string, any> {

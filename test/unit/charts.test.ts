@@ -1,5 +1,10 @@
-// The pure transforms behind the charts: smoothing, phase bands and regions, sweep axes, spec diffs, CSV.
+// The pure transforms behind the charts: smoothing, phase bands and regions, sweep axes, spec diffs, CSV;
+// the chart colours against the page's.
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { appRoot } from '../../main/services/paths';
+import { CHART_COLORS } from '../../renderer/src/charts/colors';
 import { differingPaths, ema, flatten, formatSweepValue, phaseBands, sortValues, toCsv } from '../../renderer/src/charts/data';
 import { axisPositions, phaseRegions } from '../../renderer/src/charts/sweep';
 
@@ -65,5 +70,18 @@ describe('chart data', () => {
 
   it('writes RFC 4180 CSV', () => {
     expect(toCsv({ columns: ['name', 'value'], rows: [['a,b', 1], ['say "hi"', null]] })).toBe('name,value\r\n"a,b",1\r\n"say ""hi""",\r\n');
+  });
+
+  it("draws in the page's colours: style.css holds the same values for each theme", () => {
+    const css = fs.readFileSync(path.join(appRoot(), 'renderer', 'src', 'style.css'), 'utf8');
+    const vars = (selector: string) => {
+      const block = css.slice(css.indexOf(selector)).split('}')[0];
+      return Object.fromEntries([...block.matchAll(/--([\w-]+):\s*([^;]+);/g)].map(([, name, value]) => [name, value.trim()]));
+    };
+    for (const [theme, selector] of [['light', ':root {'], ['dark', ":root[data-theme='dark'] {"]] as const) {
+      const v = vars(selector);
+      const c = CHART_COLORS[theme];
+      expect([c.text, c.muted, c.grid, c.panel, c.accent, c.empty], theme).toEqual([v.fg, v['fg-muted'], v.border, v.panel, v.accent, v.bar]);
+    }
   });
 });

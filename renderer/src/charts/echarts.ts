@@ -1,4 +1,5 @@
-// The one place ECharts is assembled (tree-shaken): every chart type and component the page draws.
+// The one place ECharts is assembled (tree-shaken): every chart type and component the page and the
+// CLI's figures draw.
 import { HeatmapChart, LineChart, ParallelChart, ScatterChart } from 'echarts/charts';
 import type { HeatmapSeriesOption, LineSeriesOption, ParallelSeriesOption, ScatterSeriesOption } from 'echarts/charts';
 import {
@@ -7,6 +8,7 @@ import {
   LegendComponent,
   MarkAreaComponent,
   ParallelComponent,
+  TitleComponent,
   TooltipComponent,
   VisualMapComponent,
 } from 'echarts/components';
@@ -14,13 +16,14 @@ import type {
   DataZoomComponentOption,
   GridComponentOption,
   LegendComponentOption,
+  TitleComponentOption,
   TooltipComponentOption,
   VisualMapComponentOption,
 } from 'echarts/components';
 import { use, type ComposeOption } from 'echarts/core';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
-// Canvas draws on the page; SVG renders exports (server-side-rendering mode, no DOM needed).
+// Canvas draws on the page; SVG renders exports and figures (server-side-rendering mode, no DOM needed).
 use([
   LineChart,
   HeatmapChart,
@@ -33,6 +36,7 @@ use([
   MarkAreaComponent,
   VisualMapComponent,
   ParallelComponent,
+  TitleComponent,
   CanvasRenderer,
   SVGRenderer,
 ]);
@@ -45,9 +49,10 @@ export type ChartOption = ComposeOption<
   | GridComponentOption
   | TooltipComponentOption
   | LegendComponentOption
+  | TitleComponentOption
   | DataZoomComponentOption
   | VisualMapComponentOption
 >;
 // (ParallelComponentOption is left out of ChartOption: with it, ECharts' ComposeOption rejects every option.)
 
-export { connect, init, type ECharts } from 'echarts/core';
+export { connect, format, init, setPlatformAPI, type ECharts } from 'echarts/core';

@@ -1,6 +1,7 @@
 // Chart downloads: PNG from the canvas, SVG from an offscreen server-side render of the same option, CSV.
-import { init, type ChartOption, type ECharts } from './echarts';
 import { toCsv, type DataTable } from './data';
+import type { ChartOption, ECharts } from './echarts';
+import { renderSvg } from './figure';
 
 export function downloadBlob(fileName: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
@@ -32,13 +33,7 @@ export function pngBlob(chart: ECharts, background: string): Blob {
 export function svgText(chart: ECharts, background: string): string {
   const option = chart.getOption() as ChartOption;
   const dataZoom = ([] as object[]).concat(option.dataZoom ?? []).map((dz) => ({ ...dz, show: false }));
-  const offscreen = init(null, null, { renderer: 'svg', ssr: true, width: chart.getWidth(), height: chart.getHeight() });
-  try {
-    offscreen.setOption({ ...option, dataZoom, animation: false, backgroundColor: background });
-    return offscreen.renderToSVGString();
-  } finally {
-    offscreen.dispose();
-  }
+  return renderSvg({ ...option, dataZoom, animation: false, backgroundColor: background }, chart.getWidth(), chart.getHeight());
 }
 
 export function csvBlob(table: DataTable): Blob {

@@ -16,11 +16,11 @@ export function runAt(runs: readonly Run[], at: SweepPoint): Run | undefined {
 }
 
 /**
- * Positions on a value axis: log2 of the numbers where they are all positive (pool sizes, widths), the
- * numbers themselves otherwise; strings ('fresh') follow the largest number, one mean spacing apart.
+ * Positions on a value axis: log2 of the numbers (by default where they are all positive: pool sizes,
+ * widths), the numbers themselves otherwise; strings ('fresh') follow the largest number, one mean
+ * spacing apart.
  */
-export function axisPositions(values: readonly SweepValue[]): number[] {
-  const log = isLog2Axis(values);
+export function axisPositions(values: readonly SweepValue[], log = isLog2Axis(values)): number[] {
   const at = (v: number) => (log ? Math.log2(v) : v);
   const pos = values.filter((v): v is number => typeof v === 'number').map(at);
   const lo = Math.min(...pos);

@@ -1,0 +1,265 @@
+// Figures of stored runs, drawn with the page's own chart options (renderer/src/charts): a sweep's phase
+// heatmap and phase plot, summary figures along an axis, a scatter of runs, step curves and in-context
+// learning curves. Each returns the chart's option with a title, a subtitle and notes for the terminal.
+import type { ChartColors } from '../../renderer/src/charts/colors.js';
+import { contextLines } from '../../renderer/src/charts/context.js';
+import { curveMetric, ema, evalSteps, formatSweepValue, lastValues, splitsOf, type XY } from '../../renderer/src/charts/data.js';
+import type { ChartOption } from '../../renderer/src/charts/echarts.js';
+import { heatmapOption } from '../../renderer/src/charts/heatmap.js';
+import { lineOption, type ChartSeries } from '../../renderer/src/charts/line.js';
+import { defaultAxes, figureLine, figureOf, heatCells, lowerIsBetter, phasePlot, sweepAxis, sweepLabels } from '../../renderer/src/charts/phases.js';
+import { scatterOption } from '../../renderer/src/charts/scatter.js';
+import { axisValues } from '../../renderer/src/charts/sweep.js';
+import {
+  FigureError,
+  holdOthers,
+  noteMissing,
+  numericFigures,
+  pickRuns,
+  requireAxis,
+  requireFigure,
+  runLabel,
+  selectRuns,
+  statusCounts,
+  subtitle,
+} from './figureRuns.js';
+import type { Store } from './store/index.js';
+
+export interface Figure {
+  option: ChartOption;
+  title: string;
+  subtitle: string;
+  /** Said on stderr: axes held, runs left out. */
+  notes: string[];
+}
+
+/** What every figure is asked: the experiment, `--where` (axis path → value as typed) and the colours. */
+export interface FigureBase {
+  experiment: string;
+  where: Record<string, string>;
+  colors: ChartColors;
+}
+
+const LINE_TYPES = ['solid', 'dashed', 'dotted'] as const;
+const short = (figure: string) => figure.replace(/^eval\//, '');
+
+/** Points a log axis can draw: non-positive values become gaps, counted in a note. */
+function logSafe(series: ChartSeries[], axis: 0 | 1, flag: string, notes: string[]): ChartSeries[] {
+  let dropped = 0;
+  const out = series.map((s) => ({
+    ...s,
+    data: s.data.flatMap((p): XY[] => {
+      const v = p[axis];
+      if (v === null || v > 0) return [p];
+      dropped++;
+      return axis === 1 ? [[p[0], null]] : [];
+    }),
+  }));
+  if (dropped) notes.push(`${flag}: ${dropped} points at or below zero left out`);
+  return out;
+}
+
+export interface HeatmapRequest extends FigureBase {
+  x?: string;
+  y?: string;
+  figure: string;
+}
+
+/** The Phases view's heatmap: a figure over two sweep axes, each cell labelled with its value and phase. */
+export function heatmapFigure(store: Store, req: HeatmapRequest): Figure {
+  const sel = selectRuns(store, req.experiment, req.where);
+  const free = sel.paths.filter((p) => !(p in sel.where));
+  let { x: xPath, y: yPath } = defaultAxes(free);
+  if (req.x !== undefined || req.y !== undefined) {
+    xPath = req.x ?? free.find((p) => p !== req.y) ?? null;
+    const others = free.filter((p) => p !== xPath);
+    yPath = req.y ?? others.find((p) => p.endsWith('numTasks')) ?? others[0] ?? null;
+  }
+  if (!xPath) throw new FigureError(`e${sel.experiment.id} has no sweep axis left to draw (its axes: ${sel.paths.join(', ') || 'none'})`);
+  for (const [flag, path] of [['--x', xPath], ['--y', yPath]] as const) {
+    if (path === null) continue;
+    requireAxis(sel.experiment, sel.paths, path, flag);
+    if (path in sel.where) throw new FigureError(`${flag} ${path}: the axis is fixed by --where`);
+  }
+  if (xPath === yPath) throw new FigureError(`--x and --y are both ${xPath}`);
+  const figure = requireFigure(sel, sel.runs, req.figure, '--figure');
+  const notes: string[] = [];
+  const held = holdOthers(sel, [xPath, ...(yPath ? [yPath] : [])], notes);
+  const xValues = axisValues(sel.runs, xPath);
+  const yValues = yPath ? axisValues(sel.runs, yPath) : [null];
+  const cells = heatCells(sel.runs, { xPath, xValues, yPath, yValues, held }, figure);
+  const drawn = sel.runs.filter((r) => Object.entries(held).every(([p, v]) => r.sweepPoint[p] === v));
+  noteMissing(drawn, (r) => figureOf(r, figure) !== null, figure, notes);
+  const option = heatmapOption(
+    { xName: xPath, yName: yPath ?? '', xLabels: sweepLabels(xValues), yLabels: sweepLabels(yValues), valueName: figure, cells, lowerIsBetter: lowerIsBetter(figure) },
+    req.colors,
+  );
+  return { option, title: short(figure), subtitle: subtitle(sel, held), notes };
+}
+
+export interface PhasePlotRequest extends FigureBase {
+  x?: string;
+}
+
+/** The GPICL phase plot: within-sequence improvement along an axis, one line per split, phase regions shaded. */
+export function phasePlotFigure(store: Store, req: PhasePlotRequest): Figure {
+  const sel = selectRuns(store, req.experiment, req.where);
+  const free = sel.paths.filter((p) => !(p in sel.where));
+  const path = req.x ?? free.find((p) => p.endsWith('numTasks')) ?? (free.length === 1 ? free[0] : null);
+  if (!path) throw new FigureError(`e${sel.experiment.id} has no number-of-tasks axis: name one with --x (its axes: ${sel.paths.join(', ') || 'none'})`);
+  requireAxis(sel.experiment, sel.paths, path, '--x');
+  const notes: string[] = [];
+  const held = holdOthers(sel, [path], notes);
+  const axis = sweepAxis(sel.runs, path, held);
+  const plot = phasePlot(axis, numericFigures(sel.runs));
+  if (!plot.series.length) throw new FigureError(`no run of e${sel.experiment.id} has a within-sequence improvement yet (${statusCounts(sel.runs)})`);
+  noteMissing(axis.runs, (r) => typeof r.summary?.phase === 'string', 'figures', notes);
+  const option = lineOption({ series: plot.series, xName: axis.xName, yName: 'improvement', xTicks: axis.ticks, bands: plot.bands, zoom: false }, req.colors);
+  return { option, title: 'Within-sequence improvement', subtitle: subtitle(sel, held), notes };
+}
+
+export interface VsRequest extends FigureBase {
+  x: string;
+  figures: string[];
+  by?: string;
+  logX: boolean;
+  logY: boolean;
+}
+
+/** Summary figures along a sweep axis: one line per figure, and per value of `by`. */
+export function vsFigure(store: Store, req: VsRequest): Figure {
+  const sel = selectRuns(store, req.experiment, req.where);
+  requireAxis(sel.experiment, sel.paths, req.x, '--x');
+  if (req.by !== undefined) {
+    requireAxis(sel.experiment, sel.paths, req.by, '--by');
+    if (req.by === req.x) throw new FigureError(`--x and --by are both ${req.x}`);
+  }
+  const figures = req.figures.map((f) => requireFigure(sel, sel.runs, f, '--figure'));
+  const values = axisValues(sel.runs, req.x);
+  if (req.logX && !values.every((v) => typeof v !== 'number' || v > 0)) throw new FigureError(`--log-x: ${req.x} takes values at or below zero`);
+  const notes: string[] = [];
+  const held = holdOthers(sel, [req.x, ...(req.by ? [req.by] : [])], notes);
+  const byValues = req.by ? axisValues(sel.runs, req.by) : [null];
+  const byName = req.by?.split('.').pop();
+  const axes = byValues.map((b) => sweepAxis(sel.runs, req.x, req.by ? { ...held, [req.by]: b! } : held, req.logX));
+  let series: ChartSeries[] = figures.flatMap((figure, f) =>
+    axes.map((axis, i) => {
+      const by = req.by ? `${byName} = ${formatSweepValue(byValues[i]!)}` : '';
+      const name = figures.length > 1 ? [short(figure), by].filter(Boolean).join(', ') : by || short(figure);
+      return { name, data: figureLine(axis, figure), colorIndex: req.by ? i : f, lineType: req.by ? LINE_TYPES[f % LINE_TYPES.length] : 'solid' };
+    }),
+  );
+  if (req.logY) series = logSafe(series, 1, '--log-y', notes);
+  noteMissing(axes.flatMap((a) => a.runs), (r) => figures.every((f) => figureOf(r, f) !== null), 'figures', notes);
+  const option = lineOption({ series, xName: axes[0].xName, yName: figures.length === 1 ? short(figures[0]) : '', xTicks: axes[0].ticks, logY: req.logY, zoom: false }, req.colors);
+  return { option, title: `${figures.map(short).join(', ')} vs ${req.x.split('.').pop()}`, subtitle: subtitle(sel, held), notes };
+}
+
+export interface ScatterRequest extends Omit<FigureBase, 'experiment'> {
+  experiments: string[];
+  x: string;
+  y: string;
+  color?: string;
+  logX: boolean;
+  logY: boolean;
+}
+
+/** One point per run, summary figure against summary figure; one series (shape, legend entry) per experiment. */
+export function scatterFigure(store: Store, req: ScatterRequest): Figure {
+  const notes: string[] = [];
+  const selections = req.experiments.map((e) => selectRuns(store, e, req.where));
+  const groups = selections.map((sel) => {
+    for (const [flag, figure] of [['--x', req.x], ['--y', req.y], ['--color', req.color]] as const) if (figure !== undefined) requireFigure(sel, sel.runs, figure, flag);
+    const drawn = sel.runs.filter((r) => figureOf(r, req.x) !== null && figureOf(r, req.y) !== null);
+    noteMissing(sel.runs, (r) => drawn.includes(r), `${req.x} and ${req.y}`, notes);
+    const points = drawn.map((r) => ({
+      name: `r${r.id} ${runLabel(sel, r, sel.runs)}`,
+      label: runLabel(sel, r, sel.runs),
+      x: figureOf(r, req.x)!,
+      y: figureOf(r, req.y)!,
+      color: req.color ? figureOf(r, req.color) : null,
+    }));
+    return { name: sel.experiment.name, points };
+  });
+  for (const [flag, log, axis] of [['--log-x', req.logX, 'x'], ['--log-y', req.logY, 'y']] as const) {
+    if (log && groups.some((g) => g.points.some((p) => p[axis] <= 0))) throw new FigureError(`${flag}: ${axis === 'x' ? req.x : req.y} has values at or below zero`);
+  }
+  const input = { xName: req.x, yName: req.y, groups, colorName: req.color, lowerIsBetter: req.color ? lowerIsBetter(req.color) : false, logX: req.logX, logY: req.logY };
+  const names = selections.map((s) => `e${s.experiment.id} ${s.experiment.name}`);
+  const colour = req.color ? [`colour: ${req.color}`] : [];
+  return { option: scatterOption(input, req.colors), title: `${short(req.y)} vs ${short(req.x)}`, subtitle: [...names, ...colour].join(' · '), notes };
+}
+
+export interface LinesRequest extends FigureBase {
+  metric: string;
+  runs: string[];
+  smooth: number;
+  logX: boolean;
+  logY: boolean;
+}
+
+/** A step metric of each run (smoothed by an EMA of weight `smooth`), one line per run named by its sweep point. */
+export function linesFigure(store: Store, req: LinesRequest): Figure {
+  const sel = selectRuns(store, req.experiment, req.where);
+  const runs = pickRuns(sel, req.runs);
+  const keys = [...new Set(runs.flatMap((r) => store.metricKeys(r.id)))].sort();
+  if (!keys.includes(req.metric)) {
+    if (!keys.length) throw new FigureError(`no run of e${sel.experiment.id} drawn has metrics yet (${statusCounts(runs)})`);
+    throw new FigureError(`--metric ${req.metric}: no run drawn has this metric (metrics: ${keys.join(', ')})`);
+  }
+  const notes: string[] = [];
+  const stored = store.getSeries(runs.map((r) => r.id), [req.metric], { maxPoints: 1000 });
+  const drawn = runs.filter((r) => stored.some((s) => s.runId === r.id && s.points.length));
+  noteMissing(runs, (r) => drawn.includes(r), req.metric, notes);
+  let series: ChartSeries[] = drawn.map((run, i) => ({
+    name: runLabel(sel, run, runs),
+    data: ema(lastValues(stored.find((s) => s.runId === run.id)!.points), req.smooth),
+    colorIndex: i,
+  }));
+  if (req.logX) series = logSafe(series, 0, '--log-x', notes);
+  if (req.logY) series = logSafe(series, 1, '--log-y', notes);
+  const option = lineOption({ series, xName: 'step', yName: req.metric, logX: req.logX, logY: req.logY, zoom: false }, req.colors);
+  const smoothing = req.smooth > 0 ? [`smoothed (EMA ${req.smooth})`] : [];
+  return { option, title: req.metric, subtitle: [subtitle(sel, sel.where), ...smoothing].join(' · '), notes };
+}
+
+export interface ContextRequest extends FigureBase {
+  split: string;
+  runs: string[];
+  /** An evaluation step, or the last one of each run. */
+  step: number | 'last';
+  baselines: boolean;
+  logY: boolean;
+}
+
+/** In-context learning curves of one split: accuracy or MSE against position, one line per run (and its baselines). */
+export function contextFigure(store: Store, req: ContextRequest): Figure {
+  const sel = selectRuns(store, req.experiment, req.where);
+  const runs = pickRuns(sel, req.runs);
+  const notes: string[] = [];
+  const all = runs.map((run) => ({ run, curves: store.getEvalCurves(run.id) }));
+  const evaluated = all.filter((c) => curveMetric(c.curves));
+  noteMissing(runs, (r) => evaluated.some((c) => c.run === r), 'evaluations', notes);
+  if (!evaluated.length) throw new FigureError(`no run of e${sel.experiment.id} drawn has been evaluated yet (${statusCounts(runs)})`);
+  const metrics = new Set(evaluated.map((c) => curveMetric(c.curves)!));
+  if (metrics.size > 1) throw new FigureError('the runs drawn mix accuracy and MSE curves: pick runs of one task family with --runs');
+  const metric = [...metrics][0];
+  const splits = splitsOf(evaluated.flatMap((c) => c.curves));
+  if (!splits.includes(req.split)) throw new FigureError(`--split ${req.split}: the runs drawn were evaluated on ${splits.join(', ')}`);
+  const single = evaluated.length === 1;
+  const steps = new Set<number>();
+  let series: ChartSeries[] = evaluated.flatMap(({ run, curves }, i) => {
+    const available = evalSteps(curves, metric);
+    const step = req.step === 'last' ? available.at(-1)! : req.step;
+    if (!available.includes(step)) throw new FigureError(`--step ${step}: r${run.id} was evaluated at steps ${available.join(', ')}`);
+    steps.add(step);
+    const label = runLabel(sel, run, runs);
+    const name = (kind: string) => (single ? kind : kind === 'model' && !req.baselines ? label : `${label} ${kind}`);
+    return contextLines(curves, { split: req.split, step, metric, colorIndex: i, baselines: req.baselines, name });
+  });
+  if (req.logY) series = logSafe(series, 1, '--log-y', notes);
+  const option = lineOption({ series, xName: 'position', yName: metric === 'mse' ? 'MSE' : 'accuracy', logY: req.logY, zoom: false }, req.colors);
+  const at = steps.size === 1 ? `step ${[...steps][0]}` : 'last evaluation';
+  const title = `In-context learning curve: ${req.split}`;
+  return { option, title, subtitle: [subtitle(sel, sel.where), single ? `r${evaluated[0].run.id}` : '', at].filter(Boolean).join(' · '), notes };
+}

@@ -1,0 +1,38 @@
+// In-context learning curves: a run's per-position accuracy (or MSE) at one evaluation, with its baselines.
+import type { EvalCurve } from '../../../shared/api';
+import { baselineCurves, positionPoints } from './data';
+import type { ChartSeries } from './line';
+
+const BASELINE_NAMES: Record<string, string> = { dmmse: 'dMMSE' };
+const LINE_TYPES = ['dashed', 'dotted'] as const;
+
+export interface ContextPick {
+  split: string;
+  /** The evaluation step; undefined before the first evaluation (baselines only). */
+  step: number | undefined;
+  /** The model's metric: 'acc' or 'mse' (see curveMetric). */
+  metric: string;
+  /** Palette index shared by the model's line and its baselines'. */
+  colorIndex: number;
+  /** Whether to add the baselines (`ridge`, `dMMSE`, `learner`: stored once, at step 0). */
+  baselines: boolean;
+  /** A line's name from its kind: 'model' or a baseline's name. */
+  name: (kind: string) => string;
+}
+
+/** One split's curves at one evaluation: the model's, then each baseline's, dashed or dotted in the same colour. */
+export function contextLines(curves: readonly EvalCurve[], pick: ContextPick): ChartSeries[] {
+  const { split, step, metric, colorIndex, name } = pick;
+  const model = curves.find((c) => c.step === step && c.split === split && c.metric === metric);
+  const baselines = pick.baselines ? baselineCurves(curves, metric) : [];
+  const kinds = [...new Set(baselines.map((b) => b.metric))];
+  return [
+    ...(model ? [{ name: name('model'), data: positionPoints(model.values), colorIndex }] : []),
+    ...baselines
+      .filter((b) => b.split === split)
+      .map((b) => {
+        const kind = b.metric.slice(0, -metric.length - 1);
+        return { name: name(BASELINE_NAMES[kind] ?? kind), data: positionPoints(b.values), colorIndex, lineType: LINE_TYPES[kinds.indexOf(b.metric) % 2] };
+      }),
+  ];
+}
