@@ -120,16 +120,8 @@ export const PLATEAU_RULES = {
  * is still near its starting value: `openMinLevel`).
  */
 export function detectPlateau(series: readonly [step: number, loss: number][]): Plateau | null {
-  const points = series.filter(([, v]) => Number.isFinite(v));
+  const { points, w, smooth } = smoothLoss(series);
   if (points.length < 20) return null;
-  const w = Math.max(5, Math.round(points.length * PLATEAU_RULES.window));
-  const smooth: number[] = [];
-  let sum = 0;
-  points.forEach(([, v], i) => {
-    sum += v;
-    if (i >= w) sum -= points[i - w][1];
-    smooth.push(sum / Math.min(i + 1, w));
-  });
   const minLength = Math.max(20, Math.round(points.length * PLATEAU_RULES.minLength));
   const initial = smooth[w - 1];
   let best: { from: number; to: number } | null = null;
@@ -149,4 +141,35 @@ export function detectPlateau(series: readonly [step: number, loss: number][]): 
   const end = open ? null : points[best.to - 1][0];
   const last = points[points.length - 1][0];
   return { start, end, length: (end ?? last) - start, level: smooth[Math.min(best.to, points.length) - 1] };
+}
+
+/** The finite points of a loss series and their moving average over PLATEAU_RULES.window of the run (>= 5 steps). */
+function smoothLoss(series: readonly [step: number, loss: number][]): { points: [number, number][]; w: number; smooth: number[] } {
+  const points = series.filter(([, v]) => Number.isFinite(v));
+  const w = Math.max(5, Math.round(points.length * PLATEAU_RULES.window));
+  const smooth: number[] = [];
+  let sum = 0;
+  points.forEach(([, v], i) => {
+    sum += v;
+    if (i >= w) sum -= points[i - w][1];
+    smooth.push(sum / Math.min(i + 1, w));
+  });
+  return { points, w, smooth };
+}
+
+/** The loss has left its starting level once the smoothed loss is below this fraction of it. */
+export const ESCAPE_FRACTION = 0.9;
+
+/**
+ * The step where meta-training leaves its initial loss level (e.g. ln C on classification tasks): the first
+ * step whose smoothed loss is below ESCAPE_FRACTION of the smoothed loss over the first window; null if it
+ * never does. Unlike the longest flat stretch, this measures the initial plateau that the plateau
+ * interventions (batch size, Adam epsilon, biased batches) are about.
+ */
+export function escapeStep(series: readonly [step: number, loss: number][]): number | null {
+  const { points, w, smooth } = smoothLoss(series);
+  if (points.length < 2 * w) return null;
+  const initial = smooth[w - 1];
+  const i = smooth.findIndex((v, k) => k >= w && v < ESCAPE_FRACTION * initial);
+  return i < 0 ? null : points[i][0];
 }

@@ -6,7 +6,7 @@ import type { LabEvent, RunStatus } from '../../shared/api.js';
 import { RETRYABLE } from '../../shared/api.js';
 import { STEP_METRICS } from '../../shared/metrics.js';
 import type { FromWorker } from '../worker/protocol.js';
-import { detectPlateau } from '../engine/phases.js';
+import { detectPlateau, escapeStep } from '../engine/phases.js';
 import { checkpointDir, datasetsDir } from './paths.js';
 import type { Store } from './store/index.js';
 import type { WorkerHandle, WorkerLauncher } from './workers.js';
@@ -225,12 +225,14 @@ export class Scheduler {
   private addPlateau(runId: number): void {
     const summary = this.store.getRun(runId)?.summary;
     if (!summary) return;
-    const plateau = detectPlateau(this.store.series(runId, STEP_METRICS.loss));
+    const loss = this.store.series(runId, STEP_METRICS.loss);
+    const plateau = detectPlateau(loss);
     this.store.putSummary(runId, {
       ...summary,
       plateau_start: plateau?.start ?? 'none',
       plateau_end: plateau ? (plateau.end ?? 'open') : 'none',
       plateau_length: plateau?.length ?? 0,
+      loss_escape_step: escapeStep(loss) ?? 'never',
     });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyImprovement, classifyClassification, classifyRegression, detectPlateau, mseImprovement, quarters } from '../../main/engine/phases';
+import { accuracyImprovement, classifyClassification, classifyRegression, detectPlateau, escapeStep, mseImprovement, quarters } from '../../main/engine/phases';
 
 const ramp = (from: number, to: number, n = 40) => Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
 const flat = (v: number, n = 40) => Array<number>(n).fill(v);
@@ -73,5 +73,14 @@ describe('plateau detection', () => {
     expect(detectPlateau(falling.slice(0, 1000))).toBeNull();
     expect(detectPlateau(falling)).toBeNull();
     expect(detectPlateau([[1, 1]])).toBeNull();
+  });
+
+  it('finds where the loss leaves its starting level, or says it never did', () => {
+    // Flat at ln 5 from the start until step 1200, then falling by 0.01 a step: 90% of ln 5 is reached ~16 steps later.
+    const escaped = escapeStep(lossCurve(1, 1200, 2000, Math.log(5)))!;
+    expect(escaped).toBeGreaterThan(1200);
+    expect(escaped).toBeLessThan(1260);
+    expect(escapeStep(lossCurve(1, 5000, 2000, Math.log(5)))).toBeNull();
+    expect(escapeStep([[1, 1]])).toBeNull();
   });
 });
