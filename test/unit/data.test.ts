@@ -61,6 +61,16 @@ describe('IDX import', () => {
     );
   });
 
+  it("uses Debian's packaged Fashion-MNIST where it lies, without an import", async () => {
+    expect(listDatasets(null).map((d) => [d.name, d.trainCount, d.testCount, d.imported])).toEqual([
+      ['mnist', 8000, 2000, false],
+      ['random', 10_000, 2000, false],
+      ['fashion-mnist', 60_000, 10_000, false],
+    ]);
+    const prepared = await loadDataset('fashion-mnist', { inputDim: 16, method: 'resize', normalization: 'global', classes: 3 }, noData);
+    expect([prepared.train.count, prepared.test.count]).toEqual([18_000, 3000]);
+  });
+
   it('holds out the last sixth of each class when no test files are given', () => {
     const dataDir = tempDir();
     const manifest = importIdx({ name: 'small', trainImages: fashion('t10k-images-idx3-ubyte.gz'), trainLabels: fashion('t10k-labels-idx1-ubyte.gz') }, dataDir);

@@ -169,23 +169,38 @@ function toRaw(split: Split, numClasses: number): RawImages {
   return { width, height, count, pixels, labels: split.labels.labels, numClasses };
 }
 
-/** The registry entry of an imported dataset. */
-export function importedSource(manifest: Manifest, dataDir: string): DatasetSource {
-  const dir = path.join(dataDir, manifest.name);
-  const { width, height, trainCount, testCount, numClasses } = manifest;
+/** Where the four IDX files of a dataset lie. */
+export interface IdxFiles {
+  trainImages: string;
+  trainLabels: string;
+  testImages: string;
+  testLabels: string;
+}
+
+/** A dataset source that reads IDX files where they lie, checking them against the counts it announces. */
+export function idxSource(name: string, description: string, counts: DatasetCounts, files: IdxFiles, where: string): DatasetSource {
   const read = (split: 'train' | 'test', count: number): Split => {
-    const s = readSplit(path.join(dir, FILES[`${split}Images`]), path.join(dir, FILES[`${split}Labels`]));
-    if (s.images.count !== count || s.images.width !== width || s.images.height !== height) {
-      throw new Error(`${dir}: the ${split} files do not match manifest.json; import the dataset again`);
+    const s = readSplit(files[`${split}Images`], files[`${split}Labels`]);
+    if (s.images.count !== count || s.images.width !== counts.width || s.images.height !== counts.height) {
+      throw new Error(`${where}: the ${split} files are not the expected ${count} images of ${counts.width}x${counts.height}`);
     }
     return s;
   };
   return {
-    name: manifest.name,
-    description: `imported ${manifest.importedAt.slice(0, 10)} from ${path.basename(manifest.source.trainImages)}${manifest.testSplit === 'held-out' ? ' (test: last 1/6 of each class)' : ''}`,
-    counts: { width, height, trainCount, testCount, numClasses },
+    name,
+    description,
+    counts,
     async load() {
-      return { train: toRaw(read('train', trainCount), numClasses), test: toRaw(read('test', testCount), numClasses) };
+      return { train: toRaw(read('train', counts.trainCount), counts.numClasses), test: toRaw(read('test', counts.testCount), counts.numClasses) };
     },
   };
+}
+
+/** The registry entry of an imported dataset. */
+export function importedSource(manifest: Manifest, dataDir: string): DatasetSource {
+  const dir = path.join(dataDir, manifest.name);
+  const { width, height, trainCount, testCount, numClasses } = manifest;
+  const files = Object.fromEntries(Object.entries(FILES).map(([k, f]) => [k, path.join(dir, f)])) as unknown as IdxFiles;
+  const description = `imported ${manifest.importedAt.slice(0, 10)} from ${path.basename(manifest.source.trainImages)}${manifest.testSplit === 'held-out' ? ' (test: last 1/6 of each class)' : ''}`;
+  return idxSource(manifest.name, description, { width, height, trainCount, testCount, numClasses }, files, `${dir} (import the dataset again)`);
 }

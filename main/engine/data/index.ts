@@ -2,6 +2,7 @@
 import { DATASET_NAME, importedNames, importedSource, readManifest, writeImport, type ImportRequest, type Manifest } from './imported.js';
 import { IdxError } from './idx.js';
 import { mnist } from './mnist.js';
+import { packagedSources } from './packaged.js';
 import { checkOptions, preprocess } from './preprocess.js';
 import { random } from './random.js';
 import type { DataContext, DatasetInfo, DatasetSource, PreparedDataset, PreprocessOptions } from './types.js';
@@ -18,9 +19,12 @@ function resolve(name: string, context: DataContext): { source: DatasetSource; v
   if (builtIn) return { source: builtIn, version: builtIn.seeded ? `seed ${context.seed}` : 'bundled' };
   const manifest = context.dataDir && DATASET_NAME.test(name) ? readManifest(name, context.dataDir) : null;
   if (manifest && context.dataDir) return { source: importedSource(manifest, context.dataDir), version: `${context.dataDir} ${manifest.importedAt}` };
-  const imported = importedNames(context.dataDir);
+  const packaged = packagedSources().find((s) => s.name === name);
+  if (packaged) return { source: packaged, version: 'packaged' };
   throw new Error(
-    `unknown dataset '${name}': available are ${[...DATASETS.map((s) => s.name), ...imported].join(', ')}` +
+    `unknown dataset '${name}': available are ${listDatasets(context.dataDir)
+      .map((d) => d.name)
+      .join(', ')}` +
       (context.dataDir ? ` (imported ones live in ${context.dataDir})` : ' (no data folder for imported datasets here)') +
       '; import IDX files with `metalab import`',
   );
@@ -56,7 +60,7 @@ export function clearDatasetCache(): void {
   cache.clear();
 }
 
-/** Every dataset a spec can name: the built-in ones, then those imported into `dataDir`. */
+/** Every dataset a spec can name: the built-in ones, those imported into `dataDir`, then packaged ones found here. */
 export function listDatasets(dataDir: string | null): DatasetInfo[] {
   const builtIn = DATASETS.map((s) => ({ name: s.name, description: s.description, ...s.counts, imported: false }));
   const imported = dataDir
@@ -66,7 +70,10 @@ export function listDatasets(dataDir: string | null): DatasetInfo[] {
         return source ? [{ name, description: source.description, ...source.counts, imported: true }] : [];
       })
     : [];
-  return [...builtIn, ...imported];
+  const packaged = packagedSources()
+    .filter((s) => !imported.some((d) => d.name === s.name))
+    .map((s) => ({ name: s.name, description: s.description, ...s.counts, imported: false }));
+  return [...builtIn, ...imported, ...packaged];
 }
 
 /**
