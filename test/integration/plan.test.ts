@@ -103,6 +103,7 @@ describe('planning an experiment', () => {
     expect(datasets.map((d) => [d.name, d.imported])).toEqual([
       ['mnist', false],
       ['random', false],
+      ['fashion-mnist', false], // Debian's dataset-fashion-mnist, read in place
     ]);
   });
 });
