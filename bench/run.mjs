@@ -4,22 +4,11 @@ import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeBundle } from '../scripts/node-bundle.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const entry = process.env.METALAB_BENCH_ENTRY ?? 'bench/main.ts';
 const outfile = path.join(root, 'bench', 'results', 'build', `${path.basename(entry, '.ts')}.cjs`);
-await build({
-  entryPoints: [path.join(root, entry)],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  packages: 'external',
-  sourcemap: 'inline',
-  logLevel: 'warning',
-  define: { 'import.meta.url': '__metalab_import_meta_url' },
-  banner: { js: "const __metalab_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-});
+await build({ ...nodeBundle, entryPoints: [path.join(root, entry)], outfile, sourcemap: 'inline' });
 process.chdir(root);
 createRequire(import.meta.url)(outfile);

@@ -1,6 +1,6 @@
 // Bundles the Node side (CLI, worker, Electron main and preload) into dist/main as CommonJS.
-// Dependencies stay external: native modules and tfjs's wasm files load from node_modules.
 import { build } from 'esbuild';
+import { nodeBundle } from './node-bundle.mjs';
 
 const entries = {
   cli: 'main/cli/index.ts',
@@ -9,18 +9,4 @@ const entries = {
   preload: 'main/electron/preload.ts',
 };
 
-await build({
-  entryPoints: entries,
-  outdir: 'dist/main',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  packages: 'external',
-  sourcemap: 'linked',
-  logLevel: 'warning',
-  // Sources are ES modules that use import.meta.url; give the CommonJS bundles an equivalent.
-  define: { 'import.meta.url': '__metalab_import_meta_url' },
-  banner: { js: "const __metalab_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },
-});
+await build({ ...nodeBundle, entryPoints: entries, outdir: 'dist/main', outExtension: { '.js': '.cjs' }, sourcemap: 'linked' });
