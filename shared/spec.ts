@@ -143,8 +143,8 @@ const sweepAxis = z
   .object({
     path: z
       .string()
-      .regex(/^[a-zA-Z]+(\.[a-zA-Z]+)+$/, 'must be a dotted field path such as task.numTasks')
-      .describe('The numeric field to vary'),
+      .regex(/^[a-zA-Z]+(\.[a-zA-Z]+)*$/, 'must be a field path such as task.numTasks or seed')
+      .describe('The numeric field to vary (seed: repeat the experiment over seeds)'),
     values: z.array(z.union([z.number(), z.string()])).min(1).max(4096).optional(),
     range: z
       .object({

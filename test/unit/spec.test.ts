@@ -70,6 +70,16 @@ describe('experiment spec', () => {
     expect(issues(tinySpec({ sweep: { axes: [{ path: 'task.dim' }] } })).join()).toMatch(/either values or range/);
   });
 
+  it('repeats an experiment over seeds, and refuses a top-level field that is not a number', () => {
+    const r = expandExperiment(tinySpec({ sweep: { axes: [{ path: 'seed', values: [1, 2, 3] }] } }));
+    expect(r.ok && r.runs.map((x) => [x.point, x.spec.seed])).toEqual([
+      [{ seed: 1 }, 1],
+      [{ seed: 2 }, 2],
+      [{ seed: 3 }, 3],
+    ]);
+    expect(issues(tinySpec({ sweep: { axes: [{ path: 'name', values: [1] }] } })).join()).toMatch(/name/);
+  });
+
   it('refuses sweeps with too many runs', () => {
     const values = Array.from({ length: 64 }, (_, i) => i + 1);
     const msg = issues(tinySpec({ sweep: { axes: [{ path: 'task.dim', values }, { path: 'task.seqLen', values: values.map((v) => v + 1) }] } })).join();

@@ -143,7 +143,7 @@ export interface NumericField {
 export function numericFields(schema: JsonSchema, value: unknown, path: string[] = []): NumericField[] {
   const field = classify(schema);
   const here = (names: string[], s: JsonSchema): NumericField[] =>
-    path.length >= 2 ? [{ path: path.join('.'), title: titleOf(path[path.length - 1], schema), schema: s, names }] : [];
+    path.length ? [{ path: path.join('.'), title: titleOf(path[path.length - 1], schema), schema: s, names }] : [];
   switch (field.kind) {
     case 'number':
       return here([], schema);
