@@ -15,6 +15,8 @@ let lab: Lab;
 let runs: Run[];
 let stop: () => Promise<void>;
 let pageErrors: string[];
+/** Every frame the page sent over the LabApi socket. */
+const sent: string[] = [];
 
 /** Three pool sizes x two batch sizes: six runs of 60 steps, a few seconds on two cores. */
 const sweepSpec = tinySpec({
@@ -29,6 +31,7 @@ const sweepSpec = tinySpec({
 
 beforeAll(async () => {
   ({ lab, host, page, pageErrors, stop } = await openLabPage('metalab-e2e-analysis-', 2));
+  page.on('websocket', (ws) => ws.on('framesent', (frame) => void sent.push(String(frame.payload))));
   const { experimentId } = await lab.createExperiment(sweepSpec);
   runs = await finished(experimentId, 40_000);
   await page.goto(host.url);
@@ -86,6 +89,10 @@ describe('the analysis pages', () => {
     const context = page.getByTestId('context-curve');
     expect(await context.locator('canvas').count()).toBeGreaterThan(0);
     await expect.poll(() => page.getByTestId('context-step').textContent()).toBe('60 (latest)');
+    // A finished run's page loads its curves and then stays quiet (it once refetched them in a loop).
+    const before = sent.filter((f) => f.includes('getEvalCurves')).length;
+    await page.waitForTimeout(1500);
+    expect(sent.filter((f) => f.includes('getEvalCurves')).length - before).toBe(0);
 
     const { name, text } = await download(page.getByRole('button', { name: 'download In-context learning curve (MSE) data as CSV' }));
     expect(name).toBe(`r${r.id}-in-context-60.csv`);
