@@ -110,6 +110,8 @@ export const PLATEAU_RULES = {
    * of its starting value; lower, it is a run that has converged.
    */
   openMinLevel: 0.8,
+  /** The loss has left its starting level (escapeStep) once the smoothed loss is below this fraction of it. */
+  escapeFraction: 0.9,
 } as const;
 
 /**
@@ -157,12 +159,9 @@ function smoothLoss(series: readonly [step: number, loss: number][]): { points: 
   return { points, w, smooth };
 }
 
-/** The loss has left its starting level once the smoothed loss is below this fraction of it. */
-export const ESCAPE_FRACTION = 0.9;
-
 /**
  * The step where meta-training leaves its initial loss level (e.g. ln C on classification tasks): the first
- * step whose smoothed loss is below ESCAPE_FRACTION of the smoothed loss over the first window; null if it
+ * step whose smoothed loss is below PLATEAU_RULES.escapeFraction of the smoothed loss over the first window; null if it
  * never does. Unlike the longest flat stretch, this measures the initial plateau that the plateau
  * interventions (batch size, Adam epsilon, biased batches) are about.
  */
@@ -170,6 +169,6 @@ export function escapeStep(series: readonly [step: number, loss: number][]): num
   const { points, w, smooth } = smoothLoss(series);
   if (points.length < 2 * w) return null;
   const initial = smooth[w - 1];
-  const i = smooth.findIndex((v, k) => k >= w && v < ESCAPE_FRACTION * initial);
+  const i = smooth.findIndex((v, k) => k >= w && v < PLATEAU_RULES.escapeFraction * initial);
   return i < 0 ? null : points[i][0];
 }

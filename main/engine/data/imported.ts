@@ -170,11 +170,12 @@ function toRaw(split: Split, numClasses: number): RawImages {
 }
 
 /** Where the four IDX files of a dataset lie. */
-export interface IdxFiles {
-  trainImages: string;
-  trainLabels: string;
-  testImages: string;
-  testLabels: string;
+export type IdxFiles = Record<keyof typeof FILES, string>;
+
+/** The four IDX files under their standard names in `dir` (`suffix` '.gz' for gzipped ones). */
+export function idxPaths(dir: string, suffix = ''): IdxFiles {
+  const at = (file: string) => path.join(dir, file + suffix);
+  return { trainImages: at(FILES.trainImages), trainLabels: at(FILES.trainLabels), testImages: at(FILES.testImages), testLabels: at(FILES.testLabels) };
 }
 
 /** A dataset source that reads IDX files where they lie, checking them against the counts it announces. */
@@ -200,7 +201,6 @@ export function idxSource(name: string, description: string, counts: DatasetCoun
 export function importedSource(manifest: Manifest, dataDir: string): DatasetSource {
   const dir = path.join(dataDir, manifest.name);
   const { width, height, trainCount, testCount, numClasses } = manifest;
-  const files = Object.fromEntries(Object.entries(FILES).map(([k, f]) => [k, path.join(dir, f)])) as unknown as IdxFiles;
   const description = `imported ${manifest.importedAt.slice(0, 10)} from ${path.basename(manifest.source.trainImages)}${manifest.testSplit === 'held-out' ? ' (test: last 1/6 of each class)' : ''}`;
-  return idxSource(manifest.name, description, { width, height, trainCount, testCount, numClasses }, files, `${dir} (import the dataset again)`);
+  return idxSource(manifest.name, description, { width, height, trainCount, testCount, numClasses }, idxPaths(dir), `${dir} (import the dataset again)`);
 }

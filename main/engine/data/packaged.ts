@@ -2,8 +2,7 @@
 // specs can name them on any machine that has the package. An import under the same name takes precedence
 // (that is how other systems get them: `metalab import fashion-mnist ...`).
 import fs from 'node:fs';
-import path from 'node:path';
-import { idxSource, type IdxFiles } from './imported.js';
+import { idxPaths, idxSource } from './imported.js';
 import type { DatasetCounts, DatasetSource } from './types.js';
 
 interface Packaged {
@@ -23,16 +22,10 @@ const PACKAGED: readonly Packaged[] = [
   },
 ];
 
-const files = (dir: string): IdxFiles => ({
-  trainImages: path.join(dir, 'train-images-idx3-ubyte.gz'),
-  trainLabels: path.join(dir, 'train-labels-idx1-ubyte.gz'),
-  testImages: path.join(dir, 't10k-images-idx3-ubyte.gz'),
-  testLabels: path.join(dir, 't10k-labels-idx1-ubyte.gz'),
-});
-
 /** The packaged datasets whose files are on this machine. */
 export function packagedSources(): DatasetSource[] {
-  return PACKAGED.filter((p) => Object.values(files(p.dir)).every((f) => fs.existsSync(f))).map((p) =>
-    idxSource(p.name, p.description, p.counts, files(p.dir), p.dir),
-  );
+  return PACKAGED.flatMap((p) => {
+    const files = idxPaths(p.dir, '.gz');
+    return Object.values(files).every((f) => fs.existsSync(f)) ? [idxSource(p.name, p.description, p.counts, files, p.dir)] : [];
+  });
 }
