@@ -19,7 +19,9 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import Database from 'better-sqlite3';
 import { STEP_METRICS } from '../shared/metrics.js';
+import { initBackend } from '../main/engine/backends.js';
 import { learningRateAt } from '../main/engine/optimizer.js';
+import { median } from '../main/engine/plan.js';
 import { benchConfigs, type BenchConfig } from './configs.js';
 import { stepFlops } from './flops.js';
 import { setUp, type OurRun } from './ours.js';
@@ -46,10 +48,6 @@ const ROUNDS = Number(opts.rounds ?? (tiny ? 2 : 5));
 const LOSS_RTOL = 2e-3;
 const EXPORT_DIR = path.join('bench', 'results', 'export');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // ------------------------------------------------------------------------------------------- the peer
@@ -423,8 +421,7 @@ async function main(): Promise<void> {
   log(`PyTorch ${info.torch} (Python ${info.python}, ${info.executable}), ${info.threads} thread; BLAS: ${info.blas.join(', ') || 'none found'} (${info.blasThreads ?? '?'} thread)`);
   if (!openblas) log('warning: PyTorch is not using OpenBLAS (install libopenblas0-pthread): its reference BLAS is ~7x slower');
 
-  const setup = await setUp(configs[0]);
-  setup.dispose();
+  await initBackend(configs[0].spec.backend);
   const wasmPeak = await ourPeak(tiny ? 256 : 1024, tiny ? 3 : 8);
   const torchPeak = (await peer.call<{ gflops: number }>({ cmd: 'peak', n: tiny ? 256 : 1024, reps: tiny ? 3 : 10 })).gflops;
   log(`fp32 matMul peak (${tiny ? 256 : 1024}^2, one thread): tfjs-wasm ${f(wasmPeak)} GFLOP/s, PyTorch ${f(torchPeak)} GFLOP/s`);

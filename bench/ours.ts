@@ -1,12 +1,10 @@
 // Our side of the benchmark: a reference configuration set up exactly as runExperiment sets up a run (same
 // backend, task sampler, model initialisation and Adam), stepped with the training loop's own trainStep.
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../main/engine/backends.js';
-import { createModel, type Model } from '../main/engine/models/index.js';
-import { Adam, learningRateAt } from '../main/engine/optimizer.js';
-import { Rng, seedFrom } from '../main/engine/rng.js';
-import { createTaskSampler, type SequenceBatch, type TaskSampler } from '../main/engine/tasks/index.js';
-import { trainStep, type StepResult } from '../main/engine/train.js';
+import type { Model } from '../main/engine/models/index.js';
+import { learningRateAt, type Adam } from '../main/engine/optimizer.js';
+import type { SequenceBatch, TaskSampler } from '../main/engine/tasks/index.js';
+import { setUpRun, trainBatch, trainStep, type StepResult } from '../main/engine/train.js';
 import type { BenchConfig } from './configs.js';
 
 export interface OurRun {
@@ -25,16 +23,13 @@ export interface OurRun {
 
 export async function setUp(config: BenchConfig): Promise<OurRun> {
   const { spec } = config;
-  await initBackend(spec.backend);
-  const task = await createTaskSampler(spec.task, spec.seed, { dataDir: null, seed: spec.seed });
-  const model = createModel(spec.model, task, new Rng(seedFrom(spec.seed, 'init')));
-  const adam = new Adam(model.params, spec.training.adamEpsilon);
+  const { task, model, adam } = await setUpRun(spec, null);
   return {
     config,
     task,
     model,
     adam,
-    sample: (k) => task.sample(new Rng(seedFrom(spec.seed, 'batch', k)), spec.training.batchSize, 'train'),
+    sample: (k) => trainBatch(spec, task, k),
     step: (batch, stepIndex) => trainStep(model, task, adam, batch, learningRateAt(stepIndex, spec.training), spec.training.gradClip),
     weights: () => model.params.map((p) => ({ name: p.name, shape: p.variable.shape, values: p.variable.dataSync() as Float32Array })),
     dispose: () => {

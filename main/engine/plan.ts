@@ -3,11 +3,7 @@
 // spec (same backend, task, model, batch size and evaluation).
 import { STEP_METRICS } from '../../shared/metrics.js';
 import type { RunSpec } from '../../shared/spec.js';
-import { initBackend } from './backends.js';
-import { createModel } from './models/index.js';
-import { Rng, seedFrom } from './rng.js';
-import { createTaskSampler } from './tasks/index.js';
-import { runExperiment, type RunInfo, type RunSink } from './train.js';
+import { runExperiment, setUpRun, type RunInfo, type RunSink } from './train.js';
 
 export interface ConfigSize {
   backend: string;
@@ -34,7 +30,8 @@ const STEP_BUDGET_MS = 1500;
 const TIMED_SEQUENCES = 32;
 const NEVER = 10_000_000;
 
-function median(values: number[]): number {
+/** The middle value (the mean of the two middle ones for an even count). */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
@@ -107,9 +104,8 @@ export async function measureConfig(spec: RunSpec, dataDir: string | null): Prom
 
 /** The model's size only: builds it (as a run would, from the task's token shape) without training. */
 export async function sizeConfig(spec: RunSpec, dataDir: string | null): Promise<ConfigSize> {
-  const backend = await initBackend(spec.backend);
-  const task = await createTaskSampler(spec.task, spec.seed, { dataDir, seed: spec.seed });
-  const model = createModel(spec.model, task, new Rng(seedFrom(spec.seed, 'init')));
+  const { backend, model, adam } = await setUpRun(spec, dataDir);
+  adam.dispose();
   model.params.forEach((p) => p.variable.dispose());
   return { backend, paramCount: model.paramCount, stateSize: model.stateSize };
 }

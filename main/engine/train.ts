@@ -93,11 +93,21 @@ export async function trainStep(model: Model, task: TaskSampler, adam: Adam, bat
   return acc === undefined ? { loss, gradNorm } : { loss, accuracy: acc, gradNorm };
 }
 
-export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOptions = {}): Promise<RunOutcome> {
+/** What a run trains: its backend started, its task sampler, its model initialised from the seed, and Adam. */
+export async function setUpRun(spec: RunSpec, dataDir: string | null): Promise<{ backend: string; task: TaskSampler; model: Model; adam: Adam }> {
   const backend = await initBackend(spec.backend);
-  const task = await createTaskSampler(spec.task, spec.seed, { dataDir: options.dataDir ?? null, seed: spec.seed });
+  const task = await createTaskSampler(spec.task, spec.seed, { dataDir, seed: spec.seed });
   const model = createModel(spec.model, task, new Rng(seedFrom(spec.seed, 'init')));
-  const adam = new Adam(model.params, spec.training.adamEpsilon);
+  return { backend, task, model, adam: new Adam(model.params, spec.training.adamEpsilon) };
+}
+
+/** Training batch `step` of a run, drawn from its own seed: a resumed run draws what it would have. */
+export function trainBatch(spec: RunSpec, task: TaskSampler, step: number): SequenceBatch {
+  return task.sample(new Rng(seedFrom(spec.seed, 'batch', step)), spec.training.batchSize, 'train');
+}
+
+export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOptions = {}): Promise<RunOutcome> {
+  const { backend, task, model, adam } = await setUpRun(spec, options.dataDir ?? null);
   const variables = [
     ...model.params.map((p) => ({ name: `param/${p.name}`, v: p.variable })),
     ...model.params.map((p, i) => ({ name: `adam.m/${p.name}`, v: adam.m[i] })),
@@ -147,7 +157,7 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
       }
       const started = performance.now();
       const lr = learningRateAt(step, training);
-      const batch = task.sample(new Rng(seedFrom(spec.seed, 'batch', step)), training.batchSize, 'train');
+      const batch = trainBatch(spec, task, step);
       const { loss, accuracy: acc, gradNorm } = await trainStep(model, task, adam, batch, lr, training.gradClip);
       step += 1;
       const ms = performance.now() - started;

@@ -37,7 +37,7 @@ export const matMul2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[])
     value: tf.matMul(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, transpose2d(sb)), tf.matMul(transpose2d(sa), dy as tf.Tensor2D)];
+      return [tf.matMul(dy as tf.Tensor2D, transpose2d(sb)), weightGrad(sa, dy as tf.Tensor2D)];
     },
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
@@ -46,7 +46,7 @@ export const matMul2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[])
  * The gradient x^T dz of a weight [k, n], from x [m, k] and dz [m, n]. XNNPACK packs the right operand on every
  * call and runs ~1.5x faster when it is the narrower one: for n > k it computes (dz^T x)^T instead.
  */
-export function weightGrad(x: tf.Tensor2D, dz: tf.Tensor2D): tf.Tensor2D {
+function weightGrad(x: tf.Tensor2D, dz: tf.Tensor2D): tf.Tensor2D {
   return dz.shape[1] > x.shape[1] ? transpose2d(tf.matMul(transpose2d(dz), x)) : tf.matMul(transpose2d(x), dz);
 }
 
