@@ -136,6 +136,7 @@ export type LabEvent =
   | { type: 'run-progress'; runId: number; step: number; totalSteps: number; examplesPerSec: number | null; etaSeconds: number | null }
   | { type: 'metrics-appended'; runId: number; keys: string[]; lastStep: number }
   | { type: 'run-state'; runId: number; experimentId: number; status: RunStatus; error: string | null }
+  /** The experiment or one of its runs' rows changed (created, edited, deleted, a run's backend known): refetch. */
   | { type: 'experiment-changed'; experimentId: number };
 
 /** What the page exposes back to main: one function that receives pushed events. */

@@ -183,10 +183,14 @@ export class Scheduler {
   private handle(run: ActiveRun, message: FromWorker): void {
     const { runId } = run;
     switch (message.type) {
-      case 'started':
+      case 'started': {
         run.fromStep = message.fromStep;
         this.store.updateRun(runId, { backend: message.backend });
+        // The run's row changed (its backend is known now): pages listing it refetch.
+        const experimentId = this.store.getRun(runId)?.experimentId;
+        if (experimentId !== undefined) this.options.emit?.({ type: 'experiment-changed', experimentId });
         break;
+      }
       case 'metrics': {
         this.store.appendMetrics(runId, message.rows);
         const keys = [...new Set(message.rows.map((r) => r[0]))];

@@ -33,6 +33,8 @@ describe('scheduler with worker processes', () => {
       expect(lab.store.getEvalCurves(id).filter((c) => c.metric === 'mse').length).toBe(4);
     }
     expect(events.some((e) => e.type === 'run-progress')).toBe(true);
+    // Created, then each run's row again once its worker says which backend it runs on.
+    expect(events.filter((e) => e.type === 'experiment-changed')).toHaveLength(1 + runIds.length);
     await lab.close();
   });
 

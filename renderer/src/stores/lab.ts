@@ -48,7 +48,6 @@ export const useLab = defineStore('lab', () => {
         if (run) {
           run.step = event.step;
           run.examplesPerSec = event.examplesPerSec;
-          if (run.backend === null) scheduleRefresh(); // the worker has said which backend it runs on
         }
         live.value[event.runId] = { etaSeconds: event.etaSeconds, examplesPerSec: event.examplesPerSec };
         break;
