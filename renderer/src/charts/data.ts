@@ -117,9 +117,12 @@ export function differingPaths(specs: readonly Record<string, Leaf>[]): string[]
 
 /** Sweep values in axis order: numbers ascending, then strings ('fresh' after every pool size). */
 export function sortValues(values: Iterable<number | string>): (number | string)[] {
-  return [...new Set(values)].sort((a, b) =>
-    typeof a === 'number' && typeof b === 'number' ? a - b : typeof a === 'number' ? -1 : typeof b === 'number' ? 1 : a.localeCompare(b),
-  );
+  return [...new Set(values)].sort(compareSweepValues);
+}
+
+/** Numbers first, in order, then names (a number of tasks before 'fresh'). */
+export function compareSweepValues(a: number | string, b: number | string): number {
+  return typeof a === 'number' && typeof b === 'number' ? a - b : typeof a === 'number' ? -1 : typeof b === 'number' ? 1 : a.localeCompare(b);
 }
 
 const superscripts = '⁰¹²³⁴⁵⁶⁷⁸⁹';

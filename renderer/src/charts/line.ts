@@ -4,7 +4,7 @@
 import type { MarkAreaComponentOption } from 'echarts/components';
 import { formatAxis, formatNumber } from '../format';
 import { axisStyle, baseOption, type ChartColors } from './colors';
-import type { Band, XY } from './data';
+import { ema, type Band, type XY } from './data';
 import type { ChartOption } from './echarts';
 
 export interface ChartSeries {
@@ -17,6 +17,16 @@ export interface ChartSeries {
   faint?: boolean;
   /** A step line (the phase code), never resampled. */
   step?: boolean;
+}
+
+/** The raw line, and with smoothing on (weight > 0), its exponential moving average over it in the same colour. */
+export function smoothedLines(name: string, data: XY[], weight: number, colorIndex = 0): ChartSeries[] {
+  if (!data.length) return [];
+  if (weight <= 0) return [{ name, data, colorIndex }];
+  return [
+    { name, data, colorIndex, faint: true },
+    { name: `${name} (smoothed)`, data: ema(data, weight), colorIndex },
+  ];
 }
 
 export interface Tick {

@@ -14,6 +14,9 @@ export function defaultAxes(paths: readonly string[]): { x: string | null; y: st
   return { x: paths.find((p) => p !== y) ?? null, y };
 }
 
+/** The phase code's axis ticks, labelled with the phase names. */
+export const PHASE_TICKS: Tick[] = PHASE_LABELS.map((label, value) => ({ value, label }));
+
 /** Where the axes a chart does not draw are held: at the value picked, else at their largest. */
 export function heldPoint(runs: readonly Run[], paths: readonly string[], picked: Readonly<Record<string, SweepValue>> = {}): SweepPoint {
   return Object.fromEntries(paths.map((p) => [p, picked[p] ?? axisValues(runs, p).at(-1)!]));

@@ -2,7 +2,7 @@
 // is (a string where a number belongs), so the spec's validation names the field and says what is wrong.
 import type { InjectionKey, Ref } from 'vue';
 import type { DatasetInfo } from '../../../shared/api';
-import type { SpecIssue } from '../../../shared/spec';
+import { formatPath, type SpecIssue } from '../../../shared/spec';
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
@@ -43,6 +43,14 @@ export function parseJson(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** The issues at the paths `at` accepts (as formatPath writes them), each as `path: message` (`spec: …` for the whole spec). */
+export function issueMessages(issues: readonly SpecIssue[], at: (path: string) => boolean): string[] {
+  return issues.flatMap((i) => {
+    const path = formatPath(i.path);
+    return at(path) ? [`${path || 'spec'}: ${i.message}`] : [];
+  });
 }
 
 /** What every field of the form needs from the designer: the current issues, datasets, and swept fields. */

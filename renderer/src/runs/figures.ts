@@ -2,6 +2,8 @@
 // (accuracy, or MSE for regression), from a finished run's summary or else from its latest evaluation.
 import { RUN_STATUSES, type Run } from '../../../shared/api';
 import { PHASE_LABELS, PHASE_METRIC, evalMetricKey } from '../../../shared/metrics';
+import { compareSweepValues, phaseIndex } from '../charts/data';
+import { figureOf } from '../charts/phases';
 
 export const UNSEEN_ACC = evalMetricKey('unseen', 'last_acc');
 export const UNSEEN_MSE = evalMetricKey('unseen', 'last_mse');
@@ -18,8 +20,8 @@ export interface Figures {
 export function figuresOf(run: Run, latest: Latest): Figures {
   const summary = run.summary ?? {};
   const live = latest[run.id] ?? {};
-  const phaseIndex = live[PHASE_METRIC];
-  const phase = typeof summary.phase === 'string' ? summary.phase : typeof phaseIndex === 'number' ? (PHASE_LABELS[phaseIndex] ?? null) : null;
+  const livePhase = live[PHASE_METRIC];
+  const phase = typeof summary.phase === 'string' ? summary.phase : typeof livePhase === 'number' ? (PHASE_LABELS[livePhase] ?? null) : null;
   const number = (key: string) => {
     const v = summary[key] ?? live[key];
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
@@ -47,14 +49,12 @@ function sortValue(run: Run, key: SortKey, latest: Latest): Value {
       return run.backend;
     case 'phase': {
       const phase = figuresOf(run, latest).phase;
-      return phase === null ? null : PHASE_LABELS.indexOf(phase as (typeof PHASE_LABELS)[number]);
+      return phase === null ? null : phaseIndex(phase);
     }
     case 'unseen':
       return figuresOf(run, latest).unseen?.value ?? null;
-    case 'loss': {
-      const loss = run.summary?.final_loss;
-      return typeof loss === 'number' ? loss : null;
-    }
+    case 'loss':
+      return figureOf(run, 'final_loss');
   }
 }
 
@@ -67,10 +67,8 @@ function compareValues(a: Value, b: Value): number {
     }
     return a.length - b.length;
   }
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'number') return -1;
-  if (typeof b === 'number') return 1;
-  return String(a).localeCompare(String(b));
+  // A sort key gives every run a list or every run a plain value, and sortRuns leaves out nulls.
+  return compareSweepValues(a as number | string, b as number | string);
 }
 
 /** Sorts runs by a column; runs without a value go last in either direction. */
