@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHART_COLORS, type ThemeName } from '../../renderer/src/charts/colors.js';
+import { CHART_COLORS, type ThemeName } from '../../shared/figures/colors.js';
 import { FigureError } from '../services/figureRuns.js';
 import { contextFigure, heatmapFigure, linesFigure, phasePlotFigure, scatterFigure, vsFigure, type Figure, type FigureBase } from '../services/figures.js';
 import { databaseFile, defaultHome } from '../services/paths.js';
@@ -156,8 +156,8 @@ export async function commandFigure(args: string[]): Promise<number> {
     figure = draw(store, { experiment, where, colors });
     const title = v.title ?? figure.title;
     // ECharts loads only once there is something to draw (it takes longer than the checks before it).
-    const { figureOption, renderSvg } = await import('../../renderer/src/charts/figure.js');
-    svg = renderSvg(figureOption(figure.option, { width, title, subtitle: title ? figure.subtitle : undefined, colors }), width, height);
+    const { figureSvg } = await import('./svg.js');
+    svg = figureSvg(figure.option, { width, title, subtitle: title ? figure.subtitle : undefined, colors }, height);
   } catch (err) {
     if (err instanceof FigureError) return fail(err.message);
     throw err;

@@ -2,10 +2,10 @@
 // of its sweep axes and by `--runs` to some runs, with errors that name what the store does not hold.
 import type { Experiment, Run } from '../../shared/api.js';
 import type { SweepPoint } from '../../shared/spec.js';
-import { formatSweepValue } from '../../renderer/src/charts/data.js';
-import { heldPoint } from '../../renderer/src/charts/phases.js';
-import { axisValues, type SweepValue } from '../../renderer/src/charts/sweep.js';
-import { formatPoint } from '../../renderer/src/format.js';
+import { formatSweepValue } from '../../shared/figures/data.js';
+import { heldPoint } from '../../shared/figures/phases.js';
+import { axisValues, type SweepValue } from '../../shared/figures/sweep.js';
+import { formatPoint } from '../../shared/figures/format.js';
 import type { Store } from './store/index.js';
 
 /** A request the store cannot draw: an unknown experiment, run, axis or figure, or nothing to draw yet. */

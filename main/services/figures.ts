@@ -1,15 +1,15 @@
-// Figures of stored runs, drawn with the page's own chart options (renderer/src/charts): a sweep's phase
+// Figures of stored runs, drawn with the page's own chart options (shared/figures): a sweep's phase
 // heatmap and phase plot, summary figures along an axis, a scatter of runs, step curves and in-context
 // learning curves. Each returns the chart's option with a title, a subtitle and notes for the terminal.
-import type { ChartColors } from '../../renderer/src/charts/colors.js';
-import { contextLines } from '../../renderer/src/charts/context.js';
-import { curveMetric, ema, evalSteps, formatSweepValue, lastValues, splitsOf, type XY } from '../../renderer/src/charts/data.js';
-import type { ChartOption } from '../../renderer/src/charts/echarts.js';
-import { heatmapOption } from '../../renderer/src/charts/heatmap.js';
-import { lineOption, type ChartSeries } from '../../renderer/src/charts/line.js';
-import { defaultAxes, figureLine, figureOf, heatCells, lowerIsBetter, phasePlot, sweepAxis, sweepLabels } from '../../renderer/src/charts/phases.js';
-import { scatterOption } from '../../renderer/src/charts/scatter.js';
-import { axisValues } from '../../renderer/src/charts/sweep.js';
+import type { ChartColors } from '../../shared/figures/colors.js';
+import { contextLines } from '../../shared/figures/context.js';
+import { curveMetric, ema, evalSteps, formatSweepValue, lastValues, splitsOf, type XY } from '../../shared/figures/data.js';
+import type { ChartOption } from '../../shared/figures/option.js';
+import { heatmapOption } from '../../shared/figures/heatmap.js';
+import { lineOption, type ChartSeries } from '../../shared/figures/line.js';
+import { defaultAxes, figureLine, figureOf, heatCells, lowerIsBetter, phasePlot, sweepAxis, sweepLabels } from '../../shared/figures/phases.js';
+import { scatterOption } from '../../shared/figures/scatter.js';
+import { axisValues } from '../../shared/figures/sweep.js';
 import {
   FigureError,
   holdOthers,

@@ -1,6 +1,6 @@
 // The colour theme (light / dark), remembered across sessions; charts re-render when it changes.
 import { computed, ref } from 'vue';
-import { CHART_COLORS, type ChartColors, type ThemeName } from './charts/colors';
+import { CHART_COLORS, type ChartColors, type ThemeName } from '../../shared/figures/colors';
 
 const saved = localStorage.getItem('metalab-theme');
 export const theme = ref<ThemeName>(saved === 'dark' || saved === 'light' ? saved : matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');

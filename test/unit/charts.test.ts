@@ -4,9 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appRoot } from '../../main/services/paths';
-import { CHART_COLORS } from '../../renderer/src/charts/colors';
-import { differingPaths, ema, flatten, formatSweepValue, phaseBands, sortValues, toCsv } from '../../renderer/src/charts/data';
-import { axisPositions, phaseRegions } from '../../renderer/src/charts/sweep';
+import { CHART_COLORS } from '../../shared/figures/colors';
+import { differingPaths, ema, flatten, formatSweepValue, phaseBands, sortValues, toCsv } from '../../shared/figures/data';
+import { axisPositions, phaseRegions } from '../../shared/figures/sweep';
 
 describe('chart data', () => {
   it('smooths without start-up bias and keeps gaps', () => {

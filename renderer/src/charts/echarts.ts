@@ -1,7 +1,6 @@
-// The one place ECharts is assembled (tree-shaken): every chart type and component the page and the
-// CLI's figures draw.
+// The one place the page assembles ECharts (tree-shaken): every chart type and component its charts draw.
+// The option builders are in shared/figures.
 import { HeatmapChart, LineChart, ParallelChart, ScatterChart } from 'echarts/charts';
-import type { HeatmapSeriesOption, LineSeriesOption, ParallelSeriesOption, ScatterSeriesOption } from 'echarts/charts';
 import {
   DataZoomComponent,
   GridComponent,
@@ -12,18 +11,10 @@ import {
   TooltipComponent,
   VisualMapComponent,
 } from 'echarts/components';
-import type {
-  DataZoomComponentOption,
-  GridComponentOption,
-  LegendComponentOption,
-  TitleComponentOption,
-  TooltipComponentOption,
-  VisualMapComponentOption,
-} from 'echarts/components';
-import { use, type ComposeOption } from 'echarts/core';
+import { use } from 'echarts/core';
 import { CanvasRenderer, SVGRenderer } from 'echarts/renderers';
 
-// Canvas draws on the page; SVG renders exports and figures (server-side-rendering mode, no DOM needed).
+// Canvas draws on the page; SVG renders exports (server-side-rendering mode, offscreen).
 use([
   LineChart,
   HeatmapChart,
@@ -41,18 +32,5 @@ use([
   SVGRenderer,
 ]);
 
-export type ChartOption = ComposeOption<
-  | LineSeriesOption
-  | HeatmapSeriesOption
-  | ScatterSeriesOption
-  | ParallelSeriesOption
-  | GridComponentOption
-  | TooltipComponentOption
-  | LegendComponentOption
-  | TitleComponentOption
-  | DataZoomComponentOption
-  | VisualMapComponentOption
->;
-// (ParallelComponentOption is left out of ChartOption: with it, ECharts' ComposeOption rejects every option.)
-
-export { connect, format, init, setPlatformAPI, type ECharts } from 'echarts/core';
+export type { ChartOption } from '../../../shared/figures/option';
+export { connect, init, type ECharts } from 'echarts/core';

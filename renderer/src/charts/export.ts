@@ -1,7 +1,16 @@
 // Chart downloads: PNG from the canvas, SVG from an offscreen server-side render of the same option, CSV.
-import { toCsv, type DataTable } from './data';
-import type { ChartOption, ECharts } from './echarts';
-import { renderSvg } from './figure';
+import { toCsv, type DataTable } from '../../../shared/figures/data';
+import { init, type ChartOption, type ECharts } from './echarts';
+
+function renderSvg(option: ChartOption, width: number, height: number): string {
+  const chart = init(null, null, { renderer: 'svg', ssr: true, width, height });
+  try {
+    chart.setOption(option);
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
 
 export function downloadBlob(fileName: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);

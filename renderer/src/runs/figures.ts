@@ -2,8 +2,8 @@
 // (accuracy, or MSE for regression), from a finished run's summary or else from its latest evaluation.
 import { RUN_STATUSES, type Run } from '../../../shared/api';
 import { PHASE_LABELS, PHASE_METRIC, evalMetricKey } from '../../../shared/metrics';
-import { compareSweepValues, phaseIndex } from '../charts/data';
-import { figureOf } from '../charts/phases';
+import { compareSweepValues, phaseIndex } from '../../../shared/figures/data';
+import { figureOf } from '../../../shared/figures/phases';
 
 export const UNSEEN_ACC = evalMetricKey('unseen', 'last_acc');
 export const UNSEEN_MSE = evalMetricKey('unseen', 'last_mse');

@@ -1,29 +1,8 @@
-// Charts as SVG documents: ECharts' SVG renderer in server-side mode (no DOM), and a chart's option laid
-// out for a fixed-size figure: a title, a legend that wraps over rows instead of scrolling, room for both.
+// A chart's option laid out for a fixed-size figure: a title, a legend that wraps over rows instead of
+// scrolling, room for both. The host renders it (metalab figure: ECharts' SVG renderer in server-side mode).
 import type { GridComponentOption, LegendComponentOption, TitleComponentOption } from 'echarts/components';
-import { platformApi } from 'zrender/lib/core/platform.js';
-import type { ChartColors } from './colors';
-import { format, init, setPlatformAPI, type ChartOption } from './echarts';
-
-/**
- * Without a DOM (Node) ECharts has no canvas to measure text with and estimates widths from a table of a
- * narrow font; viewers often draw the SVG in a wider one (DejaVu Sans is 10-15% wider). Widening the
- * estimate makes legends, labels and centred titles leave room for either.
- */
-if (typeof document === 'undefined') {
-  const estimate = platformApi.measureText;
-  setPlatformAPI({ measureText: (text, font) => ({ width: estimate(text, font).width * 1.15 }) });
-}
-
-export function renderSvg(option: ChartOption, width: number, height: number): string {
-  const chart = init(null, null, { renderer: 'svg', ssr: true, width, height });
-  try {
-    chart.setOption(option);
-    return chart.renderToSVGString();
-  } finally {
-    chart.dispose();
-  }
-}
+import type { ChartColors } from './colors.js';
+import type { ChartOption } from './option.js';
 
 export interface FigureFrame {
   width: number;
@@ -32,6 +11,8 @@ export interface FigureFrame {
   /** A smaller line under the title: what the figure shows (experiment, held axes). */
   subtitle?: string;
   colors: ChartColors;
+  /** Width in pixels of a text in a CSS font, as the renderer will lay it out. */
+  textWidth: (text: string, font: string) => number;
 }
 
 const TITLE_SIZE = 15;
@@ -46,14 +27,14 @@ const LEGEND_TEXT_GAP = 5;
  * the next would pass the width), with its own text measure; `width` is kept narrower than the chart so
  * an estimate errs towards one row too many, never too few.
  */
-function legendRows(names: readonly string[], legend: LegendComponentOption, width: number): number {
+function legendRows(names: readonly string[], legend: LegendComponentOption, width: number, textWidth: FigureFrame['textWidth']): number {
   const font = `${legend.textStyle?.fontSize ?? 12}px sans-serif`;
   const itemWidth = Number(legend.itemWidth ?? 25);
   const gap = Number(legend.itemGap ?? 10);
   let rows = 1;
   let x = 0;
   for (const name of names) {
-    const w = itemWidth + LEGEND_TEXT_GAP + format.getTextRect(name, font).width;
+    const w = itemWidth + LEGEND_TEXT_GAP + textWidth(name, font);
     if (x > 0 && x + w > width) {
       rows++;
       x = 0;
@@ -83,7 +64,7 @@ export function figureOption(option: ChartOption, frame: FigureFrame): ChartOpti
   if (shown?.show) {
     const names = [...new Set(([] as { name?: string }[]).concat((option.series as { name?: string }[]) ?? []).flatMap((s) => (s.name ? [s.name] : [])))];
     legend = { ...shown, type: 'plain', top: titleHeight, left: 'center', itemGap: Math.max(Number(shown.itemGap ?? 10), 14) };
-    const rows = legendRows(names, legend, frame.width - 60);
+    const rows = legendRows(names, legend, frame.width - 60, frame.textWidth);
     grid.top = titleHeight + 2 * LEGEND_PADDING + rows * LEGEND_ITEM_HEIGHT + (rows - 1) * Number(legend.itemGap) + 14;
   } else {
     grid.top = Number(grid.top ?? 0) + titleHeight;

@@ -1,6 +1,6 @@
 // Pure transforms from the lab's records to what the charts draw (no DOM, no ECharts).
-import type { EvalCurve, Run, SeriesPoint } from '../../../shared/api';
-import { PHASE_LABELS } from '../../../shared/metrics';
+import type { EvalCurve, Run, SeriesPoint } from '../api.js';
+import { PHASE_LABELS } from '../metrics.js';
 
 export type XY = [number, number | null];
 export type Cell = string | number | null;

@@ -1,7 +1,7 @@
 // A sweep's grid as the phase charts see it: axis values, runs per grid point, positions on a log2 axis.
-import type { Run } from '../../../shared/api';
-import type { SweepPoint } from '../../../shared/spec';
-import { PHASE_SHORT, phaseIndex, sortValues, type Band } from './data';
+import type { Run } from '../api.js';
+import type { SweepPoint } from '../spec.js';
+import { PHASE_SHORT, phaseIndex, sortValues, type Band } from './data.js';
 
 export type SweepValue = number | string;
 

@@ -1,10 +1,10 @@
 // The scatter chart's ECharts option and data: points on two value axes, one series per group (shape and
 // legend entry each), optionally coloured by a third value through a continuous visual map and labelled.
 // Pure: the page's ScatterChart and the CLI's figures draw from it.
-import { formatNumber } from '../format';
-import { axisStyle, baseOption, type ChartColors, type ItemParams } from './colors';
-import type { DataTable } from './data';
-import type { ChartOption } from './echarts';
+import { formatNumber } from './format.js';
+import { axisStyle, baseOption, type ChartColors, type ItemParams } from './colors.js';
+import type { DataTable } from './data.js';
+import type { ChartOption } from './option.js';
 
 export interface ScatterPoint {
   /** The point in the tooltip and the table: the run and its sweep point. */

@@ -1,12 +1,12 @@
 // A sweep's phase diagram as the Phases view and the CLI's figures draw it: heatmap cells over two axes
 // (each labelled with its run's phase), and summary figures along one axis with the phase regions shaded.
-import type { Run } from '../../../shared/api';
-import { PHASE_LABELS } from '../../../shared/metrics';
-import type { SweepPoint } from '../../../shared/spec';
-import { PHASE_SHORT, formatSweepValue, phaseIndex, splitsOf, type Band, type DataTable, type XY } from './data';
-import type { HeatCell } from './heatmap';
-import type { ChartSeries, Tick } from './line';
-import { axisPositions, axisValues, isLog2Axis, phaseRegions, runAt, type SweepValue } from './sweep';
+import type { Run } from '../api.js';
+import { PHASE_LABELS } from '../metrics.js';
+import type { SweepPoint } from '../spec.js';
+import { PHASE_SHORT, formatSweepValue, phaseIndex, splitsOf, type Band, type DataTable, type XY } from './data.js';
+import type { HeatCell } from './heatmap.js';
+import type { ChartSeries, Tick } from './line.js';
+import { axisPositions, axisValues, isLog2Axis, phaseRegions, runAt, type SweepValue } from './sweep.js';
 
 /** Heatmap axes by default: rows are the number of tasks (as in GPICL's heatmaps), columns the next axis. */
 export function defaultAxes(paths: readonly string[]): { x: string | null; y: string | null } {

@@ -2,10 +2,10 @@
 // downsampling), optional log axes, shaded bands (phases, plateau) and labelled ticks (phase names, sweep
 // values). Pure: the page's LineChart and the CLI's figures draw from it.
 import type { MarkAreaComponentOption } from 'echarts/components';
-import { formatAxis, formatNumber } from '../format';
-import { axisStyle, baseOption, type ChartColors } from './colors';
-import { ema, type Band, type XY } from './data';
-import type { ChartOption } from './echarts';
+import { formatAxis, formatNumber } from './format.js';
+import { axisStyle, baseOption, type ChartColors } from './colors.js';
+import { ema, type Band, type XY } from './data.js';
+import type { ChartOption } from './option.js';
 
 export interface ChartSeries {
   name: string;

@@ -1,9 +1,9 @@
 // The parallel-coordinates option: one line per run across hyper-parameter and result axes, each axis
 // brushable (ECharts areaSelect). Pure: the page's ParallelChart draws from it.
-import { formatAxis, formatNumber } from '../format';
-import { axisStyle, baseOption, type ChartColors, type ItemParams } from './colors';
-import type { Cell, DataTable } from './data';
-import type { ChartOption } from './echarts';
+import { formatAxis, formatNumber } from './format.js';
+import { axisStyle, baseOption, type ChartColors, type ItemParams } from './colors.js';
+import type { Cell, DataTable } from './data.js';
+import type { ChartOption } from './option.js';
 
 export interface ParallelDim {
   /** Stable id: an axis keeps its brush across redraws while its id stays. */

@@ -1,10 +1,10 @@
 // The heatmap's ECharts option and data: a grid over two category axes, each cell coloured by its value
 // and labelled with its value and a short note (the phase); cells without a value (runs not finished) are
 // drawn plain with their note. Pure: the page's HeatmapChart and the CLI's figures draw from it.
-import { formatNumber } from '../format';
-import { axisStyle, baseOption, type ChartColors, type ItemParams } from './colors';
-import type { Cell, DataTable } from './data';
-import type { ChartOption } from './echarts';
+import { formatNumber } from './format.js';
+import { axisStyle, baseOption, type ChartColors, type ItemParams } from './colors.js';
+import type { Cell, DataTable } from './data.js';
+import type { ChartOption } from './option.js';
 
 export interface HeatCell {
   x: number;

@@ -1,7 +1,7 @@
 // In-context learning curves: a run's per-position accuracy (or MSE) at one evaluation, with its baselines.
-import type { EvalCurve } from '../../../shared/api';
-import { baselineCurves, positionPoints } from './data';
-import type { ChartSeries } from './line';
+import type { EvalCurve } from '../api.js';
+import { baselineCurves, positionPoints } from './data.js';
+import type { ChartSeries } from './line.js';
 
 const BASELINE_NAMES: Record<string, string> = { dmmse: 'dMMSE' };
 const LINE_TYPES = ['dashed', 'dotted'] as const;
