@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import Database from 'better-sqlite3';
-import { STEP_METRICS } from '../shared/metrics.js';
+import { TRAINING_METRICS } from '../shared/metrics.js';
 import { initBackend } from '../main/engine/backends.js';
 import { learningRateAt } from '../main/engine/optimizer.js';
 import { median } from '../main/engine/plan.js';
@@ -385,7 +385,7 @@ async function sweep(concurrency: number, runs: number, steps: number): Promise<
   const wallS = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`metalab run exited with ${code}:\n${output.slice(-3000)}`);
   const db = new Database(path.join(home, 'metalab.db'), { readonly: true });
-  const times = (db.prepare('SELECT value FROM metrics WHERE key = ? AND step > 3').all(STEP_METRICS.stepTimeMs) as { value: number }[]).map((r) => r.value);
+  const times = (db.prepare('SELECT value FROM metrics WHERE key = ? AND step > 3').all(TRAINING_METRICS.stepTimeMs.key) as { value: number }[]).map((r) => r.value);
   db.close();
   fs.rmSync(home, { recursive: true, force: true });
   return {

@@ -1,7 +1,8 @@
 // The one contract between the page and the lab: requests (LabApi) and pushed events (LabEvents).
 // Both hosts (Electron MessagePort, WebSocket) carry exactly this; main validates every request.
 import { z } from 'zod';
-import type { ExperimentSpec, RunSpec, SpecIssue, SweepPoint } from './spec.js';
+import type { RunSummary } from './results.js';
+import { formatPath, type ExperimentSpec, type RunSpec, type SpecIssue, type SweepPoint } from './spec.js';
 
 export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled', 'interrupted', 'diverged'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -36,7 +37,7 @@ export interface Run {
   finishedAt: number | null;
   error: string | null;
   checkpointStep: number | null;
-  summary: Record<string, number | string> | null;
+  summary: RunSummary | null;
 }
 
 export interface SeriesOptions {
@@ -69,9 +70,13 @@ export interface EvalCurve {
 export interface LabInfo {
   version: string;
   home: string;
-  host: 'electron' | 'web';
+  host: 'electron' | 'web' | 'cli';
   concurrency: number;
 }
+
+/** `metalab export` and the page's exports: every stored value as long-format CSV, or JSON with specs, curves and summaries. */
+export const EXPORT_FORMATS = ['csv', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export type ValidateResult = { ok: true; runCount: number } | { ok: false; issues: SpecIssue[] };
 
@@ -121,6 +126,7 @@ export interface LabApi {
   listDatasets(): Promise<DatasetInfo[]>;
   createExperiment(spec: unknown): Promise<{ experimentId: number; runIds: number[] }>;
   listExperiments(): Promise<Experiment[]>;
+  getExperiment(id: number): Promise<Experiment>;
   updateExperiment(patch: { id: number; name?: string; tags?: string[]; notes?: string }): Promise<Experiment>;
   deleteExperiment(id: number): Promise<void>;
   listRuns(filter?: { experimentId?: number }): Promise<Run[]>;
@@ -130,6 +136,10 @@ export interface LabApi {
   deleteRun(id: number): Promise<void>;
   getSeries(runIds: number[], keys: string[], options?: SeriesOptions): Promise<Series[]>;
   getEvalCurves(runId: number): Promise<EvalCurve[]>;
+  /** The keys of every metric series a run has recorded. */
+  listMetricKeys(runId: number): Promise<string[]>;
+  /** A run (`r12`, `12`) or an experiment (`e3`) as an export file's text. */
+  exportRuns(ref: string, format: ExportFormat): Promise<string>;
 }
 
 export type LabEvent =
@@ -155,6 +165,7 @@ export const labApiArgs = {
   listDatasets: z.tuple([]),
   createExperiment: z.tuple([z.unknown()]),
   listExperiments: z.tuple([]),
+  getExperiment: z.tuple([id]),
   updateExperiment: z.tuple([
     z
       .object({
@@ -184,6 +195,8 @@ export const labApiArgs = {
       .optional(),
   ]),
   getEvalCurves: z.tuple([id]),
+  listMetricKeys: z.tuple([id]),
+  exportRuns: z.tuple([z.string().min(1).max(32), z.enum(EXPORT_FORMATS)]),
 } satisfies { [K in keyof LabApi]: z.ZodType<Parameters<LabApi[K]>> };
 
 export const LAB_API_METHODS = Object.keys(labApiArgs) as (keyof LabApi)[];
@@ -191,4 +204,19 @@ export const LAB_API_METHODS = Object.keys(labApiArgs) as (keyof LabApi)[];
 /** Raised for a request main refuses; its message names what is wrong. */
 export class LabError extends Error {
   override name = 'LabError';
+}
+
+/** A spec the lab refuses: the message names every field at fault; `issues` has them one by one (in-process hosts). */
+export class SpecError extends LabError {
+  override name = 'SpecError';
+  constructor(readonly issues: SpecIssue[]) {
+    super(`invalid spec: ${issues.map((i) => `${formatPath(i.path) || '(spec)'}: ${i.message}`).join('; ')}`);
+  }
+}
+
+/** A run (`r12`, `12`) or an experiment (`e3`) named on a command line or in an export request. */
+export function parseRunRef(ref: string): { kind: 'run' | 'experiment'; id: number } {
+  const match = /^(r|e)?(\d+)$/i.exec(ref.trim());
+  if (!match) throw new LabError(`'${ref}' is not a run id (r12 or 12) or an experiment id (e3)`);
+  return { kind: match[1]?.toLowerCase() === 'e' ? 'experiment' : 'run', id: Number(match[2]) };
 }

@@ -1,3 +1,5 @@
 export * from './spec.js';
 export * from './api.js';
 export * from './metrics.js';
+export * from './results.js';
+export * from './objectives/index.js';

@@ -173,6 +173,7 @@ export const experimentSpec = runSpec
   .strict();
 
 export type RunSpec = z.output<typeof runSpec>;
+export type TaskSpec = RunSpec['task'];
 export type ExperimentSpec = z.output<typeof experimentSpec>;
 export type ExperimentSpecInput = z.input<typeof experimentSpec>;
 export type SweepAxis = z.output<typeof sweepAxis>;

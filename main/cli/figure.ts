@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHART_COLORS, type ThemeName } from '../../shared/figures/colors.js';
-import { FigureError } from '../services/figureRuns.js';
+import { FigureError, type LabReader } from '../services/figureRuns.js';
 import { contextFigure, heatmapFigure, linesFigure, phasePlotFigure, scatterFigure, vsFigure, type Figure, type FigureBase } from '../services/figures.js';
 import { databaseFile, defaultHome } from '../services/paths.js';
-import { Store } from '../services/store/index.js';
 import { UsageError, positiveInt } from './args.js';
+import { openLab } from './lab.js';
 
 const OPTIONS = {
   x: { type: 'string' },
@@ -36,47 +36,46 @@ type Values = ReturnType<typeof parse>['values'];
 
 const COMMON: Option[] = ['where', 'title', 'width', 'height', 'theme', 'out'];
 
-type Draw = (store: Store, base: FigureBase) => Figure;
+type Draw = (lab: LabReader, base: FigureBase) => Promise<Figure>;
 
-/** Each kind: the options it takes besides the common ones, and its request from them (checked before the store opens). */
+/** Each kind: the options it takes besides the common ones, and its request from them (checked before the lab opens). */
 const KINDS: Record<string, { options: Option[]; request: (v: Values) => Draw }> = {
   heatmap: {
     options: ['x', 'y', 'figure'],
     request: (v) => {
       if ((v.figure?.length ?? 0) > 1) throw new UsageError('metalab figure heatmap takes one --figure');
-      const figure = v.figure?.[0] ?? 'eval/unseen/improvement';
-      return (store, base) => heatmapFigure(store, { ...base, x: v.x, y: v.y, figure });
+      return (lab, base) => heatmapFigure(lab, { ...base, x: v.x, y: v.y, figure: v.figure?.[0] });
     },
   },
-  'phase-plot': { options: ['x'], request: (v) => (store, base) => phasePlotFigure(store, { ...base, x: v.x }) },
+  'phase-plot': { options: ['x'], request: (v) => (lab, base) => phasePlotFigure(lab, { ...base, x: v.x }) },
   vs: {
     options: ['x', 'figure', 'by', 'log-x', 'log-y'],
     request: (v) => {
       const x = required(v.x, 'vs', '--x PATH');
       const figures = v.figure ?? [];
       if (!figures.length) throw new UsageError('metalab figure vs needs --figure F (one or more)');
-      return (store, base) => vsFigure(store, { ...base, x, figures, by: v.by, ...logs(v) });
+      return (lab, base) => vsFigure(lab, { ...base, x, figures, by: v.by, ...logs(v) });
     },
   },
   scatter: {
     options: ['x', 'y', 'color', 'log-x', 'log-y'],
     request: (v) => {
       const [x, y] = [required(v.x, 'scatter', '--x F'), required(v.y, 'scatter', '--y F')];
-      return (store, { experiment, ...base }) => scatterFigure(store, { ...base, experiments: experiment.split(','), x, y, color: v.color, ...logs(v) });
+      return (lab, { experiment, ...base }) => scatterFigure(lab, { ...base, experiments: experiment.split(','), x, y, color: v.color, ...logs(v) });
     },
   },
   lines: {
     options: ['metric', 'runs', 'smooth', 'log-x', 'log-y'],
     request: (v) => {
       const [metric, smooth] = [required(v.metric, 'lines', '--metric KEY'), smoothing(v.smooth)];
-      return (store, base) => linesFigure(store, { ...base, metric, runs: runList(v.runs), smooth, ...logs(v) });
+      return (lab, base) => linesFigure(lab, { ...base, metric, runs: runList(v.runs), smooth, ...logs(v) });
     },
   },
   context: {
     options: ['split', 'runs', 'step', 'baselines', 'log-y'],
     request: (v) => {
       const [split, step] = [required(v.split, 'context', '--split S'), evalStep(v.step)];
-      return (store, base) => contextFigure(store, { ...base, split, runs: runList(v.runs), step, baselines: v.baselines ?? false, logY: v['log-y'] ?? false });
+      return (lab, base) => contextFigure(lab, { ...base, split, runs: runList(v.runs), step, baselines: v.baselines ?? false, logY: v['log-y'] ?? false });
     },
   },
 };
@@ -148,12 +147,12 @@ export async function commandFigure(args: string[]): Promise<number> {
 
   const file = databaseFile(defaultHome());
   if (!fs.existsSync(file)) return fail(`no runs are stored yet (no database at ${file})`);
-  const store = new Store(file);
+  const lab = openLab();
   let svg: string;
   let figure: Figure;
   try {
     const colors = CHART_COLORS[theme];
-    figure = draw(store, { experiment, where, colors });
+    figure = await draw(lab, { experiment, where, colors });
     const title = v.title ?? figure.title;
     // ECharts loads only once there is something to draw (it takes longer than the checks before it).
     const { figureSvg } = await import('./svg.js');
@@ -162,7 +161,7 @@ export async function commandFigure(args: string[]): Promise<number> {
     if (err instanceof FigureError) return fail(err.message);
     throw err;
   } finally {
-    store.close();
+    await lab.close();
   }
   try {
     fs.writeFileSync(out, svg);

@@ -1,15 +1,16 @@
 // The `metalab` command: run specs headless, list, show and export runs, draw figures, serve the lab,
 // start the app.
 import { parseArgs } from 'node:util';
-import type { Run } from '../../shared/api.js';
-import { STEP_METRICS } from '../../shared/metrics.js';
-import { IdxError, importIdx } from '../engine/data/index.js';
-import { exportRuns, resolveTarget, type ExportFormat } from '../services/export.js';
-import { Lab } from '../services/lab.js';
-import { datasetsDir, defaultHome, rendererDir, workerScript } from '../services/paths.js';
-import { forkLauncher } from '../services/workers.js';
+import { EXPORT_FORMATS, LabError, SpecError, parseRunRef, type Run } from '../../shared/api.js';
+import { flatSummary } from '../../shared/figures/data.js';
+import { figureOf } from '../../shared/figures/phases.js';
+import { RUN_FIGURES, parseEvalKey } from '../../shared/metrics.js';
+import { objectiveOf } from '../../shared/objectives/index.js';
+import type { RunSummary } from '../../shared/results.js';
+import { databaseFile, defaultHome, rendererDir } from '../services/paths.js';
 import { startWebHost } from '../web/server.js';
 import { UsageError, positiveInt } from './args.js';
+import { openLab } from './lab.js';
 import { readSpecFile } from './specFile.js';
 import { startApp } from './start.js';
 import { formatDuration, formatNumber, table } from './table.js';
@@ -51,10 +52,6 @@ Usage:
 
 Data lives in $METALAB_HOME (now: ${defaultHome()}).`;
 
-function openLab(concurrency?: number): Lab {
-  return new Lab({ home: defaultHome(), launch: forkLauncher(workerScript()), concurrency, host: 'web' });
-}
-
 function progressLine(runs: Map<number, { step: number; total: number; done: boolean }>, started: number, examplesPerSec: number): string {
   let step = 0;
   let total = 0;
@@ -73,18 +70,25 @@ function progressLine(runs: Map<number, { step: number; total: number; done: boo
 }
 
 async function commandRun(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { backend: { type: 'string' }, concurrency: { type: 'string' } } });
+  const options = { backend: { type: 'string' }, concurrency: { type: 'string' } } as const;
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
   if (positionals.length !== 1) throw new UsageError('metalab run takes one spec file');
   const concurrency = positiveInt(values.concurrency, '--concurrency');
-  const spec = readSpecFile(positionals[0], values.backend ? { backend: values.backend } : {});
-  if (!spec.ok) {
-    for (const e of spec.errors) process.stderr.write(`error: ${e}\n`);
-    process.stderr.write('nothing was run or stored.\n');
-    return 2;
-  }
+  const file = readSpecFile(positionals[0], values.backend ? { backend: values.backend } : {});
+  if (!file.ok) return refuse(file.errors);
   const lab = openLab(concurrency);
-  const progress = new Map<number, { step: number; total: number; done: boolean }>();
+  let created: { experimentId: number; runIds: number[] };
+  try {
+    created = await lab.createExperiment(file.spec);
+  } catch (err) {
+    await lab.close();
+    if (err instanceof SpecError) return refuse(err.issues.map(file.locate));
+    throw err;
+  }
+  const { experimentId, runIds } = created;
   const started = Date.now();
+  const progress = new Map<number, { step: number; total: number; done: boolean }>();
+  for (const run of await lab.listRuns({ experimentId })) progress.set(run.id, { step: run.step, total: run.totalSteps, done: false });
   let examplesPerSec = 0;
   const tty = process.stderr.isTTY;
   let lastDraw = 0;
@@ -108,53 +112,69 @@ async function commandRun(args: string[]): Promise<number> {
     if (e.type === 'run-progress') {
       entry.step = e.step;
       rate.set(e.runId, e.examplesPerSec ?? 0);
-      examplesPerSec = [...rate.values()].reduce((a, b) => a + b, 0);
     } else if (e.type === 'run-state' && !['queued', 'running'].includes(e.status)) {
       entry.done = true;
       rate.delete(e.runId);
-      examplesPerSec = [...rate.values()].reduce((a, b) => a + b, 0);
     }
+    examplesPerSec = [...rate.values()].reduce((a, b) => a + b, 0);
     draw();
   });
   const onSignal = () => {
     process.stderr.write('\ncancelling… (the runs checkpoint and stop)\n');
-    for (const id of progress.keys()) lab.scheduler.cancel(id);
+    for (const id of progress.keys()) void lab.cancelRun(id);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
-  const { experimentId, runIds } = lab.store.createExperiment(spec.spec, spec.runs);
-  for (const [i, id] of runIds.entries()) progress.set(id, { step: 0, total: spec.runs[i].spec.training.steps, done: false });
-  process.stderr.write(`experiment e${experimentId}: ${runIds.length} run${runIds.length === 1 ? '' : 's'} (r${runIds[0]}${runIds.length > 1 ? `..r${runIds[runIds.length - 1]}` : ''}), ${lab.scheduler.concurrency} at a time\n`);
-  lab.scheduler.enqueue(runIds);
-  await lab.scheduler.idle();
+  const span = runIds.length > 1 ? `..r${runIds[runIds.length - 1]}` : '';
+  const { concurrency: atOnce, home } = await lab.getInfo();
+  process.stderr.write(`experiment e${experimentId}: ${plural(runIds.length, 'run')} (r${runIds[0]}${span}), ${atOnce} at a time\n`);
+  await lab.idle();
   draw(true);
   if (tty) process.stderr.write('\n');
-  const runs = lab.store.listRuns({ experimentId }).reverse();
+  const runs = (await lab.listRuns({ experimentId })).reverse();
   process.stdout.write(`${summaryTable(runs)}\n`);
-  process.stdout.write(`stored in ${lab.store.file} as experiment e${experimentId}; wall time ${formatDuration((Date.now() - started) / 1000)}\n`);
+  const wall = formatDuration((Date.now() - started) / 1000);
+  process.stdout.write(`stored in ${databaseFile(home)} as experiment e${experimentId}; wall time ${wall}\n`);
   await lab.close();
   const failed = runs.filter((r) => r.status !== 'finished');
   for (const r of failed) process.stderr.write(`r${r.id} ${r.status}${r.error ? `: ${r.error}` : ''}\n`);
   return failed.length ? 1 : 0;
 }
 
-/** The figures a summary table shows: per split, the last-position score and the within-sequence improvement. */
-const SUMMARY_FIGURE = /^eval\/[^/]+\/(last_acc|last_mse|improvement)$/;
+function refuse(errors: readonly string[]): number {
+  for (const e of errors) process.stderr.write(`error: ${e}\n`);
+  process.stderr.write('nothing was run or stored.\n');
+  return 2;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Per split, the figures a summary table shows: the objective's last-position score and within-sequence improvement. */
+function summaryKeys(runs: readonly Run[]): string[] {
+  const keys = runs.flatMap((r) => {
+    const { last, improvement } = objectiveOf(r.spec.task).figures;
+    const shown = [last.name, improvement.name];
+    return Object.keys(r.summary?.figures ?? {}).filter((k) => shown.includes(parseEvalKey(k)?.name ?? ''));
+  });
+  return [...new Set(keys)].sort();
+}
+
 
 function summaryTable(runs: Run[]): string {
-  const evalKeys = [...new Set(runs.flatMap((r) => Object.keys(r.summary ?? {}).filter((k) => SUMMARY_FIGURE.test(k))))].sort();
+  const evalKeys = summaryKeys(runs);
+  const shortKey = (k: string) => k.slice(k.indexOf('/') + 1);
   return table(
-    ['run', 'status', 'sweep point', 'steps', 'final loss', ...evalKeys.map((k) => k.replace(/^eval\//, '')), 'phase', 'plateau', 'backend'],
+    ['run', 'status', 'sweep point', 'steps', 'final loss', ...evalKeys.map(shortKey), 'phase', 'plateau', 'backend'],
     runs.map((r) => [
       `r${r.id}`,
       r.status,
       Object.entries(r.sweepPoint).map(([k, v]) => `${k}=${v}`).join(' ') || '-',
       `${r.step}/${r.totalSteps}`,
-      formatNumber(r.summary?.final_loss),
-      ...evalKeys.map((k) => formatNumber(r.summary?.[k])),
-      String(r.summary?.phase ?? '-'),
-      r.summary && r.summary.plateau_start !== 'none' ? `${r.summary.plateau_start}..${r.summary.plateau_end}` : '-',
+      formatNumber(figureOf(r, RUN_FIGURES.finalLoss.key)),
+      ...evalKeys.map((k) => formatNumber(figureOf(r, k))),
+      r.summary?.phase ?? '-',
+      (r.summary && flatSummary(r.summary).plateau) ?? '-',
       r.backend ?? '-',
     ]),
   );
@@ -162,7 +182,7 @@ function summaryTable(runs: Run[]): string {
 
 async function commandRuns(): Promise<number> {
   const lab = openLab();
-  const runs = lab.store.listRuns();
+  const runs = await lab.listRuns();
   process.stdout.write(
     runs.length
       ? `${table(
@@ -172,7 +192,7 @@ async function commandRuns(): Promise<number> {
             `e${r.experimentId} ${r.experimentName}`,
             r.status,
             `${r.step}/${r.totalSteps}`,
-            formatNumber(r.summary?.final_loss),
+            formatNumber(figureOf(r, RUN_FIGURES.finalLoss.key)),
             r.backend ?? '-',
             new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
           ]),
@@ -183,23 +203,31 @@ async function commandRuns(): Promise<number> {
   return 0;
 }
 
+/** A summary in one line: steps, backend, phase, plateau, then every figure. */
+function summaryLine(summary: RunSummary | null): string {
+  if (!summary) return '-';
+  return Object.entries(flatSummary(summary)).map(([k, v]) => `${k}=${formatNumber(v)}`).join('  ');
+}
+
 async function commandShow(args: string[]): Promise<number> {
   if (args.length !== 1) throw new UsageError('metalab show takes one run id');
   const lab = openLab();
   try {
-    const target = resolveTarget(lab.store, args[0]);
-    for (const run of target.runs) {
-      const keys = lab.store.metricKeys(run.id);
-      const latest = lab.store.getSeries([run.id], keys.length ? keys : [STEP_METRICS.loss], { maxPoints: 2 });
+    const ref = parseRunRef(args[0]);
+    const runs = ref.kind === 'run' ? [await lab.getRun(ref.id)] : (await lab.listRuns({ experimentId: (await lab.getExperiment(ref.id)).id })).reverse();
+    for (const run of runs) {
+      const keys = await lab.listMetricKeys(run.id);
+      const latest = keys.length ? await lab.getSeries([run.id], keys, { maxPoints: 2 }) : [];
+      const checkpoint = run.checkpointStep !== null ? `, checkpoint at step ${run.checkpointStep}` : '';
       process.stdout.write(
         [
           `run r${run.id} of experiment e${run.experimentId} (${run.experimentName})`,
           `status     ${run.status}${run.error ? ` — ${run.error}` : ''}`,
-          `progress   ${run.step}/${run.totalSteps} steps${run.checkpointStep !== null ? `, checkpoint at step ${run.checkpointStep}` : ''}`,
+          `progress   ${run.step}/${run.totalSteps} steps${checkpoint}`,
           `backend    ${run.backend ?? '-'}`,
           `seed       ${run.seed}`,
           `sweep      ${JSON.stringify(run.sweepPoint)}`,
-          `summary    ${run.summary ? Object.entries(run.summary).map(([k, v]) => `${k}=${formatNumber(v)}`).join('  ') : '-'}`,
+          `summary    ${summaryLine(run.summary)}`,
           'latest metrics:',
           table(
             ['key', 'step', 'value'],
@@ -218,12 +246,14 @@ async function commandShow(args: string[]): Promise<number> {
 }
 
 async function commandExport(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { format: { type: 'string', default: 'csv' } } });
+  const options = { format: { type: 'string', default: 'csv' } } as const;
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
   if (positionals.length !== 1) throw new UsageError('metalab export takes one run or experiment id');
-  if (values.format !== 'csv' && values.format !== 'json') throw new UsageError(`--format must be csv or json, not '${values.format}'`);
+  const format = EXPORT_FORMATS.find((f) => f === values.format);
+  if (!format) throw new UsageError(`--format must be ${EXPORT_FORMATS.join(' or ')}, not '${values.format}'`);
   const lab = openLab();
   try {
-    process.stdout.write(exportRuns(lab.store, resolveTarget(lab.store, positionals[0]), values.format as ExportFormat));
+    process.stdout.write(await lab.exportRuns(positionals[0], format));
     return 0;
   } finally {
     await lab.close();
@@ -235,26 +265,26 @@ async function commandImport(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
   if (positionals.length !== 1) throw new UsageError('metalab import takes one dataset name');
   if (!values['train-images'] || !values['train-labels']) throw new UsageError('metalab import needs --train-images and --train-labels');
-  const dir = datasetsDir(defaultHome());
+  const lab = openLab();
   try {
-    const m = importIdx(
-      {
-        name: positionals[0],
-        trainImages: values['train-images'],
-        trainLabels: values['train-labels'],
-        testImages: values['test-images'],
-        testLabels: values['test-labels'],
-        maxClasses: positiveInt(values.classes, '--classes'),
-      },
-      dir,
-    );
+    const { manifest: m, folder } = lab.importDataset({
+      name: positionals[0],
+      trainImages: values['train-images'],
+      trainLabels: values['train-labels'],
+      testImages: values['test-images'],
+      testLabels: values['test-labels'],
+      maxClasses: positiveInt(values.classes, '--classes'),
+    });
     const test = m.testSplit === 'files' ? 'test' : 'test (held out: the last 1/6 of each class)';
-    process.stdout.write(`imported '${m.name}': ${m.trainCount} training and ${m.testCount} ${test} images of ${m.width}x${m.height}, ${m.numClasses} classes\nstored in ${dir}/${m.name}\n`);
+    const images = `${m.trainCount} training and ${m.testCount} ${test} images of ${m.width}x${m.height}`;
+    process.stdout.write(`imported '${m.name}': ${images}, ${m.numClasses} classes\nstored in ${folder}\n`);
     return 0;
   } catch (err) {
-    if (!(err instanceof IdxError)) throw err;
+    if (!(err instanceof LabError)) throw err;
     process.stderr.write(`error: ${err.message}\nnothing was imported.\n`);
     return 2;
+  } finally {
+    await lab.close();
   }
 }
 

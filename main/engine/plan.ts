@@ -1,7 +1,7 @@
 // What a run configuration costs on this machine, for the designer's estimates: the model's size, and the
 // time of real training steps and evaluations, measured by running the engine on shortened copies of the
 // spec (same backend, task, model, batch size and evaluation).
-import { STEP_METRICS } from '../../shared/metrics.js';
+import { TRAINING_METRICS } from '../../shared/metrics.js';
 import type { RunSpec } from '../../shared/spec.js';
 import { runExperiment, setUpRun, type RunInfo, type RunSink } from './train.js';
 
@@ -83,7 +83,7 @@ async function measureSteps(spec: RunSpec, dataDir: string | null): Promise<numb
   const stop = new AbortController();
   const sink = quietSink({
     metrics(rows) {
-      for (const [key, , value] of rows) if (key === STEP_METRICS.stepTimeMs) stepMs.push(value);
+      for (const [key, , value] of rows) if (key === TRAINING_METRICS.stepTimeMs.key) stepMs.push(value);
     },
     progress(step) {
       if (step === 1) firstAt = performance.now();

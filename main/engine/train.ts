@@ -4,14 +4,16 @@
 // so a run resumed from a checkpoint continues exactly as it would have.
 import * as tf from '@tensorflow/tfjs';
 import type { EvalCurve } from '../../shared/api.js';
-import { STEP_METRICS, type MetricRow } from '../../shared/metrics.js';
+import { TRAINING_METRICS, type MetricRow } from '../../shared/metrics.js';
+import { phaseCode, type RunSummary } from '../../shared/results.js';
 import type { RunSpec } from '../../shared/spec.js';
 import { initBackend } from './backends.js';
 import { evalSets, evaluate } from './evaluate.js';
 import { createModel, type Model } from './models/index.js';
-import { softmaxCrossEntropy } from './models/ops.js';
+import { objectiveFor } from './objectives/index.js';
 import { Adam, learningRateAt } from './optimizer.js';
 import { Rng, seedFrom } from './rng.js';
+import { summarize, type RunRecord } from './summarize.js';
 import { createTaskSampler, type SequenceBatch, type TaskSampler } from './tasks/index.js';
 
 /** Everything needed to continue a run: the step reached and every variable (weights and Adam moments). */
@@ -19,6 +21,11 @@ export interface TrainState {
   step: number;
   adamT: number;
   tensors: { name: string; shape: number[]; values: Float32Array }[];
+  /**
+   * The loss of every step so far (step 1 first), for the post-run summary. Not in checkpoint files: the
+   * store has every recorded loss, and a resumed run is given them with its checkpoint.
+   */
+  losses: number[];
 }
 
 export interface RunInfo {
@@ -34,7 +41,7 @@ export interface RunSink {
   evaluation(curves: EvalCurve[]): void;
   progress(step: number, examplesPerSec: number): void;
   checkpoint(state: TrainState): Promise<void>;
-  summary(figures: Record<string, number | string>): void;
+  summary(summary: RunSummary): void;
 }
 
 export type RunOutcome = { status: 'finished' | 'cancelled' } | { status: 'diverged'; error: string };
@@ -53,23 +60,11 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 }
 
-/** The training objective on one batch: mean loss over every position, and accuracy for classification. */
-function objective(model: Model, task: TaskSampler, b: SequenceBatch): { loss: tf.Scalar; accuracy: tf.Scalar | null } {
-  const x = tf.tensor3d(b.inputs, [b.batch, task.seqLen, task.inputDim]);
-  const out = model.apply(x);
-  if (task.objective === 'regression') {
-    return { loss: tf.mean(tf.square(tf.sub(out.reshape([b.batch, task.seqLen]), tf.tensor2d(b.targets, [b.batch, task.seqLen])))) as tf.Scalar, accuracy: null };
-  }
-  const labels = tf.tensor1d(b.targets, 'int32');
-  const { loss, accuracy } = softmaxCrossEntropy(out.reshape([b.batch * task.seqLen, task.outputDim]), labels);
-  return { loss, accuracy };
-}
-
 /** What one meta-training step reports. */
 export interface StepResult {
   loss: number;
-  /** Classification only. */
-  accuracy?: number;
+  /** The values of the step metrics the objective declares (e.g. accuracy), in its order. */
+  stepMetrics: number[];
   /** Global gradient norm before clipping (NaN when the loss was not finite and no update was made). */
   gradNorm: number;
 }
@@ -79,18 +74,20 @@ export interface StepResult {
  * (bench/) and the loop below repeats.
  */
 export async function trainStep(model: Model, task: TaskSampler, adam: Adam, batch: SequenceBatch, lr: number, gradClip: number | null): Promise<StepResult> {
-  let accuracy: tf.Scalar | null = null;
+  const objective = objectiveFor(task);
+  let extra: tf.Scalar[] = [];
   const { value, grads } = tf.variableGrads(() => {
-    const o = objective(model, task, batch);
-    accuracy = o.accuracy && tf.keep(o.accuracy);
+    const x = tf.tensor3d(batch.inputs, [batch.batch, task.seqLen, task.inputDim]);
+    const o = objective.loss(model.apply(x), batch, task);
+    extra = o.stepMetrics.map((m) => tf.keep(m));
     return o.loss;
   }, model.params.map((p) => p.variable));
   const gradList = model.params.map((p) => grads[p.variable.name]);
-  const read = tf.tidy(() => tf.stack(accuracy ? [value, accuracy] : [value]));
-  const [loss, acc] = await read.data();
+  const read = tf.tidy(() => tf.stack([value, ...extra]));
+  const [loss, ...stepMetrics] = await read.data();
   const gradNorm = Number.isFinite(loss) ? await adam.step(gradList, lr, gradClip) : NaN;
-  tf.dispose([read, value, ...gradList, ...(accuracy ? [accuracy] : [])]);
-  return acc === undefined ? { loss, gradNorm } : { loss, accuracy: acc, gradNorm };
+  tf.dispose([read, value, ...gradList, ...extra]);
+  return { loss, stepMetrics, gradNorm };
 }
 
 /** What a run trains: its backend started, its task sampler, its model initialised from the seed, and Adam. */
@@ -108,6 +105,8 @@ export function trainBatch(spec: RunSpec, task: TaskSampler, step: number): Sequ
 
 export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOptions = {}): Promise<RunOutcome> {
   const { backend, task, model, adam } = await setUpRun(spec, options.dataDir ?? null);
+  const stepMetricKeys = objectiveFor(task).info.stepMetrics.map((m) => m.key);
+  const losses: number[] = options.resume ? options.resume.losses.slice(0, options.resume.step) : [];
   const variables = [
     ...model.params.map((p) => ({ name: `param/${p.name}`, v: p.variable })),
     ...model.params.map((p, i) => ({ name: `adam.m/${p.name}`, v: adam.m[i] })),
@@ -118,6 +117,7 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
   const snapshot = async (step: number): Promise<TrainState> => ({
     step,
     adamT: adam.t,
+    losses: losses.slice(),
     tensors: await Promise.all(variables.map(async ({ name, v }) => ({ name, shape: v.shape, values: (await v.data()) as Float32Array }))),
   });
 
@@ -137,13 +137,12 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
   const evaluateAt = async (atStep: number) => {
     const { curves, figures, phase } = await evaluate(model, task, sets, spec, atStep);
     sink.evaluation(curves);
-    sink.metrics(Object.entries(figures).map(([k, v]) => [k, atStep, v]));
-    return { ...figures, phase };
+    sink.metrics([...Object.entries(figures), [TRAINING_METRICS.phase.key, phaseCode(phase)]].map(([k, v]) => [k, atStep, v] as MetricRow));
+    return { figures, phase };
   };
 
   const { training } = spec;
-  let lastLoss = NaN;
-  let lastEval: Record<string, number | string> = {};
+  let lastEvaluation: RunRecord['lastEvaluation'] = null;
   let lastYield = performance.now();
   try {
     while (step < training.steps) {
@@ -158,34 +157,28 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
       const started = performance.now();
       const lr = learningRateAt(step, training);
       const batch = trainBatch(spec, task, step);
-      const { loss, accuracy: acc, gradNorm } = await trainStep(model, task, adam, batch, lr, training.gradClip);
+      const { loss, stepMetrics, gradNorm } = await trainStep(model, task, adam, batch, lr, training.gradClip);
       step += 1;
       const ms = performance.now() - started;
       const examplesPerSec = (training.batchSize * task.seqLen * 1000) / ms;
+      const m = TRAINING_METRICS;
       sink.metrics([
-        [STEP_METRICS.loss, step, loss],
-        ...(acc !== undefined ? [[STEP_METRICS.accuracy, step, acc] as MetricRow] : []),
-        [STEP_METRICS.learningRate, step, lr],
-        [STEP_METRICS.gradNorm, step, gradNorm],
-        [STEP_METRICS.stepTimeMs, step, ms],
-        [STEP_METRICS.examplesPerSec, step, examplesPerSec],
+        [m.loss.key, step, loss],
+        ...stepMetrics.map((v, i): MetricRow => [stepMetricKeys[i], step, v]),
+        [m.learningRate.key, step, lr],
+        [m.gradNorm.key, step, gradNorm],
+        [m.stepTimeMs.key, step, ms],
+        [m.examplesPerSec.key, step, examplesPerSec],
       ]);
       if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
         return { status: 'diverged', error: `loss or gradient became ${loss} / ${gradNorm} at step ${step}` };
       }
-      lastLoss = loss;
+      losses.push(loss);
       sink.progress(step, examplesPerSec);
-      if (step % spec.evaluation.every === 0 || step === training.steps) lastEval = await evaluateAt(step);
+      if (step % spec.evaluation.every === 0 || step === training.steps) lastEvaluation = await evaluateAt(step);
       if (step % training.checkpointEvery === 0 && step < training.steps) await sink.checkpoint(await snapshot(step));
     }
-    sink.summary({
-      steps: step,
-      final_loss: lastLoss,
-      param_count: model.paramCount,
-      state_size: model.stateSize,
-      backend,
-      ...lastEval,
-    });
+    sink.summary(summarize({ steps: step, backend, paramCount: model.paramCount, stateSize: model.stateSize, losses, lastEvaluation }));
     return { status: 'finished' };
   } finally {
     adam.dispose();

@@ -1,25 +1,21 @@
 // Exports of stored runs: long-format CSV of every metric value, or JSON with specs, curves and summaries.
-import type { Run } from '../../shared/api.js';
+import { LabError, parseRunRef, type ExportFormat, type Run } from '../../shared/api.js';
 import type { Store } from './store/index.js';
-
-export type ExportFormat = 'csv' | 'json';
 
 export interface ExportTarget {
   runs: Run[];
   experimentId: number | null;
 }
 
-/** Resolves `r12` / `12` (a run) or `e3` (an experiment) to the runs it names. */
+/** The runs `ref` names: a run (`r12`, `12`) or an experiment's (`e3`), in sweep order. */
 export function resolveTarget(store: Store, ref: string): ExportTarget {
-  const match = /^(r|e)?(\d+)$/i.exec(ref.trim());
-  if (!match) throw new Error(`'${ref}' is not a run id (r12 or 12) or an experiment id (e3)`);
-  const id = Number(match[2]);
-  if (match[1]?.toLowerCase() === 'e') {
-    if (!store.getExperiment(id)) throw new Error(`experiment e${id} does not exist`);
+  const { kind, id } = parseRunRef(ref);
+  if (kind === 'experiment') {
+    if (!store.getExperiment(id)) throw new LabError(`experiment e${id} does not exist`);
     return { runs: store.listRuns({ experimentId: id }).reverse(), experimentId: id };
   }
   const run = store.getRun(id);
-  if (!run) throw new Error(`run r${id} does not exist`);
+  if (!run) throw new LabError(`run r${id} does not exist`);
   return { runs: [run], experimentId: null };
 }
 
@@ -43,5 +39,5 @@ export function exportRuns(store: Store, target: ExportTarget, format: ExportFor
     for (const m of store.allMetrics(run.id)) (metrics[m.key] ??= []).push([m.step, m.value]);
     return { ...run, metrics, evalCurves: store.getEvalCurves(run.id) };
   });
-  return JSON.stringify({ format: 'metalab-export/1', experiment: experiment ?? null, runs }, null, 2) + '\n';
+  return JSON.stringify({ format: 'metalab-export/2', experiment: experiment ?? null, runs }, null, 2) + '\n';
 }

@@ -1,12 +1,11 @@
 // The runs a figure draws: an experiment (or several) from the store, narrowed by `--where` to some values
 // of its sweep axes and by `--runs` to some runs, with errors that name what the store does not hold.
-import type { Experiment, Run } from '../../shared/api.js';
+import type { Experiment, LabApi, Run } from '../../shared/api.js';
 import type { SweepPoint } from '../../shared/spec.js';
 import { formatSweepValue } from '../../shared/figures/data.js';
 import { heldPoint } from '../../shared/figures/phases.js';
 import { axisValues, type SweepValue } from '../../shared/figures/sweep.js';
 import { formatPoint } from '../../shared/figures/format.js';
-import type { Store } from './store/index.js';
 
 /** A request the store cannot draw: an unknown experiment, run, axis or figure, or nothing to draw yet. */
 export class FigureError extends Error {
@@ -25,13 +24,17 @@ export interface Selection {
 
 const list = (items: readonly unknown[]) => items.map(String).join(', ') || 'none';
 
+/** What figures read of the lab. */
+export type LabReader = Pick<LabApi, 'getExperiment' | 'listRuns' | 'listMetricKeys' | 'getSeries' | 'getEvalCurves'>;
+
 /** An experiment (`e3` or `3`) and its runs where the axes in `where` (`path` → value as typed) have those values. */
-export function selectRuns(store: Store, ref: string, where: Readonly<Record<string, string>> = {}): Selection {
+export async function selectRuns(lab: LabReader, ref: string, where: Readonly<Record<string, string>> = {}): Promise<Selection> {
   const match = /^e?(\d+)$/i.exec(ref.trim());
   if (!match) throw new FigureError(`'${ref}' is not an experiment id (e3)`);
-  const experiment = store.getExperiment(Number(match[1]));
-  if (!experiment) throw new FigureError(`experiment e${match[1]} does not exist`);
-  const all = store.listRuns({ experimentId: experiment.id }).reverse();
+  const experiment = await lab.getExperiment(Number(match[1])).catch((err: Error) => {
+    throw new FigureError(err.message);
+  });
+  const all = (await lab.listRuns({ experimentId: experiment.id })).reverse();
   const paths = experiment.spec.sweep?.axes.map((a) => a.path) ?? [];
   const fixed: SweepPoint = {};
   for (const [path, text] of Object.entries(where)) {
@@ -76,7 +79,8 @@ export function holdOthers(selection: Selection, drawn: readonly string[], notes
 
 /** The numeric summary figures any of the runs has, sorted. */
 export function numericFigures(runs: readonly Run[]): string[] {
-  return [...new Set(runs.flatMap((r) => Object.entries(r.summary ?? {}).flatMap(([k, v]) => (typeof v === 'number' ? [k] : []))))].sort();
+  const numeric = (r: Run) => Object.entries(r.summary?.figures ?? {}).flatMap(([k, v]) => (v === null ? [] : [k]));
+  return [...new Set(runs.flatMap(numeric))].sort();
 }
 
 /** `figure` where some run has it as a number; otherwise an error naming the figures there are. */
@@ -85,7 +89,7 @@ export function requireFigure(selection: Selection, runs: readonly Run[], figure
   if (figures.includes(figure)) return figure;
   const id = `e${selection.experiment.id}`;
   if (!runs.some((r) => r.summary)) throw new FigureError(`${id} has no finished runs to draw yet (${statusCounts(runs)})`);
-  if (runs.some((r) => r.summary && figure in r.summary)) throw new FigureError(`${flag} ${figure}: not a number in the runs of ${id}`);
+  if (runs.some((r) => r.summary && figure in r.summary.figures)) throw new FigureError(`${flag} ${figure}: not measured in the runs of ${id}`);
   throw new FigureError(`${flag} ${figure}: no run of ${id} has this figure (its figures: ${list(figures)})`);
 }
 

@@ -3,11 +3,13 @@
 // learning curves. Each returns the chart's option with a title, a subtitle and notes for the terminal.
 import type { ChartColors } from '../../shared/figures/colors.js';
 import { contextLines } from '../../shared/figures/context.js';
-import { curveMetric, ema, evalSteps, formatSweepValue, lastValues, splitsOf, type XY } from '../../shared/figures/data.js';
+import { curveObjective, ema, evalSteps, formatSweepValue, lastValues, splitsOf, type XY } from '../../shared/figures/data.js';
 import type { ChartOption } from '../../shared/figures/option.js';
 import { heatmapOption } from '../../shared/figures/heatmap.js';
 import { lineOption, type ChartSeries } from '../../shared/figures/line.js';
-import { defaultAxes, figureLine, figureOf, heatCells, lowerIsBetter, phasePlot, sweepAxis, sweepLabels } from '../../shared/figures/phases.js';
+import { defaultAxes, figureLine, figureOf, heatCells, phasePlot, sweepAxis, sweepLabels } from '../../shared/figures/phases.js';
+import { evalMetricKey, parseEvalKey } from '../../shared/metrics.js';
+import { SPLITS, lowerIsBetter, objectiveOf } from '../../shared/objectives/index.js';
 import { scatterOption } from '../../shared/figures/scatter.js';
 import { axisValues } from '../../shared/figures/sweep.js';
 import {
@@ -22,8 +24,8 @@ import {
   selectRuns,
   statusCounts,
   subtitle,
+  type LabReader,
 } from './figureRuns.js';
-import type { Store } from './store/index.js';
 
 export interface Figure {
   option: ChartOption;
@@ -41,7 +43,8 @@ export interface FigureBase {
 }
 
 const LINE_TYPES = ['solid', 'dashed', 'dotted'] as const;
-const short = (figure: string) => figure.replace(/^eval\//, '');
+/** A figure's key without the `eval/` prefix, for titles. */
+const short = (figure: string) => (parseEvalKey(figure) ? figure.slice(figure.indexOf('/') + 1) : figure);
 
 /** Points a log axis can draw: non-positive values become gaps, counted in a note. */
 function logSafe(series: ChartSeries[], axis: 0 | 1, flag: string, notes: string[]): ChartSeries[] {
@@ -62,12 +65,13 @@ function logSafe(series: ChartSeries[], axis: 0 | 1, flag: string, notes: string
 export interface HeatmapRequest extends FigureBase {
   x?: string;
   y?: string;
-  figure: string;
+  /** Default: the within-sequence improvement on unseen tasks. */
+  figure?: string;
 }
 
 /** The Phases view's heatmap: a figure over two sweep axes, each cell labelled with its value and phase. */
-export function heatmapFigure(store: Store, req: HeatmapRequest): Figure {
-  const sel = selectRuns(store, req.experiment, req.where);
+export async function heatmapFigure(lab: LabReader, req: HeatmapRequest): Promise<Figure> {
+  const sel = await selectRuns(lab, req.experiment, req.where);
   const free = sel.paths.filter((p) => !(p in sel.where));
   let { x: xPath, y: yPath } = defaultAxes(free);
   if (req.x !== undefined || req.y !== undefined) {
@@ -82,7 +86,8 @@ export function heatmapFigure(store: Store, req: HeatmapRequest): Figure {
     if (path in sel.where) throw new FigureError(`${flag} ${path}: the axis is fixed by --where`);
   }
   if (xPath === yPath) throw new FigureError(`--x and --y are both ${xPath}`);
-  const figure = requireFigure(sel, sel.runs, req.figure, '--figure');
+  const improvement = objectiveOf(sel.experiment.spec.task).figures.improvement.name;
+  const figure = requireFigure(sel, sel.runs, req.figure ?? evalMetricKey(SPLITS.unseen, improvement), '--figure');
   const notes: string[] = [];
   const held = holdOthers(sel, [xPath, ...(yPath ? [yPath] : [])], notes);
   const xValues = axisValues(sel.runs, xPath);
@@ -102,8 +107,8 @@ export interface PhasePlotRequest extends FigureBase {
 }
 
 /** The GPICL phase plot: within-sequence improvement along an axis, one line per split, phase regions shaded. */
-export function phasePlotFigure(store: Store, req: PhasePlotRequest): Figure {
-  const sel = selectRuns(store, req.experiment, req.where);
+export async function phasePlotFigure(lab: LabReader, req: PhasePlotRequest): Promise<Figure> {
+  const sel = await selectRuns(lab, req.experiment, req.where);
   const free = sel.paths.filter((p) => !(p in sel.where));
   const path = req.x ?? free.find((p) => p.endsWith('numTasks')) ?? (free.length === 1 ? free[0] : null);
   if (!path) throw new FigureError(`e${sel.experiment.id} has no number-of-tasks axis: name one with --x (its axes: ${sel.paths.join(', ') || 'none'})`);
@@ -111,10 +116,12 @@ export function phasePlotFigure(store: Store, req: PhasePlotRequest): Figure {
   const notes: string[] = [];
   const held = holdOthers(sel, [path], notes);
   const axis = sweepAxis(sel.runs, path, held);
-  const plot = phasePlot(axis, numericFigures(sel.runs));
+  const objective = objectiveOf(sel.experiment.spec.task);
+  const plot = phasePlot(axis, numericFigures(sel.runs), objective);
   if (!plot.series.length) throw new FigureError(`no run of e${sel.experiment.id} has a within-sequence improvement yet (${statusCounts(sel.runs)})`);
-  noteMissing(axis.runs, (r) => typeof r.summary?.phase === 'string', 'figures', notes);
-  const option = lineOption({ series: plot.series, xName: axis.xName, yName: 'improvement', xTicks: axis.ticks, bands: plot.bands, zoom: false }, req.colors);
+  noteMissing(axis.runs, (r) => r.summary !== null, 'figures', notes);
+  const yName = objective.figures.improvement.name;
+  const option = lineOption({ series: plot.series, xName: axis.xName, yName, xTicks: axis.ticks, bands: plot.bands, zoom: false }, req.colors);
   return { option, title: 'Within-sequence improvement', subtitle: subtitle(sel, held), notes };
 }
 
@@ -127,8 +134,8 @@ export interface VsRequest extends FigureBase {
 }
 
 /** Summary figures along a sweep axis: one line per figure, and per value of `by`. */
-export function vsFigure(store: Store, req: VsRequest): Figure {
-  const sel = selectRuns(store, req.experiment, req.where);
+export async function vsFigure(lab: LabReader, req: VsRequest): Promise<Figure> {
+  const sel = await selectRuns(lab, req.experiment, req.where);
   requireAxis(sel.experiment, sel.paths, req.x, '--x');
   if (req.by !== undefined) {
     requireAxis(sel.experiment, sel.paths, req.by, '--by');
@@ -165,9 +172,9 @@ export interface ScatterRequest extends Omit<FigureBase, 'experiment'> {
 }
 
 /** One point per run, summary figure against summary figure; one series (shape, legend entry) per experiment. */
-export function scatterFigure(store: Store, req: ScatterRequest): Figure {
+export async function scatterFigure(lab: LabReader, req: ScatterRequest): Promise<Figure> {
   const notes: string[] = [];
-  const selections = req.experiments.map((e) => selectRuns(store, e, req.where));
+  const selections = await Promise.all(req.experiments.map((e) => selectRuns(lab, e, req.where)));
   const groups = selections.map((sel) => {
     for (const [flag, figure] of [['--x', req.x], ['--y', req.y], ['--color', req.color]] as const) if (figure !== undefined) requireFigure(sel, sel.runs, figure, flag);
     const drawn = sel.runs.filter((r) => figureOf(r, req.x) !== null && figureOf(r, req.y) !== null);
@@ -199,16 +206,16 @@ export interface LinesRequest extends FigureBase {
 }
 
 /** A step metric of each run (smoothed by an EMA of weight `smooth`), one line per run named by its sweep point. */
-export function linesFigure(store: Store, req: LinesRequest): Figure {
-  const sel = selectRuns(store, req.experiment, req.where);
+export async function linesFigure(lab: LabReader, req: LinesRequest): Promise<Figure> {
+  const sel = await selectRuns(lab, req.experiment, req.where);
   const runs = pickRuns(sel, req.runs);
-  const keys = [...new Set(runs.flatMap((r) => store.metricKeys(r.id)))].sort();
+  const keys = [...new Set((await Promise.all(runs.map((r) => lab.listMetricKeys(r.id)))).flat())].sort();
   if (!keys.includes(req.metric)) {
     if (!keys.length) throw new FigureError(`no run of e${sel.experiment.id} drawn has metrics yet (${statusCounts(runs)})`);
     throw new FigureError(`--metric ${req.metric}: no run drawn has this metric (metrics: ${keys.join(', ')})`);
   }
   const notes: string[] = [];
-  const stored = store.getSeries(runs.map((r) => r.id), [req.metric], { maxPoints: 1000 });
+  const stored = await lab.getSeries(runs.map((r) => r.id), [req.metric], { maxPoints: 1000 });
   const drawn = runs.filter((r) => stored.some((s) => s.runId === r.id && s.points.length));
   noteMissing(runs, (r) => drawn.includes(r), req.metric, notes);
   let series: ChartSeries[] = drawn.map((run, i) => ({
@@ -233,17 +240,18 @@ export interface ContextRequest extends FigureBase {
 }
 
 /** In-context learning curves of one split: accuracy or MSE against position, one line per run (and its baselines). */
-export function contextFigure(store: Store, req: ContextRequest): Figure {
-  const sel = selectRuns(store, req.experiment, req.where);
+export async function contextFigure(lab: LabReader, req: ContextRequest): Promise<Figure> {
+  const sel = await selectRuns(lab, req.experiment, req.where);
   const runs = pickRuns(sel, req.runs);
   const notes: string[] = [];
-  const all = runs.map((run) => ({ run, curves: store.getEvalCurves(run.id) }));
-  const evaluated = all.filter((c) => curveMetric(c.curves));
+  const all = await Promise.all(runs.map(async (run) => ({ run, curves: await lab.getEvalCurves(run.id) })));
+  const evaluated = all.filter((c) => curveObjective(c.curves));
   noteMissing(runs, (r) => evaluated.some((c) => c.run === r), 'evaluations', notes);
   if (!evaluated.length) throw new FigureError(`no run of e${sel.experiment.id} drawn has been evaluated yet (${statusCounts(runs)})`);
-  const metrics = new Set(evaluated.map((c) => curveMetric(c.curves)!));
-  if (metrics.size > 1) throw new FigureError('the runs drawn mix accuracy and MSE curves: pick runs of one task family with --runs');
-  const metric = [...metrics][0];
+  const objectives = new Set(evaluated.map((c) => curveObjective(c.curves)!));
+  if (objectives.size > 1) throw new FigureError('the runs drawn mix objectives (accuracy and MSE curves): pick runs of one task family with --runs');
+  const objective = [...objectives][0];
+  const metric = objective.curve.name;
   const splits = splitsOf(evaluated.flatMap((c) => c.curves));
   if (!splits.includes(req.split)) throw new FigureError(`--split ${req.split}: the runs drawn were evaluated on ${splits.join(', ')}`);
   const single = evaluated.length === 1;
@@ -258,7 +266,7 @@ export function contextFigure(store: Store, req: ContextRequest): Figure {
     return contextLines(curves, { split: req.split, step, metric, colorIndex: i, baselines: req.baselines, name });
   });
   if (req.logY) series = logSafe(series, 1, '--log-y', notes);
-  const option = lineOption({ series, xName: 'position', yName: metric === 'mse' ? 'MSE' : 'accuracy', logY: req.logY, zoom: false }, req.colors);
+  const option = lineOption({ series, xName: 'position', yName: objective.curve.label, logY: req.logY, zoom: false }, req.colors);
   const at = steps.size === 1 ? `step ${[...steps][0]}` : 'last evaluation';
   const title = `In-context learning curve: ${req.split}`;
   return { option, title, subtitle: [subtitle(sel, sel.where), single ? `r${evaluated[0].run.id}` : '', at].filter(Boolean).join(' · '), notes };

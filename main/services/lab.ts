@@ -1,8 +1,25 @@
-// The LabApi implementation: the store and the scheduler behind the one contract both hosts serve.
-import type { DatasetInfo, EvalCurve, Experiment, ExperimentPlan, LabApi, LabEvent, LabInfo, Run, Series, SeriesOptions, ValidateResult } from '../../shared/api.js';
-import { LAB_API_METHODS, LabError, labApiArgs } from '../../shared/api.js';
-import { expandExperiment, formatPath, type ExpandResult, type SpecIssue } from '../../shared/spec.js';
-import { listDatasets } from '../engine/data/index.js';
+// The LabApi implementation: the store and the scheduler behind the one contract every host serves (the
+// Electron window, the web host, the CLI). The store and the scheduler are private to it.
+import type {
+  DatasetInfo,
+  EvalCurve,
+  Experiment,
+  ExperimentPlan,
+  ExportFormat,
+  LabApi,
+  LabEvent,
+  LabInfo,
+  Run,
+  Series,
+  SeriesOptions,
+  ValidateResult,
+} from '../../shared/api.js';
+import { LAB_API_METHODS, LabError, SpecError, labApiArgs } from '../../shared/api.js';
+import { expandExperiment, formatPath, type ExpandResult } from '../../shared/spec.js';
+import path from 'node:path';
+import { IdxError, importIdx, listDatasets, type ImportRequest, type Manifest } from '../engine/data/index.js';
+import { engineIssues } from '../engine/validate.js';
+import { exportRuns, resolveTarget } from './export.js';
 import { appVersion, databaseFile, datasetsDir } from './paths.js';
 import { Planner, PlanError } from './planner.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
@@ -13,8 +30,8 @@ export interface LabOptions extends Omit<SchedulerOptions, 'emit'> {
 }
 
 export class Lab implements LabApi {
-  readonly store: Store;
-  readonly scheduler: Scheduler;
+  private readonly store: Store;
+  private readonly scheduler: Scheduler;
   private readonly planner: Planner;
   private readonly listeners = new Set<(event: LabEvent) => void>();
 
@@ -35,6 +52,11 @@ export class Lab implements LabApi {
     for (const l of this.listeners) l(event);
   }
 
+  /** Resolves when no run of this lab is queued or running (the CLI's `metalab run` waits on it). */
+  idle(): Promise<void> {
+    return this.scheduler.idle();
+  }
+
   async close(): Promise<void> {
     this.planner.close();
     await this.scheduler.shutdown();
@@ -45,22 +67,18 @@ export class Lab implements LabApi {
     return { version: appVersion(), home: this.options.home, host: this.options.host, concurrency: this.scheduler.concurrency };
   }
 
-  /** The spec checked against the schema, then its datasets against those this lab has. */
+  /** The spec checked against the schema, then against what the engine knows (its datasets exist and fit the task). */
   private check(spec: unknown): ExpandResult {
     const result = expandExperiment(spec);
     if (!result.ok) return result;
-    const issues = unknownDatasets(result, this.datasetNames());
+    const issues = engineIssues(result.runs, listDatasets(datasetsDir(this.options.home)));
     return issues.length ? { ok: false, issues } : result;
   }
 
   private checked(spec: unknown): Extract<ExpandResult, { ok: true }> {
     const result = this.check(spec);
-    if (!result.ok) throw new LabError(`invalid spec: ${result.issues.map((i) => `${formatPath(i.path) || '(spec)'}: ${i.message}`).join('; ')}`);
+    if (!result.ok) throw new SpecError(result.issues);
     return result;
-  }
-
-  private datasetNames(): string[] {
-    return listDatasets(datasetsDir(this.options.home)).map((d) => d.name);
   }
 
   async validateSpec(spec: unknown): Promise<ValidateResult> {
@@ -81,10 +99,23 @@ export class Lab implements LabApi {
     return listDatasets(datasetsDir(this.options.home));
   }
 
+  /**
+   * Imports IDX files as a dataset of this lab (`metalab import`). A host-side method, not part of LabApi:
+   * the page never names files on this machine.
+   */
+  importDataset(request: ImportRequest): { manifest: Manifest; folder: string } {
+    const dir = datasetsDir(this.options.home);
+    try {
+      const manifest = importIdx(request, dir);
+      return { manifest, folder: path.join(dir, manifest.name) };
+    } catch (err) {
+      throw err instanceof IdxError ? new LabError(err.message) : err;
+    }
+  }
+
   async createExperiment(spec: unknown): Promise<{ experimentId: number; runIds: number[] }> {
     const result = this.checked(spec);
     const created = this.store.createExperiment(result.spec, result.runs);
-    if (result.spec.tags?.length) this.store.updateExperiment(created.experimentId, { tags: result.spec.tags });
     this.emit({ type: 'experiment-changed', experimentId: created.experimentId });
     this.scheduler.enqueue(created.runIds);
     return created;
@@ -92,6 +123,10 @@ export class Lab implements LabApi {
 
   async listExperiments(): Promise<Experiment[]> {
     return this.store.listExperiments();
+  }
+
+  async getExperiment(id: number): Promise<Experiment> {
+    return this.requireExperiment(id);
   }
 
   async updateExperiment(patch: { id: number; name?: string; tags?: string[]; notes?: string }): Promise<Experiment> {
@@ -147,30 +182,26 @@ export class Lab implements LabApi {
     return this.store.getEvalCurves(runId);
   }
 
+  async listMetricKeys(runId: number): Promise<string[]> {
+    this.requireRun(runId);
+    return this.store.metricKeys(runId);
+  }
+
+  async exportRuns(ref: string, format: ExportFormat): Promise<string> {
+    return exportRuns(this.store, resolveTarget(this.store, ref), format);
+  }
+
   private requireRun(id: number): Run {
     const run = this.store.getRun(id);
-    if (!run) throw new LabError(`run ${id} does not exist`);
+    if (!run) throw new LabError(`run r${id} does not exist`);
     return run;
   }
 
   private requireExperiment(id: number): Experiment {
     const experiment = this.store.getExperiment(id);
-    if (!experiment) throw new LabError(`experiment ${id} does not exist`);
+    if (!experiment) throw new LabError(`experiment e${id} does not exist`);
     return experiment;
   }
-}
-
-/** Issues for datasets the spec names (in any run of its sweep) that this lab does not have. */
-function unknownDatasets(result: Extract<ExpandResult, { ok: true }>, known: string[]): SpecIssue[] {
-  const issues = new Map<string, SpecIssue>();
-  const refuse = (path: (string | number)[], name: string) =>
-    issues.set(formatPath(path), { path, message: `unknown dataset '${name}'; this lab has ${known.join(', ')} (import others with \`metalab import\`)` });
-  for (const { spec } of result.runs) {
-    if (spec.task.family !== 'gpicl-classification') continue;
-    if (!known.includes(spec.task.dataset)) refuse(['task', 'dataset'], spec.task.dataset);
-    for (const [i, name] of spec.task.evalDatasets.entries()) if (!known.includes(name)) refuse(['task', 'evalDatasets', i], name);
-  }
-  return [...issues.values()];
 }
 
 function isAlive(pid: number): boolean {

@@ -4,9 +4,9 @@
 import os from 'node:os';
 import type { LabEvent, RunStatus } from '../../shared/api.js';
 import { RETRYABLE } from '../../shared/api.js';
-import { STEP_METRICS } from '../../shared/metrics.js';
+import { TRAINING_METRICS } from '../../shared/metrics.js';
 import type { FromWorker } from '../worker/protocol.js';
-import { detectPlateau, escapeStep } from '../engine/phases.js';
+import { firstSentence, logRunError } from './logs.js';
 import { checkpointDir, datasetsDir } from './paths.js';
 import type { Store } from './store/index.js';
 import type { WorkerHandle, WorkerLauncher } from './workers.js';
@@ -177,6 +177,7 @@ export class Scheduler {
       checkpointDir: checkpointDir(this.options.home, runId),
       dataDir: datasetsDir(this.options.home),
       resumeFrom: checkpoint?.path ?? null,
+      lossHistory: checkpoint ? this.store.series(runId, TRAINING_METRICS.loss.key, checkpoint.step).map(([, loss]) => loss) : [],
     });
   }
 
@@ -213,31 +214,17 @@ export class Scheduler {
         this.store.updateRun(runId, { checkpointPath: message.path, checkpointStep: message.step });
         break;
       case 'summary':
-        this.store.putSummary(runId, message.figures);
+        this.store.putSummary(runId, message.summary);
         break;
       case 'finished':
         run.outcome = { status: message.status, error: message.error };
-        if (message.status === 'finished') this.addPlateau(runId);
         break;
-      case 'failed':
-        run.outcome = { status: 'failed', error: message.error };
+      case 'failed': {
+        const log = logRunError(this.options.home, runId, message.detail);
+        run.outcome = { status: 'failed', error: `${firstSentence(message.error)} (details: ${log})` };
         break;
+      }
     }
-  }
-
-  /** Adds the loss plateau (see engine/phases.ts) to a finished run's summary; every metric is stored by now. */
-  private addPlateau(runId: number): void {
-    const summary = this.store.getRun(runId)?.summary;
-    if (!summary) return;
-    const loss = this.store.series(runId, STEP_METRICS.loss);
-    const plateau = detectPlateau(loss);
-    this.store.putSummary(runId, {
-      ...summary,
-      plateau_start: plateau?.start ?? 'none',
-      plateau_end: plateau ? (plateau.end ?? 'open') : 'none',
-      plateau_length: plateau?.length ?? 0,
-      loss_escape_step: escapeStep(loss) ?? 'never',
-    });
   }
 
   private setStatus(runId: number, status: RunStatus, fields: Parameters<Store['setRunStatus']>[2] = {}): void {

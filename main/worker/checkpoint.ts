@@ -11,7 +11,7 @@ interface Header {
   tensors: { name: string; shape: number[]; length: number }[];
 }
 
-export function saveCheckpoint(dir: string, state: TrainState): string {
+export function saveCheckpoint(dir: string, state: Omit<TrainState, 'losses'>): string {
   fs.mkdirSync(dir, { recursive: true });
   const base = path.join(dir, `step-${state.step}`);
   const header: Header = {
@@ -32,7 +32,8 @@ export function saveCheckpoint(dir: string, state: TrainState): string {
   return `${base}.json`;
 }
 
-export function loadCheckpoint(file: string): TrainState {
+/** A checkpoint file's state; the losses before it come from the store (see TrainState). */
+export function loadCheckpoint(file: string): Omit<TrainState, 'losses'> {
   const header = JSON.parse(fs.readFileSync(file, 'utf8')) as Header;
   if (header.format !== 1) throw new Error(`checkpoint ${file} has unknown format ${String(header.format)}`);
   const blob = fs.readFileSync(file.replace(/\.json$/, '.bin'));

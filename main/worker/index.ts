@@ -29,7 +29,7 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     }
     lastFlush = Date.now();
   };
-  const resume = start.resumeFrom ? loadCheckpoint(start.resumeFrom) : undefined;
+  const resume = start.resumeFrom ? { ...loadCheckpoint(start.resumeFrom), losses: start.lossHistory } : undefined;
 
   const sink: RunSink = {
     started: (info) => void parent.send({ type: 'started', ...info, fromStep: resume?.step ?? 0 }),
@@ -50,7 +50,7 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       await flush();
       await parent.send({ type: 'checkpoint', step: state.step, path });
     },
-    summary: (figures) => void parent.send({ type: 'summary', figures }),
+    summary: (summary) => void parent.send({ type: 'summary', summary }),
   };
 
   const outcome = await runExperiment(start.spec, sink, { signal: abort.signal, resume, dataDir: start.dataDir });
@@ -72,7 +72,7 @@ function exitAfter(work: Promise<void>): void {
   work
     .then(() => process.exit(0))
     .catch(async (err: Error) => {
-      await parent.send({ type: 'failed', error: err.stack ?? err.message }).catch(() => undefined);
+      await parent.send({ type: 'failed', error: err.message, detail: err.stack ?? err.message }).catch(() => undefined);
       process.exit(1);
     });
 }

@@ -3,10 +3,20 @@
 import type { EvalCurve } from '../../shared/api.js';
 import type { ConfigCost, ConfigSize } from '../engine/plan.js';
 import type { MetricRow } from '../../shared/metrics.js';
+import type { RunSummary } from '../../shared/results.js';
 import type { RunSpec } from '../../shared/spec.js';
 
 export type ToWorker =
-  | { type: 'start'; runId: number; spec: RunSpec; checkpointDir: string; dataDir: string; resumeFrom: string | null }
+  /** `lossHistory`: the loss of every step up to the checkpoint resumed from (the post-run summary reads it). */
+  | {
+      type: 'start';
+      runId: number;
+      spec: RunSpec;
+      checkpointDir: string;
+      dataDir: string;
+      resumeFrom: string | null;
+      lossHistory: number[];
+    }
   | { type: 'cancel' }
   /** Size every config; time the first `timed` of them too. Answered by one `plan-config` per config, then exit. */
   | { type: 'plan'; configs: RunSpec[]; timed: number; dataDir: string };
@@ -17,7 +27,8 @@ export type FromWorker =
   | { type: 'eval'; curves: EvalCurve[] }
   | { type: 'progress'; step: number; examplesPerSec: number }
   | { type: 'checkpoint'; step: number; path: string }
-  | { type: 'summary'; figures: Record<string, number | string> }
+  | { type: 'summary'; summary: RunSummary }
   | { type: 'finished'; status: 'finished' | 'cancelled' | 'diverged'; error: string | null }
-  | { type: 'failed'; error: string }
+  /** `error`: the error's message; `detail`: its stack, for the run's log file. */
+  | { type: 'failed'; error: string; detail: string }
   | { type: 'plan-config'; index: number; size: ConfigSize; cost: ConfigCost | null };

@@ -3,18 +3,17 @@ import type { EvalCurve } from '../api.js';
 import { baselineCurves, positionPoints } from './data.js';
 import type { ChartSeries } from './line.js';
 
-const BASELINE_NAMES: Record<string, string> = { dmmse: 'dMMSE' };
 const LINE_TYPES = ['dashed', 'dotted'] as const;
 
 export interface ContextPick {
   split: string;
   /** The evaluation step; undefined before the first evaluation (baselines only). */
   step: number | undefined;
-  /** The model's metric: 'acc' or 'mse' (see curveMetric). */
+  /** The model's curve metric (see curveMetric). */
   metric: string;
   /** Palette index shared by the model's line and its baselines'. */
   colorIndex: number;
-  /** Whether to add the baselines (`ridge`, `dMMSE`, `learner`: stored once, at step 0). */
+  /** Whether to add the objective's baselines (stored once, at step 0). */
   baselines: boolean;
   /** A line's name from its kind: 'model' or a baseline's name. */
   name: (kind: string) => string;
@@ -25,14 +24,16 @@ export function contextLines(curves: readonly EvalCurve[], pick: ContextPick): C
   const { split, step, metric, colorIndex, name } = pick;
   const model = curves.find((c) => c.step === step && c.split === split && c.metric === metric);
   const baselines = pick.baselines ? baselineCurves(curves, metric) : [];
-  const kinds = [...new Set(baselines.map((b) => b.metric))];
+  const kinds = [...new Set(baselines.map((b) => b.curve.metric))];
   return [
     ...(model ? [{ name: name('model'), data: positionPoints(model.values), colorIndex }] : []),
     ...baselines
-      .filter((b) => b.split === split)
-      .map((b) => {
-        const kind = b.metric.slice(0, -metric.length - 1);
-        return { name: name(BASELINE_NAMES[kind] ?? kind), data: positionPoints(b.values), colorIndex, lineType: LINE_TYPES[kinds.indexOf(b.metric) % 2] };
-      }),
+      .filter((b) => b.curve.split === split)
+      .map(({ baseline, curve }) => ({
+        name: name(baseline.label),
+        data: positionPoints(curve.values),
+        colorIndex,
+        lineType: LINE_TYPES[kinds.indexOf(curve.metric) % 2],
+      })),
   ];
 }

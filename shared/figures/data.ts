@@ -1,6 +1,7 @@
 // Pure transforms from the lab's records to what the charts draw (no DOM, no ECharts).
 import type { EvalCurve, Run, SeriesPoint } from '../api.js';
-import { PHASE_LABELS } from '../metrics.js';
+import { objectiveOfCurve, sortSplits, type BaselineInfo, type ObjectiveInfo } from '../objectives/index.js';
+import { PHASE_LABELS, phaseCode, type Phase, type RunSummary } from '../results.js';
 
 export type XY = [number, number | null];
 export type Cell = string | number | null;
@@ -60,20 +61,32 @@ export function phaseBands(points: readonly XY[], endStep: number): Band[] {
   return bands;
 }
 
-/** The plateau the run's summary names (`plateau_end` 'open' runs to the last step), or null. */
-export function plateauBand(summary: Run['summary'], lastStep: number): Band | null {
-  const start = summary?.plateau_start;
-  const end = summary?.plateau_end;
-  if (typeof start !== 'number') return null;
-  const to = typeof end === 'number' ? end : lastStep;
-  return { from: start, to, label: end === 'open' ? 'plateau (open)' : 'plateau', phase: -1 };
+/** A run's summary as one flat record for tables: steps, backend, phase, plateau (`start..end`), every figure. */
+export function flatSummary(summary: RunSummary): Record<string, string | number | null> {
+  const p = summary.plateau;
+  const plateau = p ? `${p.start}..${p.end ?? 'open'}` : null;
+  return { steps: summary.steps, backend: summary.backend, phase: summary.phase, plateau, ...summary.figures };
 }
 
-/** The model's per-position metric: accuracy for classification, MSE for regression. */
-export function curveMetric(curves: readonly EvalCurve[]): 'acc' | 'mse' | null {
-  if (curves.some((c) => c.metric === 'acc')) return 'acc';
-  if (curves.some((c) => c.metric === 'mse')) return 'mse';
+/** The plateau the run's summary names (an open one runs to the last step), or null. */
+export function plateauBand(summary: Run['summary'], lastStep: number): Band | null {
+  const plateau = summary?.plateau;
+  if (!plateau) return null;
+  return { from: plateau.start, to: plateau.end ?? lastStep, label: plateau.end === null ? 'plateau (open)' : 'plateau', phase: -1 };
+}
+
+/** The objective whose model curve the curves hold (accuracy for classification, MSE for regression), if any. */
+export function curveObjective(curves: readonly EvalCurve[]): ObjectiveInfo | null {
+  for (const c of curves) {
+    const objective = objectiveOfCurve(c.metric);
+    if (objective) return objective;
+  }
   return null;
+}
+
+/** The model's per-position metric (see curveObjective). */
+export function curveMetric(curves: readonly EvalCurve[]): string | null {
+  return curveObjective(curves)?.curve.name ?? null;
 }
 
 /** Steps at which the model was evaluated, ascending. */
@@ -83,13 +96,16 @@ export function evalSteps(curves: readonly EvalCurve[], metric: string): number[
 
 /** Evaluation splits in a stable order: seen, unseen, then the extra datasets. */
 export function splitsOf(curves: readonly EvalCurve[]): string[] {
-  const rank = (s: string) => (s === 'seen' ? 0 : s === 'unseen' ? 1 : 2);
-  return [...new Set(curves.map((c) => c.split))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  return sortSplits(curves.map((c) => c.split));
 }
 
-/** Baseline curves (`ridge_mse`, `dmmse_mse`, `learner_acc`, …): computed once, stored at step 0. */
-export function baselineCurves(curves: readonly EvalCurve[], metric: string): EvalCurve[] {
-  return curves.filter((c) => c.metric.endsWith(`_${metric}`));
+/** The baselines' curves of the objective whose model curve is `metric`, by baseline: computed once, stored at step 0. */
+export function baselineCurves(curves: readonly EvalCurve[], metric: string): { baseline: BaselineInfo; curve: EvalCurve }[] {
+  const objective = objectiveOfCurve(metric);
+  if (!objective) return [];
+  return objective.baselines.flatMap((baseline) =>
+    curves.filter((c) => c.metric === objective.baselineCurve(baseline.name)).map((curve) => ({ baseline, curve })),
+  );
 }
 
 /** Per-position values as points at positions 1..L. */
@@ -137,9 +153,9 @@ export function formatSweepValue(v: number | string): string {
 /** Short phase names that fit in a heatmap cell. */
 export const PHASE_SHORT = ['none', 'memorize', 'task ID', 'learn'] as const;
 
-/** A phase label from a run's summary, as an index into PHASE_LABELS (-1 when unknown). */
-export function phaseIndex(label: unknown): number {
-  return PHASE_LABELS.indexOf(label as (typeof PHASE_LABELS)[number]);
+/** A phase as an index into PHASE_LABELS (-1 when unknown). */
+export function phaseIndex(phase: Phase | null | undefined): number {
+  return phase ? phaseCode(phase) : -1;
 }
 
 /** RFC 4180 CSV: fields with commas, quotes or line breaks are quoted; missing values are empty. */

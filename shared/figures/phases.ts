@@ -1,9 +1,11 @@
 // A sweep's phase diagram as the Phases view and the CLI's figures draw it: heatmap cells over two axes
 // (each labelled with its run's phase), and summary figures along one axis with the phase regions shaded.
 import type { Run } from '../api.js';
-import { PHASE_LABELS } from '../metrics.js';
+import { evalMetricKey, parseEvalKey } from '../metrics.js';
+import { sortSplits, type ObjectiveInfo } from '../objectives/index.js';
+import { PHASE_LABELS } from '../results.js';
 import type { SweepPoint } from '../spec.js';
-import { PHASE_SHORT, formatSweepValue, phaseIndex, splitsOf, type Band, type DataTable, type XY } from './data.js';
+import { PHASE_SHORT, formatSweepValue, phaseIndex, type Band, type DataTable, type XY } from './data.js';
 import type { HeatCell } from './heatmap.js';
 import type { ChartSeries, Tick } from './line.js';
 import { axisPositions, axisValues, isLog2Axis, phaseRegions, runAt, type SweepValue } from './sweep.js';
@@ -22,15 +24,9 @@ export function heldPoint(runs: readonly Run[], paths: readonly string[], picked
   return Object.fromEntries(paths.map((p) => [p, picked[p] ?? axisValues(runs, p).at(-1)!]));
 }
 
-/** Figures where lower is better (errors, losses): their colour ramps run the other way. */
-export function lowerIsBetter(figure: string): boolean {
-  return /mse|loss|distance/.test(figure);
-}
-
 /** A run's summary figure where it is a number. */
 export function figureOf(run: Run | undefined, figure: string): number | null {
-  const v = run?.summary?.[figure];
-  return typeof v === 'number' ? v : null;
+  return run?.summary?.figures[figure] ?? null;
 }
 
 function phaseOf(run: Run | undefined): number {
@@ -108,15 +104,16 @@ export interface PhasePlot {
   table: DataTable;
 }
 
-export function phasePlot(axis: SweepAxis, figureKeys: readonly string[]): PhasePlot {
-  const names = new Set(figureKeys.filter((k) => /^eval\/[^/]+\/improvement$/.test(k)).map((k) => k.split('/')[1]));
-  const splits = splitsOf([...names].map((split) => ({ split, step: 0, metric: '', values: [] })));
-  const key = (split: string) => `eval/${split}/improvement`;
+/** Within-sequence improvement along the axis: `figureKeys` are the figures the runs have (splits come from them). */
+export function phasePlot(axis: SweepAxis, figureKeys: readonly string[], objective: ObjectiveInfo): PhasePlot {
+  const improvement = objective.figures.improvement.name;
+  const splits = sortSplits(figureKeys.flatMap((k) => (parseEvalKey(k)?.name === improvement ? [parseEvalKey(k)!.split] : [])));
+  const key = (split: string) => evalMetricKey(split, improvement);
   return {
     series: splits.map((split, i) => ({ name: split, data: figureLine(axis, key(split)), colorIndex: i })),
     bands: phaseRegions(axis.positions, axis.runs.map((r) => r?.summary?.phase)),
     table: {
-      columns: [axis.path, 'split', 'improvement', 'phase', 'run'],
+      columns: [axis.path, 'split', improvement, 'phase', 'run'],
       rows: axis.values.flatMap((v, j) => {
         const run = axis.runs[j];
         const phase = phaseOf(run);

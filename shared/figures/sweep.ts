@@ -1,5 +1,6 @@
 // A sweep's grid as the phase charts see it: axis values, runs per grid point, positions on a log2 axis.
 import type { Run } from '../api.js';
+import type { Phase } from '../results.js';
 import type { SweepPoint } from '../spec.js';
 import { PHASE_SHORT, phaseIndex, sortValues, type Band } from './data.js';
 
@@ -40,7 +41,7 @@ export function isLog2Axis(values: readonly SweepValue[]): boolean {
  * Phase regions along an axis: each point's phase holds halfway to its neighbours; neighbours with the
  * same phase merge. Points without a phase (runs not finished) leave a gap.
  */
-export function phaseRegions(positions: readonly number[], phases: readonly unknown[]): Band[] {
+export function phaseRegions(positions: readonly number[], phases: readonly (Phase | null | undefined)[]): Band[] {
   const bands: Band[] = [];
   positions.forEach((x, i) => {
     const phase = phaseIndex(phases[i]);

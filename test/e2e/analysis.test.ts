@@ -138,7 +138,7 @@ describe('the analysis pages', () => {
     expect(cells).toHaveLength(runs.length);
     for (const [, , value, phase, id] of cells) {
       const r = runs.find((x) => `r${x.id}` === id)!;
-      expect(Number(value)).toBe(r.summary!['eval/seen/last_mse']);
+      expect(Number(value)).toBe(r.summary!.figures['eval/seen/last_mse']);
       expect(phase).toBe(r.summary!.phase);
     }
 
@@ -149,7 +149,7 @@ describe('the analysis pages', () => {
     for (const row of rows) {
       const r = runs.find((x) => `r${x.id}` === row[4])!;
       expect(String(r.sweepPoint['task.numTasks'])).toBe(row[0]);
-      expect(Number(row[2])).toBe(r.summary!['eval/unseen/last_mse']);
+      expect(Number(row[2])).toBe(r.summary!.figures['eval/unseen/last_mse']);
     }
     expect(pageErrors).toEqual([]);
   });

@@ -1,5 +1,8 @@
+import fs from 'node:fs';
+import os from 'node:os';
 // End to end: design a sweep in the generated form, see its plan, start it, follow it in the runs table,
 // tag the experiment, delete a run; share the spec as a link and rerun a run with changes.
+import type { Store } from '../../main/services/store/index';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
@@ -11,12 +14,13 @@ import type { WebHost } from '../../main/web/server';
 let browser: Browser;
 let host: WebHost;
 let lab: Lab;
+let store: Store;
 let page: Page;
 let pageErrors: string[];
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ lab, host, browser, page, pageErrors, stop } = await openLabPage('metalab-design-', 1));
+  ({ lab, store, host, browser, page, pageErrors, stop } = await openLabPage('metalab-design-', 1));
 });
 afterAll(() => stop());
 
@@ -115,12 +119,12 @@ describe('designing and following an experiment', () => {
     await page.getByRole('button', { name: 'delete run r2' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Keep' }).click();
     expect(await page.locator('tr[data-run-id="2"]').count()).toBe(1);
-    expect(lab.store.metricKeys(2).length).toBeGreaterThan(0);
+    expect(store.metricKeys(2).length).toBeGreaterThan(0);
     await page.getByRole('button', { name: 'delete run r2' }).click();
     expect(await page.getByRole('dialog').textContent()).toContain('Delete run r2?');
     await page.getByRole('dialog').getByRole('button', { name: 'Delete run' }).click();
     await expect.poll(() => page.locator('tr[data-run-id="2"]').count()).toBe(0);
-    expect(lab.store.metricKeys(2)).toEqual([]);
+    expect(store.metricKeys(2)).toEqual([]);
     await page.screenshot({ path: screenshotPath('e2e', 'runs-finished') });
     await setTheme('dark');
     await page.screenshot({ path: screenshotPath('e2e', 'runs-finished-dark') });
@@ -159,6 +163,15 @@ describe('designing and following an experiment', () => {
     expect(await textbox('Name').inputValue()).toBe('Loss plateaus: meta-batch size');
     expect(await textbox('Tags').inputValue()).toBe('paper, gpicl, plateau');
     await expect.poll(() => page.getByTestId('spec-status').textContent()).toContain('valid · 4 runs');
+
+    // A spec naming a dataset this lab does not have is refused by the lab's check, naming the field.
+    const preset = JSON.parse(fs.readFileSync(path.join(appRoot(), 'presets', 'plateau-batch-size.json'), 'utf8')) as { task: object };
+    const unknown = path.join(os.tmpdir(), `metalab-unknown-dataset-${process.pid}.json`);
+    fs.writeFileSync(unknown, JSON.stringify({ ...preset, task: { ...preset.task, dataset: 'no-such-dataset' } }));
+    await page.getByLabel('import a spec file').setInputFiles(unknown);
+    fs.rmSync(unknown);
+    await expect.poll(() => page.getByTestId('spec-issues').textContent()).toContain("task.dataset: unknown dataset 'no-such-dataset'");
+    expect(await page.getByRole('button', { name: 'Start' }).isDisabled()).toBe(true);
     expect(pageErrors).toEqual([]);
   });
 });

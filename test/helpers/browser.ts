@@ -5,6 +5,7 @@ import type { Lab } from '../../main/services/lab';
 import { appRoot, rendererDir } from '../../main/services/paths';
 import { startWebHost, type WebHost } from '../../main/web/server';
 import { testLab } from './lab';
+import type { Store } from '../../main/services/store/index';
 import { tempDir } from './tmp';
 
 /** Debian's Chromium, headless, with the flags this offline machine needs. */
@@ -27,6 +28,8 @@ export interface LabPage {
   host: WebHost;
   browser: Browser;
   page: Page;
+  /** A second connection to the lab's database, for checks. */
+  store: Store;
   /** Uncaught errors in the page; every suite expects none. */
   pageErrors: string[];
   stop(): Promise<void>;
@@ -34,7 +37,7 @@ export interface LabPage {
 
 /** A lab on a fresh METALAB_HOME, served by the web host, with one Chromium page (1400x900) ready to drive it. */
 export async function openLabPage(prefix: string, concurrency: number): Promise<LabPage> {
-  const { lab } = testLab(tempDir(prefix), concurrency);
+  const { lab, store } = testLab(tempDir(prefix), concurrency);
   const host = await startWebHost({ lab, rendererDir: rendererDir() });
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -44,6 +47,7 @@ export async function openLabPage(prefix: string, concurrency: number): Promise<
     await browser.close();
     await host.close();
     await lab.close();
+    store.close();
   };
-  return { lab, host, browser, page, pageErrors, stop };
+  return { lab, store, host, browser, page, pageErrors, stop };
 }

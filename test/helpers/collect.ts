@@ -1,5 +1,6 @@
 import type { EvalCurve } from '../../shared/api';
 import type { MetricRow } from '../../shared/metrics';
+import type { RunSummary } from '../../shared/results';
 import type { RunInfo, RunSink, TrainState } from '../../main/engine/train';
 
 /** A RunSink that keeps everything in memory, for driving the engine from a test. */
@@ -9,7 +10,7 @@ export function collectingSink(onProgress?: (step: number) => void) {
     rows: [] as MetricRow[],
     curves: [] as EvalCurve[],
     checkpoints: [] as TrainState[],
-    summary: null as Record<string, number | string> | null,
+    summary: null as RunSummary | null,
     series(key: string): [number, number][] {
       return out.rows.filter((r) => r[0] === key).map((r) => [r[1], r[2]]);
     },
@@ -20,7 +21,7 @@ export function collectingSink(onProgress?: (step: number) => void) {
     evaluation: (curves) => out.curves.push(...curves),
     progress: (step) => onProgress?.(step),
     checkpoint: async (state) => void out.checkpoints.push(state),
-    summary: (figures) => (out.summary = figures),
+    summary: (summary) => (out.summary = summary),
   };
   return { out, sink };
 }

@@ -1,9 +1,13 @@
 import type { LabEvent } from '../../shared/api';
 import { Lab } from '../../main/services/lab';
-import { workerScript } from '../../main/services/paths';
+import { databaseFile, workerScript } from '../../main/services/paths';
+import { Store } from '../../main/services/store/index';
 import { forkLauncher, type WorkerHandle } from '../../main/services/workers';
 
-/** A Lab on a temporary home with real worker processes; `workers` holds every handle it started. */
+/**
+ * A Lab on a temporary home with real worker processes; `workers` holds every handle it started, and
+ * `store` is a second connection to its database for the test to inspect (close it with `lab`).
+ */
 export function testLab(home: string, concurrency = 2) {
   const workers: WorkerHandle[] = [];
   const launch = forkLauncher(workerScript());
@@ -19,7 +23,7 @@ export function testLab(home: string, concurrency = 2) {
     },
   });
   lab.subscribe((e) => events.push(e));
-  return { lab, workers, events };
+  return { lab, store: new Store(databaseFile(home)), workers, events };
 }
 
 /** Resolves with the first event that satisfies `match`. */

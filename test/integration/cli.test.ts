@@ -75,6 +75,36 @@ describe('metalab CLI', () => {
     expect(metalab(home, 'show', 'r1').stdout).toMatch(/eval\/unseen-mnist\/last_acc\s+20\s/);
   });
 
+  it('keeps a spec\'s tags, and refuses a spec that names a dataset this lab lacks before storing anything', () => {
+    const home = tempDir();
+    const example = JSON.parse(fs.readFileSync(path.join(appRoot(), 'examples', 'tiny-regression.json'), 'utf8')) as object;
+    const tagged = path.join(home, 'tagged.json');
+    fs.writeFileSync(tagged, JSON.stringify({ ...example, tags: ['paper', 'tiny'], training: { steps: 20, checkpointEvery: 20 } }));
+    expect(metalab(home, 'run', tagged, '--backend', 'wasm').code).toBe(0);
+    const file = path.join(home, 'unknown-dataset.json');
+    fs.writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          name: 'unknown dataset',
+          tags: ['paper', 'check'],
+          task: { family: 'gpicl-classification', dataset: 'no-such-dataset', classes: 3, inputDim: 8, seqLen: 6 },
+          model: { kind: 'mlp' },
+        },
+        null,
+        2,
+      ),
+    );
+    const refused = metalab(home, 'run', file);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${file}:9:5: task.dataset: unknown dataset 'no-such-dataset'`);
+    expect(refused.stderr).toContain('nothing was run or stored');
+    const db = new Database(path.join(home, 'metalab.db'), { readonly: true });
+    const experiments = db.prepare('SELECT name, tags FROM experiments').all() as { name: string; tags: string }[];
+    db.close();
+    expect(experiments).toEqual([{ name: 'tiny regression', tags: JSON.stringify(['paper', 'tiny']) }]);
+  });
+
   it('rejects an invalid spec naming the field and its line, and writes nothing', () => {
     const home = tempDir();
     const file = path.join(home, 'bad.json');

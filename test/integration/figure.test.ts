@@ -17,15 +17,20 @@ let runs: Run[];
 /** The sweep (e1): two pool sizes x two batch sizes; the last run is left queued. Then an experiment never run (e2). */
 beforeAll(async () => {
   home = fs.mkdtempSync(path.join(os.tmpdir(), 'metalab-figure-'));
-  const { lab } = testLab(home, 2);
+  const { lab, store } = testLab(home, 2);
   const sweep = expandExperiment(tinySpec({ name: 'figure sweep', sweep: { axes: [{ path: 'task.numTasks', values: [1, 4] }, { path: 'training.batchSize', values: [8, 16] }] } }));
   if (!sweep.ok) throw new Error('the test spec is invalid');
-  const { experimentId, runIds } = lab.store.createExperiment(sweep.spec, sweep.runs);
-  lab.scheduler.enqueue(runIds.slice(0, 3));
-  await lab.scheduler.idle();
-  lab.store.createExperiment(sweep.spec, sweep.runs);
-  runs = lab.store.listRuns({ experimentId }).reverse();
+  const { experimentId, runIds } = await lab.createExperiment(sweep.spec);
+  await lab.idle();
   await lab.close();
+  // The last run as it was before it started; and an experiment stored but never run.
+  store.truncateAfter(runIds[3], 0);
+  // Both are queued by this (live) process, so the CLI's lab leaves them queued.
+  const unstarted = { step: 0, backend: null, examplesPerSec: null, startedAt: null, finishedAt: null, checkpointPath: null, checkpointStep: null };
+  store.setRunStatus(runIds[3], 'queued', { ...unstarted, ownerPid: process.pid });
+  for (const id of store.createExperiment(sweep.spec, sweep.runs).runIds) store.updateRun(id, { ownerPid: process.pid });
+  runs = store.listRuns({ experimentId }).reverse();
+  store.close();
   expect(runs.map((r) => r.status)).toEqual(['finished', 'finished', 'finished', 'queued']);
 }, 60_000);
 afterAll(() => fs.rmSync(home, { recursive: true, force: true }));
@@ -75,7 +80,7 @@ describe('metalab figure', () => {
     expect(texts).toEqual(expect.arrayContaining(['unseen/last_mse', 'e1 figure sweep', 'task.numTasks', 'training.batchSize', '1', '4', '8', '16', 'queued']));
     for (const run of runs.filter((r) => r.summary)) {
       // A cell's label: the value as the page rounds it, then the phase on the line below, drawn at one place.
-      const values = labels.filter((t) => t.text === formatNumber(run.summary!['eval/unseen/last_mse'] as number, 3) && t.y < 0);
+      const values = labels.filter((t) => t.text === formatNumber(run.summary!.figures['eval/unseen/last_mse']!, 3) && t.y < 0);
       const phases = values.map((v) => labels.find((t) => t.at === v.at && t.y > 0)?.text);
       expect(phases, `r${run.id}`).toContain(short(run));
     }

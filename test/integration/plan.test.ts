@@ -62,11 +62,11 @@ describe('planning an experiment', () => {
     expect(again.runs[0].estimatedSeconds).toBeGreaterThan(plan.runs[0].estimatedSeconds!);
 
     const { runIds } = await lab.createExperiment(sweep);
-    await lab.scheduler.idle();
+    await lab.idle();
     const runs = await Promise.all(runIds.map((id) => lab.getRun(id)));
     expect(runs.map((r) => r.status)).toEqual(['finished', 'finished', 'finished', 'finished']);
-    expect(runs.map((r) => r.summary?.param_count)).toEqual(plan.runs.map((r) => r.paramCount));
-    expect(runs.map((r) => r.summary?.state_size)).toEqual(plan.runs.map((r) => r.stateSize));
+    expect(runs.map((r) => r.summary?.figures.param_count)).toEqual(plan.runs.map((r) => r.paramCount));
+    expect(runs.map((r) => r.summary?.figures.state_size)).toEqual(plan.runs.map((r) => r.stateSize));
   });
 
   it('refuses an invalid spec with a LabError naming the field, before starting a worker', async () => {
@@ -132,7 +132,7 @@ describe('the planner', () => {
   const cost = { ...size, setupSeconds: 1, stepSeconds: 0.5, firstEvalSeconds: 2, evalSeconds: 1 };
 
   it("says why a worker failed, and why it gave up on one that takes too long, keeping what was measured", async () => {
-    const failing = new Planner(() => fakeWorker(() => [{ type: 'failed', error: 'Error: backend wasm is not available: no SIMD\n    at init' }]), '/nowhere');
+    const failing = new Planner(() => fakeWorker(() => [{ type: 'failed', error: 'backend wasm is not available: no SIMD', detail: 'Error: backend wasm is not available: no SIMD\n    at init' }]), '/nowhere');
     await expect(failing.plan(expanded.runs, 1)).rejects.toThrow(new PlanError('backend wasm is not available: no SIMD'));
 
     // This worker answers requests for one configuration and hangs on more.

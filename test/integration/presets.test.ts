@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { expandExperiment, type SweepAxis } from '../../shared/spec';
-import { PHASE_LABELS } from '../../shared/metrics';
+import { PHASE_LABELS } from '../../shared/results';
 import { appRoot } from '../../main/services/paths';
 import { metalab } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';

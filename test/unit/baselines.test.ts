@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { learnerPredictions } from '../../main/engine/baselines/learner';
-import { classificationCurves } from '../../main/engine/evaluate';
+import { classificationCurves } from '../../main/engine/objectives/classification';
 import { Rng } from '../../main/engine/rng';
 import type { SequenceBatch, TaskSampler } from '../../main/engine/tasks';
 import { dmmsePredictions, ridgePredictions } from '../../main/engine/tasks/linearRegression';

@@ -25,7 +25,8 @@ describe('meta-training loop', () => {
     expect(baselines.map((c) => `${c.step}/${c.split}/${c.metric}`).sort()).toEqual(
       ['0/seen/dmmse_mse', '0/seen/ridge_mse', '0/unseen/dmmse_mse', '0/unseen/ridge_mse'],
     );
-    expect(out.summary).toMatchObject({ steps: 60, backend: 'wasm', param_count: 5 * 16 + 16 + 16 + 1 });
+    expect(out.summary).toMatchObject({ steps: 60, backend: 'wasm', figures: { param_count: 5 * 16 + 16 + 16 + 1 } });
+    expect(out.summary!.figures.final_loss).toBe(loss.at(-1)![1]);
     expect(out.checkpoints.map((c) => c.step)).toEqual([20, 40]);
   });
 

@@ -29,8 +29,8 @@ describe('meta-training learns in context', () => {
     const zero = dim + noiseVariance;
     const unseen = finalCurve('unseen', 'mse');
     expect(unseen[0]).toBeGreaterThan(0.7 * zero); // nothing to go on before the first example
-    expect(summary['eval/unseen/last_mse']).toBeLessThan(0.35 * zero);
-    expect(summary['eval/unseen/last_mse']).toBe(unseen.at(-1));
+    expect(summary.figures['eval/unseen/last_mse']).toBeLessThan(0.35 * zero);
+    expect(summary.figures['eval/unseen/last_mse']).toBe(unseen.at(-1));
   });
 
   it('on fresh classification tasks: beats chance on unseen tasks at late positions', async () => {
@@ -44,6 +44,6 @@ describe('meta-training learns in context', () => {
     const unseen = finalCurve('unseen', 'acc');
     expect(mean(unseen.slice(0, 1))).toBeLessThan(0.62); // the first label is a guess: chance is 0.5
     expect(mean(unseen.slice(-4))).toBeGreaterThan(0.68);
-    expect(summary['eval/unseen/improvement']).toBeGreaterThan(0.1);
+    expect(summary.figures['eval/unseen/improvement']).toBeGreaterThan(0.1);
   });
 });

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyImprovement, classifyClassification, classifyRegression, detectPlateau, escapeStep, mseImprovement, quarters } from '../../main/engine/phases';
+import { accuracyImprovement, classifyClassification } from '../../main/engine/objectives/classification';
+import { quarters } from '../../main/engine/objectives/index';
+import { classifyRegression, mseImprovement } from '../../main/engine/objectives/regression';
+import { detectPlateau, escapeStep } from '../../main/engine/plateau';
 
 const ramp = (from: number, to: number, n = 40) => Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
 const flat = (v: number, n = 40) => Array<number>(n).fill(v);

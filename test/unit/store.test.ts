@@ -42,11 +42,61 @@ describe('store', () => {
     expect(fs.readdirSync(path.dirname(file)).filter((f) => f.endsWith('.bak'))).toEqual([]);
   });
 
+  it('converts run summaries stored before typed results: sentinels become null, the plateau one object', () => {
+    const file = path.join(tempDir(), 'lab.db');
+    const old = new Database(file);
+    old.exec(MIGRATIONS[0] as string);
+    old.exec(MIGRATIONS[1] as string);
+    old.pragma('user_version = 2');
+    old.prepare(`INSERT INTO experiments (id, name, spec, created_at) VALUES (1, 'old', '{}', 1)`).run();
+    const insertRun = old.prepare(
+      `INSERT INTO runs (id, experiment_id, sweep_index, sweep_point, spec, status, seed, total_steps, created_at)
+       VALUES (?, 1, 0, '{}', '{}', 'finished', 0, 10, 1)`,
+    );
+    const stored = {
+      1: { steps: 60, final_loss: 0.3, param_count: 5, backend: 'wasm', 'eval/unseen/last_mse': 3.5, phase: 'memorization',
+        plateau_start: 6, plateau_end: 'open', plateau_length: 54, loss_escape_step: 'never' },
+      2: { steps: 60, final_loss: 0.3, backend: 'wasm', phase: 'task identification',
+        plateau_start: 'none', plateau_end: 'none', plateau_length: 0, loss_escape_step: 12 },
+    };
+    for (const [id, summary] of Object.entries(stored)) {
+      insertRun.run(Number(id));
+      old.prepare('INSERT INTO run_summaries (run_id, figures, updated_at) VALUES (?, ?, 1)').run(Number(id), JSON.stringify(summary));
+    }
+    old.close();
+
+    const store = new Store(file);
+    expect(store.getRun(1)?.summary).toEqual({
+      steps: 60,
+      backend: 'wasm',
+      phase: 'memorization',
+      plateau: { start: 6, end: null, length: 54 },
+      figures: { final_loss: 0.3, param_count: 5, 'eval/unseen/last_mse': 3.5, plateau_length: 54, loss_escape_step: null },
+    });
+    expect(store.getRun(2)?.summary).toEqual({
+      steps: 60,
+      backend: 'wasm',
+      phase: 'task identification',
+      plateau: null,
+      figures: { final_loss: 0.3, plateau_length: 0, loss_escape_step: 12 },
+    });
+    store.close();
+  });
+
+  it('stores an experiment with the tags its spec names, in one step', () => {
+    const store = new Store(path.join(tempDir(), 'lab.db'));
+    const r = expandExperiment(tinySpec({ tags: ['paper', 'gpicl'] }));
+    if (!r.ok) throw new Error('bad spec');
+    const { experimentId } = store.createExperiment(r.spec, r.runs);
+    expect(store.getExperiment(experimentId)?.tags).toEqual(['paper', 'gpicl']);
+    store.close();
+  });
+
   it('migrates an older database forward, keeping its data and a backup of the old file', () => {
     const dir = tempDir();
     const file = path.join(dir, 'lab.db');
     const old = new Database(file);
-    old.exec(MIGRATIONS[0]);
+    old.exec(MIGRATIONS[0] as string);
     old.pragma('user_version = 1');
     old.prepare(`INSERT INTO experiments (id, name, spec, created_at) VALUES (1, 'old', '{}', 1)`).run();
     old.prepare(
@@ -58,8 +108,9 @@ describe('store', () => {
     const store = new Store(file);
     expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     expect(store.db.prepare('SELECT value FROM metrics WHERE run_id = 1').pluck().get()).toBe(0.5);
-    store.putSummary(1, { final_loss: 0.5 });
-    expect(store.getRun(1)?.summary).toEqual({ final_loss: 0.5 });
+    const summary = { steps: 10, backend: 'wasm', phase: null, plateau: null, figures: { final_loss: 0.5 } };
+    store.putSummary(1, summary);
+    expect(store.getRun(1)?.summary).toEqual(summary);
     store.close();
 
     const backup = new Database(path.join(dir, 'lab.db.v1.bak'), { readonly: true });
@@ -125,7 +176,7 @@ describe('store', () => {
       { step: 3, split: 'seen', metric: 'mse', values: [1, 0.4, 0.3] },
     ]);
     expect(store.getEvalCurves(runId)[0].values).toEqual([1, 0.5, null]);
-    store.putSummary(runId, { final_loss: 0.25 });
+    store.putSummary(runId, { steps: 3, backend: 'wasm', phase: null, plateau: null, figures: { final_loss: 0.25 } });
     store.truncateAfter(runId, 2);
     expect(store.allMetrics(runId).map((m) => m.step)).toEqual([1, 2]);
     expect(store.getEvalCurves(runId).map((c) => c.step)).toEqual([2]);

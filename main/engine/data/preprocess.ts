@@ -5,19 +5,37 @@ import type { DatasetCounts, Examples, PreparedDataset, PreprocessOptions, RawIm
 /** PCA is fitted on at most this many training examples (evenly spaced through the split). */
 export const PCA_FIT_LIMIT = 10_000;
 
-/** Throws a clear error where the options cannot apply to a dataset of these sizes (checked before loading it). */
-export function checkOptions(name: string, counts: DatasetCounts, options: PreprocessOptions): void {
+/** Why the options cannot apply to a dataset of these sizes, naming the option at fault; null where they can. */
+export function optionsProblem(
+  name: string,
+  counts: DatasetCounts,
+  options: PreprocessOptions,
+): { option: 'inputDim' | 'classes'; message: string } | null {
   const { inputDim: d, method, classes } = options;
   const pixels = counts.width * counts.height;
-  if (!Number.isInteger(d) || d < 1) throw new Error(`inputDim must be a positive whole number, not ${d}`);
-  if (!Number.isInteger(classes) || classes < 1) throw new Error(`classes must be a positive whole number, not ${classes}`);
-  if (classes > counts.numClasses) throw new Error(`dataset '${name}' has ${counts.numClasses} classes; the task asks for ${classes}`);
-  const shape = `${counts.width}x${counts.height} = ${pixels} pixels`;
-  if (method === 'none' && d !== pixels) throw new Error(`preprocess 'none' keeps the ${shape} of '${name}': inputDim must be ${pixels}, not ${d}`);
-  if (method === 'resize' && Math.round(Math.sqrt(d)) ** 2 !== d) {
-    throw new Error(`preprocess 'resize' makes s x s images: inputDim must be a perfect square (such as 16, 64 or 196), not ${d}`);
+  const inputDim = (message: string) => ({ option: 'inputDim' as const, message });
+  if (!Number.isInteger(d) || d < 1) return inputDim(`inputDim must be a positive whole number, not ${d}`);
+  if (!Number.isInteger(classes) || classes < 1) {
+    return { option: 'classes', message: `classes must be a positive whole number, not ${classes}` };
   }
-  if (method === 'pca' && d > pixels) throw new Error(`preprocess 'pca' cannot make ${d} dimensions from the ${shape} of '${name}'`);
+  if (classes > counts.numClasses) {
+    return { option: 'classes', message: `dataset '${name}' has ${counts.numClasses} classes; the task asks for ${classes}` };
+  }
+  const shape = `${counts.width}x${counts.height} = ${pixels} pixels`;
+  if (method === 'none' && d !== pixels) {
+    return inputDim(`preprocess 'none' keeps the ${shape} of '${name}': inputDim must be ${pixels}, not ${d}`);
+  }
+  if (method === 'resize' && Math.round(Math.sqrt(d)) ** 2 !== d) {
+    return inputDim(`preprocess 'resize' makes s x s images: inputDim must be a perfect square (such as 16, 64 or 196), not ${d}`);
+  }
+  if (method === 'pca' && d > pixels) return inputDim(`preprocess 'pca' cannot make ${d} dimensions from the ${shape} of '${name}'`);
+  return null;
+}
+
+/** Throws a clear error where the options cannot apply to a dataset of these sizes (checked before loading it). */
+export function checkOptions(name: string, counts: DatasetCounts, options: PreprocessOptions): void {
+  const problem = optionsProblem(name, counts, options);
+  if (problem) throw new Error(problem.message);
 }
 
 /** Indices of the examples whose label is below `classes`. */

@@ -3,6 +3,7 @@
 // N, each regenerated from its own seed (so any N costs nothing), or fresh per sequence. A sequence holds
 // L examples of one task; token i = [A x_i, onehot(y_{i-1})] (zeros at i = 0) and the target is y_i.
 // Training sequences use the training split's examples, evaluations the test split's.
+import { SPLITS, TASK_OBJECTIVES, unseenOn } from '../../../shared/objectives/index.js';
 import type { RunSpec } from '../../../shared/spec.js';
 import { loadDataset } from '../data/index.js';
 import type { Examples } from '../data/types.js';
@@ -40,7 +41,7 @@ export const gpiclClassification: TaskFamily<Spec> = {
     const biasTask = spec.numTasks === 'fresh' ? seedFrom(seed, 'bias-task') : seedFrom(seed, 'pool-task', 0);
 
     const taskSeed = (split: SampleSplit, rng: Rng): number => {
-      if (split === 'train' || split === 'seen') {
+      if (split === 'train' || split === SPLITS.seen) {
         return spec.numTasks === 'fresh' ? seedFrom(seed, 'fresh-task', rng.int(2 ** 31), rng.int(2 ** 31)) : seedFrom(seed, 'pool-task', rng.int(spec.numTasks));
       }
       // Unseen tasks (on any dataset) come from a stream pool tasks never use.
@@ -49,13 +50,13 @@ export const gpiclClassification: TaskFamily<Spec> = {
 
     const splitExamples = new Map<string, Examples>([
       ['train', base.train],
-      ['seen', base.test],
-      ['unseen', base.test],
-      ...others.map((o) => [`unseen-${o.name}`, o.test] as [string, Examples]),
+      [SPLITS.seen, base.test],
+      [SPLITS.unseen, base.test],
+      ...others.map((o) => [unseenOn(o.name), o.test] as [string, Examples]),
     ]);
 
     const sampler: TaskSampler = {
-      objective: 'classification',
+      objective: TASK_OBJECTIVES['gpicl-classification'],
       inputDim: tokenDim,
       outputDim: C,
       seqLen: L,

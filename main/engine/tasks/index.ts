@@ -1,12 +1,13 @@
 // Task families: each samples task instances (and sequences of them) deterministically from seeds,
 // like learned_optimization's TaskFamily / Task split. Adding one: a file here plus one line below.
-import type { RunSpec } from '../../../shared/spec.js';
+import type { ObjectiveName } from '../../../shared/objectives/index.js';
+import type { TaskSpec } from '../../../shared/spec.js';
 import type { DataContext } from '../data/types.js';
 import type { Rng } from '../rng.js';
 import { gpiclClassification } from './gpiclClassification.js';
 import { linearRegression } from './linearRegression.js';
 
-export type TaskSpec = RunSpec['task'];
+export type { TaskSpec };
 
 /** `train` draws from the task pool (or fresh tasks); evaluation splits are named by the family (`seen`, `unseen`, ...). */
 export type SampleSplit = 'train' | string;
@@ -26,8 +27,8 @@ export interface BaselinePredictions {
 }
 
 export interface TaskSampler {
-  /** How predictions are scored: squared error (regression) or softmax cross-entropy and accuracy (classification). */
-  readonly objective: 'regression' | 'classification';
+  /** How predictions are scored (see ../objectives): the family's entry in TASK_OBJECTIVES. */
+  readonly objective: ObjectiveName;
   readonly inputDim: number;
   readonly outputDim: number;
   readonly seqLen: number;

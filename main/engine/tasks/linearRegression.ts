@@ -3,6 +3,7 @@
 // or fresh per sequence. Token i = [x_i, y_{i-1}] (the first token carries 0), target i = y_i.
 // Baselines, per position from the examples before it: ridge (lambda = noise variance; the Bayes
 // estimator for fresh tasks) and dMMSE (the posterior mean over the pool's M weight vectors).
+import { OBJECTIVES, SPLITS, TASK_OBJECTIVES } from '../../../shared/objectives/index.js';
 import type { RunSpec } from '../../../shared/spec.js';
 import { Rng, seedFrom } from '../rng.js';
 import type { BaselinePredictions, SampleSplit, SequenceBatch, TaskFamily, TaskSampler } from './index.js';
@@ -102,6 +103,8 @@ export function dmmsePredictions(batch: SequenceBatch, pool: Float32Array[], dim
   return out;
 }
 
+const [ridge, dmmse] = OBJECTIVES.regression.baselines;
+
 export const linearRegression: TaskFamily<Spec> = {
   async create(spec: Spec, seed: number): Promise<TaskSampler> {
     const { dim, seqLen, noiseVariance, numTasks } = spec;
@@ -110,22 +113,25 @@ export const linearRegression: TaskFamily<Spec> = {
     let pool: Float32Array[] | null = null;
 
     const taskWeights = (split: SampleSplit, rng: Rng): Float32Array => {
-      if (split === 'unseen' || numTasks === 'fresh') {
+      if (split === SPLITS.unseen || numTasks === 'fresh') {
         // Unseen tasks come from a stream that pool tasks never use.
-        return new Rng(seedFrom(seed, split === 'unseen' ? 'unseen-task' : 'fresh-task', rng.int(2 ** 31))).fillNormal(w);
+        const stream = split === SPLITS.unseen ? 'unseen-task' : 'fresh-task';
+        return new Rng(seedFrom(seed, stream, rng.int(2 ** 31))).fillNormal(w);
       }
       return new Rng(seedFrom(seed, 'pool-task', rng.int(numTasks))).fillNormal(w);
     };
 
     return {
-      objective: 'regression',
+      objective: TASK_OBJECTIVES['linear-regression'],
       inputDim: dim + 1,
       outputDim: 1,
       seqLen,
       feedback: 1,
-      evalSplits: ['seen', 'unseen'],
+      evalSplits: [SPLITS.seen, SPLITS.unseen],
       sample(rng: Rng, batch: number, split: SampleSplit): SequenceBatch {
-        if (split !== 'train' && split !== 'seen' && split !== 'unseen') throw new Error(`unknown evaluation split '${split}'`);
+        if (split !== 'train' && split !== SPLITS.seen && split !== SPLITS.unseen) {
+          throw new Error(`unknown evaluation split '${split}'`);
+        }
         const inputs = new Float32Array(batch * seqLen * (dim + 1));
         const targets = new Float32Array(batch * seqLen);
         for (let b = 0; b < batch; b++) {
@@ -148,10 +154,11 @@ export const linearRegression: TaskFamily<Spec> = {
         return { batch, inputs, targets };
       },
       baselines(batch: SequenceBatch): BaselinePredictions[] {
-        const out: BaselinePredictions[] = [{ name: 'ridge', predictions: ridgePredictions(batch, dim, seqLen, Math.max(noiseVariance, 1e-8)) }];
+        const ridgeLambda = Math.max(noiseVariance, 1e-8);
+        const out: BaselinePredictions[] = [{ name: ridge.name, predictions: ridgePredictions(batch, dim, seqLen, ridgeLambda) }];
         if (numTasks !== 'fresh' && numTasks <= DMMSE_MAX_POOL) {
           pool ??= Array.from({ length: numTasks }, (_, m) => poolWeights(seed, m, dim));
-          out.push({ name: 'dmmse', predictions: dmmsePredictions(batch, pool, dim, seqLen, noiseVariance) });
+          out.push({ name: dmmse.name, predictions: dmmsePredictions(batch, pool, dim, seqLen, noiseVariance) });
         }
         return out;
       },

@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EvalCurve, Experiment, Run, RunStatus, Series, SeriesOptions } from '../../../shared/api.js';
 import type { MetricRow } from '../../../shared/metrics.js';
+import { RunSummary } from '../../../shared/results.js';
 import type { ExperimentSpec, RunSpec, SweepPoint } from '../../../shared/spec.js';
 import { MIGRATIONS } from './migrations.js';
 
@@ -34,7 +35,11 @@ export function openDatabase(file: string): Database.Database {
     if (version < SCHEMA_VERSION) {
       if (version > 0) backup(db, file, version);
       db.transaction(() => {
-        for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+        for (let v = version; v < SCHEMA_VERSION; v++) {
+          const migration = MIGRATIONS[v];
+          if (typeof migration === 'string') db.exec(migration);
+          else migration(db);
+        }
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
       })();
     }
@@ -72,7 +77,7 @@ interface RunRow {
   error: string | null;
   checkpoint_path: string | null;
   checkpoint_step: number | null;
-  figures: string | null;
+  summary: string | null;
 }
 
 interface ExperimentRow {
@@ -86,7 +91,7 @@ interface ExperimentRow {
 }
 
 const RUN_SELECT = `
-  SELECT r.*, e.name AS experiment_name, s.figures
+  SELECT r.*, e.name AS experiment_name, s.summary
   FROM runs r JOIN experiments e ON e.id = r.experiment_id
   LEFT JOIN run_summaries s ON s.run_id = r.id`;
 
@@ -109,7 +114,7 @@ function toRun(row: RunRow): Run {
     finishedAt: row.finished_at,
     error: row.error,
     checkpointStep: row.checkpoint_step,
-    summary: row.figures ? (JSON.parse(row.figures) as Record<string, number | string>) : null,
+    summary: row.summary ? RunSummary.parse(JSON.parse(row.summary)) : null,
   };
 }
 
@@ -161,12 +166,14 @@ export class Store {
     this.db.close();
   }
 
+  /** The experiment (its tags from the spec) and its runs, queued, in one transaction. */
   createExperiment(spec: ExperimentSpec, runs: { point: SweepPoint; spec: RunSpec }[]): { experimentId: number; runIds: number[] } {
     const now = Date.now();
     return this.db.transaction(() => {
       const experimentId = Number(
-        this.db.prepare('INSERT INTO experiments (name, spec, created_at) VALUES (?, ?, ?)').run(spec.name, JSON.stringify(spec), now)
-          .lastInsertRowid,
+        this.db
+          .prepare('INSERT INTO experiments (name, spec, tags, created_at) VALUES (?, ?, ?, ?)')
+          .run(spec.name, JSON.stringify(spec), JSON.stringify(spec.tags ?? []), now).lastInsertRowid,
       );
       const insert = this.db.prepare(
         `INSERT INTO runs (experiment_id, sweep_index, sweep_point, spec, status, seed, total_steps, created_at)
@@ -277,9 +284,12 @@ export class Store {
     return (this.db.prepare('SELECT DISTINCT key FROM metrics WHERE run_id = ? ORDER BY key').all(runId) as { key: string }[]).map((r) => r.key);
   }
 
-  /** One series of a run in step order, without missing values. */
-  series(runId: number, key: string): [step: number, value: number][] {
-    return (this.db.prepare('SELECT step, value FROM metrics WHERE run_id = ? AND key = ? AND value IS NOT NULL ORDER BY step').raw().all(runId, key) as [number, number][]);
+  /** One series of a run in step order, without missing values, up to `toStep`. */
+  series(runId: number, key: string, toStep = Number.MAX_SAFE_INTEGER): [step: number, value: number][] {
+    return this.db
+      .prepare('SELECT step, value FROM metrics WHERE run_id = ? AND key = ? AND step <= ? AND value IS NOT NULL ORDER BY step')
+      .raw()
+      .all(runId, key, toStep) as [number, number][];
   }
 
   /** Every stored value of a run, for export. */
@@ -343,9 +353,9 @@ export class Store {
     return rows.map((r) => ({ step: r.step, split: r.split, metric: r.metric, values: JSON.parse(r.curve) as (number | null)[] }));
   }
 
-  putSummary(runId: number, figures: Record<string, number | string>): void {
+  putSummary(runId: number, summary: RunSummary): void {
     this.db
-      .prepare('INSERT OR REPLACE INTO run_summaries (run_id, figures, updated_at) VALUES (?, ?, ?)')
-      .run(runId, JSON.stringify(figures), Date.now());
+      .prepare('INSERT OR REPLACE INTO run_summaries (run_id, summary, updated_at) VALUES (?, ?, ?)')
+      .run(runId, JSON.stringify(RunSummary.parse(summary)), Date.now());
   }
 }

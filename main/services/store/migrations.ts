@@ -1,6 +1,11 @@
-// Forward-only schema migrations. Migration i (0-based) brings a database from user_version i to i + 1.
-// Never edit a released migration: append a new one.
-export const MIGRATIONS: readonly string[] = [
+// Forward-only schema migrations. Migration i (0-based) brings a database from user_version i to i + 1: SQL,
+// or a function for a change of stored JSON. Never edit a released migration: append a new one.
+import type Database from 'better-sqlite3';
+import { PHASE_LABELS, type RunSummary } from '../../../shared/results.js';
+
+export type Migration = string | ((db: Database.Database) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: experiments, runs and per-step metric series
   `
   CREATE TABLE experiments (
@@ -60,4 +65,28 @@ export const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   ) STRICT;
   `,
+  // 3: typed run summaries (shared/results.ts): missing values are null, not 'none', 'open' or 'never'; the
+  // plateau is one object; the phase is a field of its own.
+  (db) => {
+    db.exec('ALTER TABLE run_summaries RENAME COLUMN figures TO summary');
+    const rows = db.prepare('SELECT run_id, summary FROM run_summaries').all() as { run_id: number; summary: string }[];
+    const update = db.prepare('UPDATE run_summaries SET summary = ? WHERE run_id = ?');
+    for (const row of rows) update.run(JSON.stringify(typedSummary(JSON.parse(row.summary))), row.run_id);
+  },
 ];
+
+/** A summary as stored before migration 3: every figure flat beside steps, backend, phase and the plateau's ends. */
+function typedSummary(old: Record<string, number | string>): RunSummary {
+  const { steps, backend, phase, plateau_start: start, plateau_end: end, ...rest } = old;
+  const figures: Record<string, number | null> = {};
+  // Numbers stay; the old sentinel strings ('never') mean "not measured".
+  for (const [key, value] of Object.entries(rest)) figures[key] = typeof value === 'number' ? value : null;
+  const length = figures.plateau_length;
+  return {
+    steps: Number(steps ?? 0),
+    backend: String(backend ?? ''),
+    phase: PHASE_LABELS.find((p) => p === phase) ?? null,
+    plateau: typeof start === 'number' ? { start, end: typeof end === 'number' ? end : null, length: length ?? 0 } : null,
+    figures,
+  };
+}

@@ -1,34 +1,37 @@
 // The key figures the runs table shows and sorts by: the phase and the last-position score on unseen tasks
 // (accuracy, or MSE for regression), from a finished run's summary or else from its latest evaluation.
 import { RUN_STATUSES, type Run } from '../../../shared/api';
-import { PHASE_LABELS, PHASE_METRIC, evalMetricKey } from '../../../shared/metrics';
 import { compareSweepValues, phaseIndex } from '../../../shared/figures/data';
 import { figureOf } from '../../../shared/figures/phases';
+import { RUN_FIGURES, TRAINING_METRICS, evalMetricKey } from '../../../shared/metrics';
+import { OBJECTIVES, SPLITS, objectiveOf } from '../../../shared/objectives';
+import { phaseFromCode, type Phase } from '../../../shared/results';
 
-export const UNSEEN_ACC = evalMetricKey('unseen', 'last_acc');
-export const UNSEEN_MSE = evalMetricKey('unseen', 'last_mse');
-export const FIGURE_KEYS = [PHASE_METRIC, UNSEEN_ACC, UNSEEN_MSE];
+/** The key figure on unseen tasks: each objective's score at the last position. */
+const unseenKey = (run: Run) => evalMetricKey(SPLITS.unseen, objectiveOf(run.spec.task).figures.last.name);
+
+/** What the table reads of runs still training: the phase and every objective's key figure. */
+export const FIGURE_KEYS = [
+  TRAINING_METRICS.phase.key,
+  ...Object.values(OBJECTIVES).map((o) => evalMetricKey(SPLITS.unseen, o.figures.last.name)),
+];
 
 /** Latest evaluation values per run, by metric key. */
 export type Latest = Record<number, Record<string, number | null>>;
 
 export interface Figures {
-  phase: string | null;
-  unseen: { metric: 'acc' | 'mse'; value: number } | null;
+  phase: Phase | null;
+  /** The key figure's short name (acc, mse) and value. */
+  unseen: { metric: string; value: number } | null;
 }
 
 export function figuresOf(run: Run, latest: Latest): Figures {
-  const summary = run.summary ?? {};
   const live = latest[run.id] ?? {};
-  const livePhase = live[PHASE_METRIC];
-  const phase = typeof summary.phase === 'string' ? summary.phase : typeof livePhase === 'number' ? (PHASE_LABELS[livePhase] ?? null) : null;
-  const number = (key: string) => {
-    const v = summary[key] ?? live[key];
-    return typeof v === 'number' && Number.isFinite(v) ? v : null;
-  };
-  const acc = number(UNSEEN_ACC);
-  const mse = number(UNSEEN_MSE);
-  return { phase, unseen: acc !== null ? { metric: 'acc', value: acc } : mse !== null ? { metric: 'mse', value: mse } : null };
+  const phase = run.summary ? run.summary.phase : phaseFromCode(live[TRAINING_METRICS.phase.key]);
+  const key = unseenKey(run);
+  const value = run.summary ? figureOf(run, key) : (live[key] ?? null);
+  const metric = objectiveOf(run.spec.task).curve.name;
+  return { phase, unseen: value !== null && Number.isFinite(value) ? { metric, value } : null };
 }
 
 export type SortKey = 'id' | 'point' | 'status' | 'progress' | 'backend' | 'phase' | 'unseen' | 'loss';
@@ -54,7 +57,7 @@ function sortValue(run: Run, key: SortKey, latest: Latest): Value {
     case 'unseen':
       return figuresOf(run, latest).unseen?.value ?? null;
     case 'loss':
-      return figureOf(run, 'final_loss');
+      return figureOf(run, RUN_FIGURES.finalLoss.key);
   }
 }
 

@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia';
 import { markRaw, ref, shallowRef } from 'vue';
 import type { DatasetInfo, Experiment, LabApi, LabEvent, LabInfo, Run } from '../../../shared/api';
+import { isEvalKey } from '../../../shared/metrics';
 import type { HostConnection } from '../host/types';
 
 export interface LiveProgress {
@@ -54,7 +55,7 @@ export const useLab = defineStore('lab', () => {
       }
       case 'metrics-appended':
         metricsTick.value[event.runId] = event.lastStep;
-        if (event.keys.some((k) => k.startsWith('eval/'))) evalTick.value[event.runId] = event.lastStep;
+        if (event.keys.some(isEvalKey)) evalTick.value[event.runId] = event.lastStep;
         break;
       case 'run-state':
         if (event.status !== 'running') delete live.value[event.runId];
