@@ -9,7 +9,7 @@ export interface ContextPick {
   split: string;
   /** The evaluation step; undefined before the first evaluation (baselines only). */
   step: number | undefined;
-  /** The model's curve metric (see curveMetric). */
+  /** The model's curve metric (the objective's, see curveObjective). */
   metric: string;
   /** Palette index shared by the model's line and its baselines'. */
   colorIndex: number;

@@ -84,11 +84,6 @@ export function curveObjective(curves: readonly EvalCurve[]): ObjectiveInfo | nu
   return null;
 }
 
-/** The model's per-position metric (see curveObjective). */
-export function curveMetric(curves: readonly EvalCurve[]): string | null {
-  return curveObjective(curves)?.curve.name ?? null;
-}
-
 /** Steps at which the model was evaluated, ascending. */
 export function evalSteps(curves: readonly EvalCurve[], metric: string): number[] {
   return [...new Set(curves.filter((c) => c.metric === metric).map((c) => c.step))].sort((a, b) => a - b);
