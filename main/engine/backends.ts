@@ -3,6 +3,7 @@
 // A forced backend that cannot start is an error naming why, never a silent fallback.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { installKernels } from './models/kernels.js';
 
 export class BackendError extends Error {
   override name = 'BackendError';
@@ -26,7 +27,9 @@ async function optional(pkg: string): Promise<unknown> {
     return await import(pkg);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new BackendError(code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND' ? `${pkg} is not installed (npm install ${pkg})` : `${pkg} failed to load: ${(err as Error).message}`);
+    const missing = code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND';
+    const why = missing ? `is not installed (npm install ${pkg})` : `failed to load: ${(err as Error).message}`;
+    throw new BackendError(`${pkg} ${why}`);
   }
 }
 
@@ -44,7 +47,8 @@ interface Gpu {
 }
 
 async function initWebGpu(): Promise<void> {
-  const { create, globals } = (await optional('webgpu')) as { create(flags: string[]): Gpu; globals: Record<string, unknown> };
+  const webgpu = (await optional('webgpu')) as { create(flags: string[]): Gpu; globals: Record<string, unknown> };
+  const { create, globals } = webgpu;
   Object.assign(globalThis, globals);
   const gpu = create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
@@ -55,7 +59,9 @@ async function initWebGpu(): Promise<void> {
     throw new BackendError(`webgpu found only a software adapter (${label}), which is slower than wasm`);
   }
   // tfjs-backend-webgpu looks for navigator.gpu, which Node does not have.
-  const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: Gpu };
+  const global = globalThis as { navigator?: object };
+  global.navigator ??= {};
+  const nav = global.navigator as { gpu?: Gpu };
   if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
   await optional('@tensorflow/tfjs-backend-webgpu');
   await activate('webgpu');
@@ -78,15 +84,25 @@ export const BACKENDS: readonly BackendDef[] = [
       await activate('tensorflow');
     },
   },
-  { name: 'webgpu', description: 'WebGPU on a hardware GPU adapter (Dawn via the npm webgpu package)', init: initWebGpu },
+  {
+    name: 'webgpu',
+    description: 'WebGPU on a hardware GPU adapter (Dawn via the npm webgpu package)',
+    init: initWebGpu,
+  },
   { name: 'wasm', description: 'WebAssembly with SIMD (XNNPACK), single thread', init: () => activate('wasm') },
   { name: 'cpu', description: 'plain JavaScript, slowest; always available', init: () => activate('cpu') },
 ];
 
-/** Activates the requested backend (or the first that starts, for `auto`) and returns its name. */
+/**
+ * Activates the requested backend (or the first that starts, for `auto`) and returns its name. Installs the
+ * engine's fused kernels and its tfjs-wasm patch first (models/kernels.ts): nothing is installed on import.
+ */
 export async function initBackend(requested: string): Promise<string> {
   const candidates = requested === 'auto' ? BACKENDS : BACKENDS.filter((b) => b.name === requested);
-  if (!candidates.length) throw new BackendError(`unknown backend '${requested}'; known: auto, ${BACKENDS.map((b) => b.name).join(', ')}`);
+  if (!candidates.length) {
+    throw new BackendError(`unknown backend '${requested}'; known: auto, ${BACKENDS.map((b) => b.name).join(', ')}`);
+  }
+  installKernels();
   const failures: string[] = [];
   for (const backend of candidates) {
     try {

@@ -2,20 +2,51 @@
 // (what non-wasm backends run): same model outputs, gradients and Adam updates, on cpu and wasm.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModel, type ModelShape, type ModelSpec } from '../../main/engine/models/index';
-import { fastKernels, setFastKernels } from '../../main/engine/models/kernels';
+import { fastKernels, installKernels, setFastKernels } from '../../main/engine/models/kernels';
 import { instantiate } from '../../main/engine/models/simd/kernels';
+import { softmaxCrossEntropy } from '../../main/engine/models/ops';
 import { Adam } from '../../main/engine/optimizer';
 import { Rng } from '../../main/engine/rng';
 
 const cases: [string, ModelSpec, ModelShape][] = [
-  ['transformer', { kind: 'transformer', dModel: 16, layers: 2, heads: 2, mlpRatio: 2 }, { inputDim: 7, outputDim: 3, seqLen: 6, feedback: 3 }],
-  ['transformer, head size 20 (16 + 4 columns at a time)', { kind: 'transformer', dModel: 40, layers: 1, heads: 2, mlpRatio: 1 }, { inputDim: 5, outputDim: 2, seqLen: 9, feedback: 2 }],
-  ['transformer, odd head size (composite attention)', { kind: 'transformer', dModel: 6, layers: 1, heads: 2, mlpRatio: 2 }, { inputDim: 5, outputDim: 2, seqLen: 5, feedback: 2 }],
+  [
+    'transformer',
+    { kind: 'transformer', dModel: 16, layers: 2, heads: 2, mlpRatio: 2 },
+    { inputDim: 7, outputDim: 3, seqLen: 6, feedback: 3 },
+  ],
+  [
+    'transformer, head size 20 (16 + 4 columns at a time)',
+    { kind: 'transformer', dModel: 40, layers: 1, heads: 2, mlpRatio: 1 },
+    { inputDim: 5, outputDim: 2, seqLen: 9, feedback: 2 },
+  ],
+  [
+    'transformer, odd head size (composite attention)',
+    { kind: 'transformer', dModel: 6, layers: 1, heads: 2, mlpRatio: 2 },
+    { inputDim: 5, outputDim: 2, seqLen: 5, feedback: 2 },
+  ],
   ['lstm, two layers', { kind: 'lstm', hidden: 6, layers: 2 }, { inputDim: 5, outputDim: 3, seqLen: 7, feedback: 3 }],
-  ['vsml with a hidden layer', { kind: 'vsml', stateSize: 8, messageSize: 4, hidden: [3], ticks: 2 }, { inputDim: 6, outputDim: 3, seqLen: 5, feedback: 3 }],
-  ['vsml regression, state not a multiple of 4 (composite tick)', { kind: 'vsml', stateSize: 3, messageSize: 3, hidden: [], ticks: 1 }, { inputDim: 4, outputDim: 1, seqLen: 4, feedback: 1 }],
+  [
+    'lstm, hidden 260 (feature-major)',
+    { kind: 'lstm', hidden: 260, layers: 2 },
+    { inputDim: 3, outputDim: 2, seqLen: 3, feedback: 2 },
+  ],
+  [
+    'lstm, hidden 5 (scalar tails)',
+    { kind: 'lstm', hidden: 5, layers: 1 },
+    { inputDim: 3, outputDim: 2, seqLen: 4, feedback: 2 },
+  ],
+  [
+    'vsml with a hidden layer',
+    { kind: 'vsml', stateSize: 8, messageSize: 4, hidden: [3], ticks: 2 },
+    { inputDim: 6, outputDim: 3, seqLen: 5, feedback: 3 },
+  ],
+  [
+    'vsml regression, state not a multiple of 4 (composite tick)',
+    { kind: 'vsml', stateSize: 3, messageSize: 3, hidden: [], ticks: 1 },
+    { inputDim: 4, outputDim: 1, seqLen: 4, feedback: 1 },
+  ],
 ];
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -30,19 +61,26 @@ function outputsAndGrads(spec: ModelSpec, shape: ModelShape, fused: boolean): nu
   try {
     const model = createModel(spec, shape, new Rng(5));
     const rng = new Rng(9);
-    const x = tf.tensor3d(rng.fillNormal(new Float32Array(3 * shape.seqLen * shape.inputDim)), [3, shape.seqLen, shape.inputDim]);
-    const w = tf.tensor3d(rng.fillNormal(new Float32Array(3 * shape.seqLen * shape.outputDim)), [3, shape.seqLen, shape.outputDim]);
+    const random = (dim: number) =>
+      tf.tensor3d(rng.fillNormal(new Float32Array(3 * shape.seqLen * dim)), [3, shape.seqLen, dim]);
+    const x = random(shape.inputDim);
+    const w = random(shape.outputDim);
     const y = tf.tidy(() => model.apply(x));
-    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(w, tf.square(model.apply(x)))) as tf.Scalar, model.params.map((p) => p.variable));
+    const loss = () => tf.sum(tf.mul(w, tf.square(model.apply(x)))) as tf.Scalar;
+    const { grads } = tf.variableGrads(
+      loss,
+      model.params.map((p) => p.variable),
+    );
     const out = [Array.from(y.dataSync()), ...model.params.map((p) => Array.from(grads[p.variable.name].dataSync()))];
     tf.dispose([x, w, y, ...Object.values(grads)]);
-    model.params.forEach((p) => p.variable.dispose());
+    for (const p of model.params) p.variable.dispose();
     return out;
   } finally {
     setFastKernels(true);
   }
 }
 
+beforeAll(() => installKernels());
 afterAll(async () => {
   setFastKernels(true);
   await tf.setBackend('cpu');
@@ -55,15 +93,43 @@ describe('fused kernels', () => {
   });
 
   describe.each(['cpu', 'wasm'])('on %s', (backend) => {
-    it.each(cases)('give the composite ops\' outputs and gradients: %s', async (_, spec, shape) => {
+    it.each(cases)("give the composite ops' outputs and gradients: %s", async (_, spec, shape) => {
       await tf.setBackend(backend);
       const fused = outputsAndGrads(spec, shape, true);
       const plain = outputsAndGrads(spec, shape, false);
       fused.forEach((values, i) => {
-        const scale = Math.max(1, ...plain[i].map(Math.abs));
+        const scale = plain[i].reduce((m, v) => Math.max(m, Math.abs(v)), 1);
         expect(maxDiff(values, plain[i]) / scale, i === 0 ? 'output' : `gradient ${i - 1}`).toBeLessThan(2e-5);
       });
     });
+  });
+
+  it.each(['cpu', 'wasm'])('softmax cross-entropy: loss, accuracy and gradient as composed on %s', async (b) => {
+    await tf.setBackend(b);
+    const rng = new Rng(4);
+    const logits = tf.tensor2d(rng.fillNormal(new Float32Array(9 * 5), 2), [9, 5]);
+    const labels = tf.tensor1d([0, 4, 2, 2, 1, 3, 0, 4, 1], 'int32');
+    const run = (fused: boolean) => {
+      setFastKernels(fused);
+      let accuracy = 0;
+      const f = (z: tf.Tensor) => {
+        const out = softmaxCrossEntropy(z as tf.Tensor2D, labels);
+        accuracy = out.accuracy.dataSync()[0];
+        out.accuracy.dispose();
+        return out.loss;
+      };
+      const { value, grad } = tf.valueAndGrad(f)(logits);
+      const result = { loss: value.dataSync()[0], accuracy, grad: Array.from(grad.dataSync()) };
+      tf.dispose([value, grad]);
+      setFastKernels(true);
+      return result;
+    };
+    const fused = run(true);
+    const plain = run(false);
+    expect(Math.abs(fused.loss - plain.loss)).toBeLessThan(1e-6);
+    expect(fused.accuracy).toBe(plain.accuracy);
+    expect(maxDiff(fused.grad, plain.grad)).toBeLessThan(1e-7);
+    tf.dispose([logits, labels]);
   });
 
   it('Adam: the fused update equals the composite one, clipping included', async () => {
@@ -107,7 +173,8 @@ describe('fused kernels', () => {
         const got = f[1024 + i];
         if (mode === 0) worst[0] = Math.max(worst[0], Math.abs(got - Math.exp(x)) / Math.exp(x));
         if (mode === 1) worst[1] = Math.max(worst[1], Math.abs(got - 1 / (1 + Math.exp(-x))));
-        if (mode === 2) worst[2] = Math.max(worst[2], Math.abs(got - Math.tanh(x)) / Math.max(Math.abs(Math.tanh(x)), 1e-3));
+        const tanh = Math.tanh(x);
+        if (mode === 2) worst[2] = Math.max(worst[2], Math.abs(got - tanh) / Math.max(Math.abs(tanh), 1e-3));
       }
     }
     expect(worst[0]).toBeLessThan(3e-7);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModel, MODELS, type Model, type ModelShape, type ModelSpec } from '../../main/engine/models/index';
+import { installKernels } from '../../main/engine/models/kernels';
 import { lstmStateSize } from '../../main/engine/models/lstm';
 import { columnSum, linear, matMul2d, scaleShift, transpose2d } from '../../main/engine/models/ops';
 import { transformerStateSize } from '../../main/engine/models/transformer';
@@ -25,7 +26,7 @@ function values(t: tf.Tensor): number[] {
 }
 
 function dispose(model: Model): void {
-  model.params.forEach((p) => p.variable.dispose());
+  for (const p of model.params) p.variable.dispose();
 }
 
 /** Max |a - b| over two equally long lists. */
@@ -36,6 +37,8 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 beforeAll(async () => {
+  // The models as the engine runs them: with the fused kernels (initBackend installs them too).
+  installKernels();
   await tf.setBackend('cpu');
   await tf.ready();
 });
@@ -47,7 +50,13 @@ describe('wasm-friendly ops', () => {
   it('transpose2d and columnSum match tf.transpose and tf.sum, on the blocked path too', async () => {
     for (const backend of ['cpu', 'wasm']) {
       await tf.setBackend(backend);
-      for (const [m, n] of [[7, 3], [512, 40], [640, 33], [1000, 17], [4099, 5]]) {
+      for (const [m, n] of [
+        [7, 3],
+        [512, 40],
+        [640, 33],
+        [1000, 17],
+        [4099, 5],
+      ]) {
         tf.tidy(() => {
           const x = randomTensor([m, n], m + n) as tf.Tensor2D;
           expect(values(transpose2d(x)), `${backend} [${m}, ${n}]`).toEqual(values(tf.transpose(x)));
@@ -64,11 +73,21 @@ describe('wasm-friendly ops', () => {
       const a = randomTensor([6, 4], 1) as tf.Tensor2D;
       const b = randomTensor([4, 3], 2) as tf.Tensor2D;
       const dy = randomTensor([6, 3], 3);
-      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.mul(matMul2d(x as tf.Tensor2D, y as tf.Tensor2D), dy))([a, b]);
-      const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), dy))([a, b]);
+      const ours = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.mul(matMul2d(x as tf.Tensor2D, y as tf.Tensor2D), dy))([
+        a,
+        b,
+      ]);
+      const ref = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.mul(tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D), dy))([
+        a,
+        b,
+      ]);
       expect(maxDiff(matMul2d(a, b).dataSync(), tf.matMul(a, b).dataSync())).toBe(0);
-      ours.forEach((g, i) => expect(maxDiff(g.dataSync(), ref[i].dataSync()), `grad ${i}`).toBeLessThan(1e-5));
-      expect(ours.map((g) => g.shape)).toEqual([[6, 4], [4, 3]]);
+      for (const [i, g] of ours.entries())
+        expect(maxDiff(g.dataSync(), ref[i].dataSync()), `grad ${i}`).toBeLessThan(1e-5);
+      expect(ours.map((g) => g.shape)).toEqual([
+        [6, 4],
+        [4, 3],
+      ]);
 
       // Rank 3 input through linear (bias) and scaleShift (gain and bias), against plain broadcasting ops.
       const x = randomTensor([2, 3, 4], 4);
@@ -77,8 +96,10 @@ describe('wasm-friendly ops', () => {
       const g = randomTensor([5], 7);
       const beta = randomTensor([5], 8);
       const dz = randomTensor([2, 3, 5], 9);
-      const f = (lin: typeof linear, ss: typeof scaleShift) => (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor, gg: tf.Tensor, be: tf.Tensor) =>
-        tf.mul(ss(tf.tanh(lin(xx, ww, bb)), gg, be), dz);
+      const f =
+        (lin: typeof linear, ss: typeof scaleShift) =>
+        (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor, gg: tf.Tensor, be: tf.Tensor) =>
+          tf.mul(ss(tf.tanh(lin(xx, ww, bb)), gg, be), dz);
       const plainLinear = <T extends tf.Tensor>(xx: T, ww: tf.Tensor, bb?: tf.Tensor) =>
         tf.add(tf.matMul(xx.reshape([-1, 4]) as tf.Tensor2D, ww as tf.Tensor2D), bb!).reshape([2, 3, 5]) as T;
       const plainScale = <T extends tf.Tensor>(xx: T, gg: tf.Tensor, be: tf.Tensor) => tf.add(tf.mul(xx, gg), be) as T;
@@ -112,11 +133,15 @@ describe.each(kinds)('%s model', (kind) => {
     const x = randomTensor([batch, shape.seqLen, shape.inputDim], 5) as tf.Tensor3D;
     const w1 = randomTensor([batch, shape.seqLen, shape.outputDim], 6);
     const w2 = randomTensor([batch, shape.seqLen, shape.outputDim], 8);
-    const loss = () => tf.tidy(() => {
-      const out = model.apply(x);
-      return tf.add(tf.sum(tf.mul(out, w1)), tf.sum(tf.mul(tf.square(out), w2))) as tf.Scalar;
-    });
-    const { value, grads } = tf.variableGrads(loss, model.params.map((p) => p.variable));
+    const loss = () =>
+      tf.tidy(() => {
+        const out = model.apply(x);
+        return tf.add(tf.sum(tf.mul(out, w1)), tf.sum(tf.mul(tf.square(out), w2))) as tf.Scalar;
+      });
+    const { value, grads } = tf.variableGrads(
+      loss,
+      model.params.map((p) => p.variable),
+    );
     const l0 = value.dataSync()[0];
     value.dispose();
 
@@ -137,7 +162,9 @@ describe.each(kinds)('%s model', (kind) => {
         const numeric = (up - down) / (2 * eps);
         const differences = [numeric, (up - l0) / eps, (l0 - down) / eps];
         const error = Math.min(...differences.map((d) => Math.abs(analytic[j] - d)));
-        expect(error, `${p.name}[${j}]: analytic ${analytic[j]}, central/right/left ${differences}`).toBeLessThan(1e-2 * Math.abs(numeric) + 5e-3);
+        expect(error, `${p.name}[${j}]: analytic ${analytic[j]}, central/right/left ${differences}`).toBeLessThan(
+          1e-2 * Math.abs(numeric) + 5e-3,
+        );
         entries += 1;
         // Float32 noise in these differences reaches a few 1e-3; where |derivative| > 0.25, a gradient 5% off fails.
         if (Math.abs(numeric) > 0.25) tested += 1;
@@ -153,18 +180,22 @@ describe.each(kinds)('%s model', (kind) => {
     const model = createModel(spec, shape, new Rng(1));
     const rng = new Rng(2);
     const base = rng.fillNormal(new Float32Array(2 * shape.seqLen * shape.inputDim));
-    const run = (v: Float32Array) => tf.tidy(() => model.apply(tf.tensor3d(v, [2, shape.seqLen, shape.inputDim]))).arraySync() as number[][][];
+    const run = (v: Float32Array) =>
+      tf.tidy(() => model.apply(tf.tensor3d(v, [2, shape.seqLen, shape.inputDim]))).arraySync() as number[][][];
     const out = run(base);
     for (let i = 0; i < shape.seqLen; i++) {
       // Change every token after i, in both sequences.
       const later = base.slice();
       for (let b = 0; b < 2; b++) {
         for (let t = i + 1; t < shape.seqLen; t++) {
-          for (let d = 0; d < shape.inputDim; d++) later[(b * shape.seqLen + t) * shape.inputDim + d] = rng.normal() * 3;
+          for (let d = 0; d < shape.inputDim; d++)
+            later[(b * shape.seqLen + t) * shape.inputDim + d] = rng.normal() * 3;
         }
       }
       const outLater = run(later);
-      for (let b = 0; b < 2; b++) for (let t = 0; t <= i; t++) expect(maxDiff(outLater[b][t], out[b][t]), `b ${b} t ${t} i ${i}`).toBeLessThanOrEqual(1e-6);
+      for (let b = 0; b < 2; b++)
+        for (let t = 0; t <= i; t++)
+          expect(maxDiff(outLater[b][t], out[b][t]), `b ${b} t ${t} i ${i}`).toBeLessThanOrEqual(1e-6);
       // Change token i only (its feedback features included): output i moves.
       const own = base.slice();
       for (let d = 0; d < shape.inputDim; d++) own[i * shape.inputDim + d] += 1;
@@ -175,7 +206,10 @@ describe.each(kinds)('%s model', (kind) => {
 
   it('predicts at every position; paramCount is the sum of the variable sizes; parameter names are unique', () => {
     const model = createModel(spec, shape, new Rng(1));
-    for (const [batch, T] of [[3, shape.seqLen], [1, shape.seqLen]]) {
+    for (const [batch, T] of [
+      [3, shape.seqLen],
+      [1, shape.seqLen],
+    ]) {
       const y = tf.tidy(() => model.apply(tf.ones([batch, T, shape.inputDim]) as tf.Tensor3D));
       expect(y.shape).toEqual([batch, T, shape.outputDim]);
       expect(values(y).every(Number.isFinite)).toBe(true);
@@ -233,8 +267,16 @@ describe('sizes', () => {
     expect(model.stateSize).toBe(2 * 2 * h);
     expect(lstmStateSize({ hidden: 256, layers: 1 })).toBe(512);
     // Forget gates start open.
-    expect(values(model.params[1].variable).slice(h, 2 * h).every((v) => v === 1)).toBe(true);
-    expect(values(model.params[1].variable).slice(0, h).every((v) => v === 0)).toBe(true);
+    expect(
+      values(model.params[1].variable)
+        .slice(h, 2 * h)
+        .every((v) => v === 1),
+    ).toBe(true);
+    expect(
+      values(model.params[1].variable)
+        .slice(0, h)
+        .every((v) => v === 0),
+    ).toBe(true);
     dispose(model);
   });
 
@@ -246,7 +288,10 @@ describe('sizes', () => {
       await tf.setBackend(backend);
       const model = createModel(spec, shape, new Rng(1));
       const input = tf.tensor3d(x, [2, shape.seqLen, shape.inputDim]);
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(input))) as tf.Scalar, model.params.map((p) => p.variable));
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.square(model.apply(input))) as tf.Scalar,
+        model.params.map((p) => p.variable),
+      );
       results.push([...values(value), ...model.params.flatMap((p) => values(grads[p.variable.name]))]);
       tf.dispose([input, value, ...Object.values(grads)]);
       dispose(model);

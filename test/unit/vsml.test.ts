@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { installKernels } from '../../main/engine/models/kernels';
 import { vsml } from '../../main/engine/models/vsml';
 import type { Model, ModelShape } from '../../main/engine/models/index';
 import { Rng } from '../../main/engine/rng';
@@ -30,13 +31,18 @@ function tokens(batch: number, s: ModelShape, seed: number): Float32Array {
 
 /** Index blocks of a parameter for the gradient check: lstm.w [4S, 2M + S] per gate and input part, lstm.b per gate. */
 function blocks(name: string, size: number): number[][] {
-  const S = tiny.stateSize, M = tiny.messageSize;
+  const S = tiny.stateSize,
+    M = tiny.messageSize;
   const all = Array.from({ length: size }, (_, j) => j);
   const cols = 2 * M + S;
   if (name === 'lstm.b') return [0, 1, 2, 3].map((gate) => all.filter((j) => Math.floor(j / S) === gate));
   if (name !== 'lstm.w') return [all];
   return [0, 1, 2, 3].flatMap((gate) =>
-    [[0, M], [M, 2 * M], [2 * M, cols]].map(([from, to]) => all.filter((j) => Math.floor(j / cols / S) === gate && j % cols >= from && j % cols < to)),
+    [
+      [0, M],
+      [M, 2 * M],
+      [2 * M, cols],
+    ].map(([from, to]) => all.filter((j) => Math.floor(j / cols / S) === gate && j % cols >= from && j % cols < to)),
   );
 }
 
@@ -45,10 +51,12 @@ function run(model: Model, values: Float32Array, batch: number, s: ModelShape): 
 }
 
 function dispose(model: Model): void {
-  model.params.forEach((p) => p.variable.dispose());
+  for (const p of model.params) p.variable.dispose();
 }
 
 beforeAll(async () => {
+  // The models as the engine runs them: with the fused kernels (initBackend installs them too).
+  installKernels();
   await tf.setBackend('cpu');
   await tf.ready();
 });
@@ -63,11 +71,19 @@ describe('vsml model', () => {
     const batch = 2;
     const model = vsml.create({ ...tiny, hidden: [...hidden] }, s, new Rng(7));
     const rng = new Rng(11);
-    for (const p of model.params) p.variable.assign(tf.tensor(rng.fillNormal(new Float32Array(p.variable.size)), p.variable.shape));
+    for (const p of model.params)
+      p.variable.assign(tf.tensor(rng.fillNormal(new Float32Array(p.variable.size)), p.variable.shape));
     const x = tf.tensor3d(tokens(batch, s, 5), [batch, s.seqLen, s.inputDim]);
-    const weights = tf.tensor3d(rng.fillNormal(new Float32Array(batch * s.seqLen * s.outputDim)), [batch, s.seqLen, s.outputDim]);
+    const weights = tf.tensor3d(rng.fillNormal(new Float32Array(batch * s.seqLen * s.outputDim)), [
+      batch,
+      s.seqLen,
+      s.outputDim,
+    ]);
     const loss = () => tf.sum(tf.mul(model.apply(x), weights)) as tf.Scalar;
-    const { value, grads } = tf.variableGrads(loss, model.params.map((p) => p.variable));
+    const { value, grads } = tf.variableGrads(
+      loss,
+      model.params.map((p) => p.variable),
+    );
     value.dispose();
 
     // Directional derivatives along random directions within each block (every gate's weights on the forward
@@ -78,7 +94,12 @@ describe('vsml model', () => {
       const base = p.variable.dataSync().slice();
       const along = (direction: Float32Array) => {
         const at = (scale: number) => {
-          p.variable.assign(tf.tensor(base.map((v, j) => v + scale * direction[j]), p.variable.shape));
+          p.variable.assign(
+            tf.tensor(
+              base.map((v, j) => v + scale * direction[j]),
+              p.variable.shape,
+            ),
+          );
           return tf.tidy(() => loss().dataSync()[0]);
         };
         const numeric = (at(eps) - at(-eps)) / (2 * eps);
@@ -93,13 +114,16 @@ describe('vsml model', () => {
         const name = `${p.name} [${block[0]}..${block[block.length - 1]}]`;
         expect(Math.abs(a - numeric), name).toBeLessThan(1e-2 * Math.abs(numeric) + 2e-5);
         // Float32 differences resolve ~1e-5: where the derivative is well above that, a gradient 10% off fails.
-        if (Math.abs(numeric) > 1e-3) expect(Math.abs(1.1 * a - numeric), name).toBeGreaterThan(5e-2 * Math.abs(numeric) + 2e-5);
+        if (Math.abs(numeric) > 1e-3)
+          expect(Math.abs(1.1 * a - numeric), name).toBeGreaterThan(5e-2 * Math.abs(numeric) + 2e-5);
         else small += 1;
       }
       expect(small, `${p.name}: blocks with a derivative too small to test`).toBeLessThanOrEqual(parts.length / 4);
       const entries = Array.from({ length: 4 }, () => rng.int(base.length));
       const probes = entries.map((j) => along(Float32Array.from(base, (_, k) => (k === j ? 1 : 0))));
-      const error = Math.hypot(...probes.map((q) => q.analytic - q.numeric)) / Math.max(Math.hypot(...probes.map((q) => q.numeric)), 1e-3);
+      const error =
+        Math.hypot(...probes.map((q) => q.analytic - q.numeric)) /
+        Math.max(Math.hypot(...probes.map((q) => q.numeric)), 1e-3);
       expect(error, `${p.name} entries ${entries}`).toBeLessThan(1e-2);
       p.variable.assign(tf.tensor(base, p.variable.shape));
     }
@@ -112,11 +136,13 @@ describe('vsml model', () => {
     const model = vsml.create({ ...tiny, hidden: [3] }, s, new Rng(1));
     const base = tokens(2, s, 3);
     const out = run(model, base, 2, s);
-    const at = (o: Float32Array, b: number, t: number) => Array.from(o.subarray((b * s.seqLen + t) * 2, (b * s.seqLen + t + 1) * 2));
+    const at = (o: Float32Array, b: number, t: number) =>
+      Array.from(o.subarray((b * s.seqLen + t) * 2, (b * s.seqLen + t + 1) * 2));
     for (let i = 0; i < s.seqLen - 1; i++) {
       // Change every token after i (inputs and feedback) in sequence 1 only.
       const changed = base.slice();
-      for (let t = i + 1; t < s.seqLen; t++) for (let d = 0; d < s.inputDim; d++) changed[(s.seqLen + t) * s.inputDim + d] += 1 + d;
+      for (let t = i + 1; t < s.seqLen; t++)
+        for (let d = 0; d < s.inputDim; d++) changed[(s.seqLen + t) * s.inputDim + d] += 1 + d;
       const out2 = run(model, changed, 2, s);
       for (let t = 0; t < s.seqLen; t++) {
         expect(at(out2, 0, t)).toEqual(at(out, 0, t));
@@ -140,7 +166,8 @@ describe('vsml model', () => {
     const y = tf.tidy(() => model.apply(tf.zeros([3, shape.seqLen, shape.inputDim])));
     expect(y.shape).toEqual([3, 4, 2]);
     y.dispose();
-    const S = 4, M = 4;
+    const S = 4,
+      M = 4;
     // Shared LSTM (gates x [forward msg, backward msg, h] + bias) and the forward projection.
     expect(model.paramCount).toBe(4 * S * (2 * M + S) + 4 * S + (M * S + M));
     expect(model.stateSize).toBe(3 * 2 * S * 2);
@@ -156,7 +183,9 @@ describe('vsml model', () => {
     expect(r.shape).toEqual([2, 4, 1]);
     expect(Array.from(r.dataSync()).every(Number.isFinite)).toBe(true);
     r.dispose();
-    expect(() => vsml.create(tiny, { inputDim: 5, outputDim: 3, seqLen: 4, feedback: 2 }, new Rng(1))).toThrow(/feedback/);
+    expect(() => vsml.create(tiny, { inputDim: 5, outputDim: 3, seqLen: 4, feedback: 2 }, new Rng(1))).toThrow(
+      /feedback/,
+    );
     [model, wide, deep, regression].forEach(dispose);
   });
 
@@ -178,7 +207,8 @@ describe('vsml model', () => {
     const a = vsml.create({ ...tiny, hidden: [3] }, shape, new Rng(42));
     const b = vsml.create({ ...tiny, hidden: [3] }, shape, new Rng(42));
     const c = vsml.create({ ...tiny, hidden: [3] }, shape, new Rng(43));
-    a.params.forEach((p, i) => expect(Array.from(p.variable.dataSync())).toEqual(Array.from(b.params[i].variable.dataSync())));
+    for (const [i, p] of a.params.entries())
+      expect(Array.from(p.variable.dataSync())).toEqual(Array.from(b.params[i].variable.dataSync()));
     expect(Array.from(run(a, values, 2, shape))).toEqual(Array.from(run(b, values, 2, shape)));
     expect(Array.from(run(a, values, 2, shape))).not.toEqual(Array.from(run(c, values, 2, shape)));
     [a, b, c].forEach(dispose);

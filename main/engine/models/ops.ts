@@ -1,9 +1,21 @@
-// Layer ops whose forward and backward passes stay on tfjs-wasm's fast paths (DESIGN.md section 3; measured in
-// docs/performance.md): every matrix product is 2-D and untransposed (XNNPACK), transposes are explicit, and
+// Layer ops whose forward and backward passes stay on tfjs-wasm's fast paths (measured in docs/performance.md):
+// every matrix product is 2-D and untransposed (XNNPACK), transposes are explicit, and
 // what surrounds the products runs as one fused kernel (./kernels.ts) on wasm and cpu, or as composite tfjs
 // ops on other backends.
 import * as tf from '@tensorflow/tfjs';
-import { attentionGradKernel, attentionKernel, columnSumKernel, fastKernels, layerNormGradKernel, layerNormKernel, reluGradKernel, softmaxCrossEntropyKernel, softmaxGradKernel, softmaxKernel, transposeKernel } from './kernels.js';
+import {
+  attentionGradKernel,
+  attentionKernel,
+  columnSumKernel,
+  fastKernels,
+  layerNormGradKernel,
+  layerNormKernel,
+  reluGradKernel,
+  softmaxCrossEntropyKernel,
+  softmaxGradKernel,
+  softmaxKernel,
+  transposeKernel,
+} from './kernels.js';
 
 /** Below this many elements a plain 2-D transpose is as fast as the blocked one. */
 const BLOCKED_TRANSPOSE_MIN = 1 << 14;
@@ -17,7 +29,10 @@ export function transpose2d(x: tf.Tensor2D): tf.Tensor2D {
   const [m, n] = x.shape;
   const rows = [32, 16, 8].find((r) => m % r === 0 && m > r);
   if (m * n < BLOCKED_TRANSPOSE_MIN || rows === undefined) return tf.transpose(x);
-  return tf.tidy(() => tf.transpose(tf.transpose(x.reshape([m / rows, rows, n]), [0, 2, 1]), [1, 0, 2]).reshape([n, m]));
+  return tf.tidy(() => {
+    const tiles = tf.transpose(x.reshape([m / rows, rows, n]), [0, 2, 1]);
+    return tf.transpose(tiles, [1, 0, 2]).reshape([n, m]);
+  });
 }
 
 /** Column sums: [m, n] -> [n] (tf.sum(x, 0) goes through a slow transpose on tfjs-wasm). */
@@ -57,12 +72,16 @@ function biasGrad(dy: tf.Tensor2D, y: tf.Tensor2D | null): [tf.Tensor2D, tf.Tens
   return [dz, columnSum(dz)];
 }
 
-/** x [m, k] w [k, n] + b [n] (then a ReLU) as one _FusedMatMul kernel (tf.fused.matMul would not fuse the ReLU under a gradient tape). */
-function fusedMatMul(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, relu: boolean): tf.Tensor2D {
+/**
+ * x [m, k] w [k, n] + b [n] (then a ReLU) as one _FusedMatMul kernel (tf.fused.matMul would not fuse the ReLU
+ * under a gradient tape). Not differentiable: for the inside of ops with their own gradient.
+ */
+export function fusedMatMul(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, relu: boolean): tf.Tensor2D {
   const [m, k] = x.shape;
   const n = w.shape[1];
   const attrs = { transposeA: false, transposeB: false, activation: relu ? 'relu' : 'linear', leakyreluAlpha: 0 };
-  const y = tf.engine().runKernel('_FusedMatMul', { a: x.reshape([1, m, k]), b: w.reshape([1, k, n]), bias: b }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  const inputs = { a: x.reshape([1, m, k]), b: w.reshape([1, k, n]), bias: b };
+  const y = tf.engine().runKernel('_FusedMatMul', inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
   return y.reshape([m, n]);
 }
 
@@ -113,7 +132,8 @@ export function scaleShift<T extends tf.Tensor>(x: T, g: tf.Tensor, b: tf.Tensor
 
 /** x [..., fanIn] x w [fanIn, fanOut] (+ b [fanOut]) -> [..., fanOut], through one 2-D matMul. */
 export function linear<T extends tf.Tensor>(x: T, w: tf.Tensor, b?: tf.Tensor): T {
-  const dense2d = (x2: tf.Tensor2D) => (b ? denseLinear(x2, w as tf.Tensor2D, b as tf.Tensor1D) : matMul2d(x2, w as tf.Tensor2D));
+  const dense2d = (x2: tf.Tensor2D) =>
+    b ? denseLinear(x2, w as tf.Tensor2D, b as tf.Tensor1D) : matMul2d(x2, w as tf.Tensor2D);
   if (x.rank === 2) return dense2d(x as tf.Tensor as tf.Tensor2D) as tf.Tensor as T;
   const [fanIn, fanOut] = w.shape as [number, number];
   return tf.tidy(() => dense2d(x.reshape([-1, fanIn])).reshape([...x.shape.slice(0, -1), fanOut]) as T);
@@ -159,11 +179,19 @@ export function addPositions(x: tf.Tensor2D, position: tf.Tensor2D, seqLen: numb
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xx, p] = args as tf.Tensor2D[];
     return {
-      value: tf.add(xx.reshape([rows / seqLen, seqLen, d]), tf.slice(p, [0, 0], [seqLen, d])).reshape([rows, d]) as tf.Tensor2D,
+      value: tf.add(xx.reshape([rows / seqLen, seqLen, d]), tf.slice(p, [0, 0], [seqLen, d])).reshape([rows, d]),
       // The table's gradient sums over the batch: column sums of dy seen as [batch, T * d].
       gradFunc: (dy: tf.Tensor) => {
         const dp = columnSum(dy.reshape([rows / seqLen, seqLen * d])).reshape([seqLen, d]);
-        return [dy.clone(), seqLen < p.shape[0] ? tf.pad(dp, [[0, p.shape[0] - seqLen], [0, 0]]) : dp];
+        return [
+          dy.clone(),
+          seqLen < p.shape[0]
+            ? tf.pad(dp, [
+                [0, p.shape[0] - seqLen],
+                [0, 0],
+              ])
+            : dp,
+        ];
       },
     };
   }) as (x: tf.Tensor2D, p: tf.Tensor2D) => tf.Tensor2D;
@@ -186,7 +214,8 @@ export function causalAttention(qkv: tf.Tensor2D, batch: number, seqLen: number,
       const [x, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
       const [y, p] = attentionKernel([x], attrs);
       save([x, p]);
-      return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => attentionGradKernel([dy, ...saved], attrs)[0] };
+      const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => attentionGradKernel([dy, ...saved], attrs)[0];
+      return { value: y, gradFunc };
     }) as (x: tf.Tensor2D) => tf.Tensor2D;
     return op(qkv);
   }
@@ -195,9 +224,13 @@ export function causalAttention(qkv: tf.Tensor2D, batch: number, seqLen: number,
     const mask = new Float32Array(seqLen * seqLen);
     for (let i = 0; i < seqLen; i++) for (let j = i + 1; j < seqLen; j++) mask[i * seqLen + j] = MASKED;
     const [q, k, v] = [0, 1, 2].map((i) =>
-      tf.transpose(tf.slice(qkv, [0, i * d], [batch * seqLen, d]).reshape([batch, seqLen, heads, headSize]), [0, 2, 1, 3]),
+      tf.transpose(
+        tf.slice(qkv, [0, i * d], [batch * seqLen, d]).reshape([batch, seqLen, heads, headSize]),
+        [0, 2, 1, 3],
+      ),
     );
-    const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headSize)), tf.tensor2d(mask, [seqLen, seqLen]));
+    const scaled = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(headSize));
+    const scores = tf.add(scaled, tf.tensor2d(mask, [seqLen, seqLen]));
     const y = tf.matMul(tf.softmax(scores), v);
     return tf.transpose(y, [0, 2, 1, 3]).reshape([batch * seqLen, d]) as tf.Tensor2D;
   });
@@ -207,19 +240,24 @@ export function causalAttention(qkv: tf.Tensor2D, batch: number, seqLen: number,
  * Mean softmax cross-entropy of logits [m, n] against integer labels [m], and the accuracy (argmax = label,
  * not differentiated). One kernel for loss, accuracy and gradient on wasm and cpu.
  */
-export function softmaxCrossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): { loss: tf.Scalar; accuracy: tf.Scalar } {
+export function softmaxCrossEntropy(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+): { loss: tf.Scalar; accuracy: tf.Scalar } {
   if (!fastKernels()) {
     return tf.tidy(() => {
       const n = logits.shape[1];
-      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(tf.cast(labels, 'int32') as tf.Tensor1D, n), logits) as tf.Scalar;
-      const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'float32')) as tf.Scalar;
+      const classes = tf.cast(labels, 'int32') as tf.Tensor1D;
+      const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(classes, n), logits) as tf.Scalar;
+      const accuracy = tf.mean(tf.cast(tf.equal(tf.argMax(logits, 1), classes), 'float32')) as tf.Scalar;
       return { loss, accuracy };
     });
   }
   let accuracy: tf.Scalar | null = null;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [z, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
-    const [loss, acc, grad] = softmaxCrossEntropyKernel(z, tf.cast(labels, 'float32') as tf.Tensor1D);
+    const outs = softmaxCrossEntropyKernel([z, tf.cast(labels, 'float32')]);
+    const [loss, acc, grad] = outs as [tf.Scalar, tf.Scalar, tf.Tensor];
     accuracy = tf.keep(acc);
     save([grad]);
     return { value: loss, gradFunc: (dy: tf.Tensor, [g]: tf.Tensor[]) => tf.mul(g, dy) };

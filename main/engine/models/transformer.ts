@@ -51,7 +51,10 @@ export const transformer: ModelDef<Spec> = {
       w: normal(`${name}.w`, [fanIn, fanOut], std, rng),
       b: zeros(`${name}.b`, [fanOut]),
     });
-    const norm = (name: string): LayerNorm => ({ g: filled(`${name}.g`, [dModel], 1), b: zeros(`${name}.b`, [dModel]) });
+    const norm = (name: string): LayerNorm => ({
+      g: filled(`${name}.g`, [dModel], 1),
+      b: zeros(`${name}.b`, [dModel]),
+    });
 
     const embed = dense('embed', shape.inputDim, dModel);
     const position = normal('position', [shape.seqLen, dModel], INIT_STD, rng);
@@ -82,10 +85,15 @@ export const transformer: ModelDef<Spec> = {
       apply(inputs) {
         return tf.tidy(() => {
           const [batch, T, inputDim] = inputs.shape;
-          if (T > shape.seqLen) throw new Error(`sequence of ${T} tokens is longer than the model's ${shape.seqLen} positions`);
+          if (T > shape.seqLen)
+            throw new Error(`sequence of ${T} tokens is longer than the model's ${shape.seqLen} positions`);
           // The residual stream as [batch * T, dModel]: every projection is one 2-D matMul (XNNPACK), and
           // attention reads q, k and v straight from the fused projection's columns (no head split or merge).
-          const tokens = linearOnData(inputs.reshape([batch * T, inputDim]) as tf.Tensor2D, embed.w.variable, embed.b.variable);
+          const tokens = linearOnData(
+            inputs.reshape([batch * T, inputDim]) as tf.Tensor2D,
+            embed.w.variable,
+            embed.b.variable,
+          );
           let x = addPositions(tokens, position.variable as tf.Tensor2D, T);
           for (const b of blocks) {
             const qkv = linear(applyNorm(x, b.ln1), b.qkv.w.variable, b.qkv.b.variable) as tf.Tensor2D;
@@ -94,7 +102,11 @@ export const transformer: ModelDef<Spec> = {
             const h = linearRelu(applyNorm(x, b.ln2), b.fc.w.variable, b.fc.b.variable);
             x = tf.add(x, linear(h, b.out.w.variable, b.out.b.variable));
           }
-          return linear(applyNorm(x, lnFinal), head.w.variable, head.b.variable).reshape([batch, T, shape.outputDim]) as tf.Tensor3D;
+          return linear(applyNorm(x, lnFinal), head.w.variable, head.b.variable).reshape([
+            batch,
+            T,
+            shape.outputDim,
+          ]) as tf.Tensor3D;
         });
       },
     };

@@ -25,7 +25,16 @@ import type { RunSpec } from '../../../shared/spec.js';
 import type { Rng } from '../rng.js';
 import type { Model, ModelDef, Param } from './index.js';
 import { countParams, glorot, zeros } from './layers.js';
-import { cellMeanKernel, cellSpreadKernel, combineGradKernel, combineKernel, fastKernels, transposeKernel, vsmlTickGradKernel, vsmlTickKernel } from './kernels.js';
+import {
+  cellMeanKernel,
+  cellSpreadKernel,
+  combineGradKernel,
+  combineKernel,
+  fastKernels,
+  transposeKernel,
+  vsmlTickGradKernel,
+  vsmlTickKernel,
+} from './kernels.js';
 import { matMul2d, softmaxRows } from './ops.js';
 
 type Spec = Extract<RunSpec['model'], { kind: 'vsml' }>;
@@ -52,10 +61,16 @@ interface Grid {
 /** cells[r, (n, a, b)] = fromInputs[r, (n, a)] + fromOutputs[r, (n, b)]. */
 function combine(fromInputs: tf.Tensor2D, fromOutputs: tf.Tensor2D, g: Grid): tf.Tensor2D {
   const R = fromInputs.shape[0];
-  if (!fastKernels()) return tf.add(fromInputs.reshape([R, g.N, g.A, 1]), fromOutputs.reshape([R, g.N, 1, g.B])).reshape([R, -1]) as tf.Tensor2D;
+  if (!fastKernels())
+    return tf
+      .add(fromInputs.reshape([R, g.N, g.A, 1]), fromOutputs.reshape([R, g.N, 1, g.B]))
+      .reshape([R, -1]) as tf.Tensor2D;
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, y] = args as tf.Tensor2D[];
-    return { value: combineKernel([x, y], { ...g })[0] as tf.Tensor2D, gradFunc: (dy: tf.Tensor) => combineGradKernel([dy], { ...g }) };
+    return {
+      value: combineKernel([x, y], { ...g })[0] as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor) => combineGradKernel([dy], { ...g }),
+    };
   }) as (x: tf.Tensor2D, y: tf.Tensor2D) => tf.Tensor2D;
   return op(fromInputs, fromOutputs);
 }
@@ -63,12 +78,17 @@ function combine(fromInputs: tf.Tensor2D, fromOutputs: tf.Tensor2D, g: Grid): tf
 /** Mean of h (the first S rows of a state [2S, cells]) over a ([S, N B]) or over b ([S, N A]). */
 function meanOfH(state: tf.Tensor2D, S: number, g: Grid, over: 'a' | 'b'): tf.Tensor2D {
   if (!fastKernels()) {
-    return tf.mean(tf.slice(state, [0, 0], [S, -1]).reshape([S, g.N, g.A, g.B]), over === 'a' ? 2 : 3).reshape([S, -1]) as tf.Tensor2D;
+    return tf
+      .mean(tf.slice(state, [0, 0], [S, -1]).reshape([S, g.N, g.A, g.B]), over === 'a' ? 2 : 3)
+      .reshape([S, -1]) as tf.Tensor2D;
   }
   const attrs = { rows: S, ...g, overA: over === 'a' ? 1 : 0 };
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x] = args as tf.Tensor2D[];
-    return { value: cellMeanKernel([x], attrs)[0] as tf.Tensor2D, gradFunc: (dy: tf.Tensor) => cellSpreadKernel([dy], { ...attrs, total: x.shape[0] })[0] };
+    return {
+      value: cellMeanKernel([x], attrs)[0] as tf.Tensor2D,
+      gradFunc: (dy: tf.Tensor) => cellSpreadKernel([dy], { ...attrs, total: x.shape[0] })[0],
+    };
   }) as (x: tf.Tensor2D) => tf.Tensor2D;
   return op(state);
 }
@@ -112,11 +132,14 @@ interface Layer {
 
 function gateBias(name: string, stateSize: number): Param {
   const values = new Float32Array(4 * stateSize);
-  GATE_BIAS.forEach((v, gate) => values.fill(v, gate * stateSize, (gate + 1) * stateSize));
+  for (const [gate, v] of GATE_BIAS.entries()) values.fill(v, gate * stateSize, (gate + 1) * stateSize);
   return { name, variable: tf.tidy(() => tf.variable(tf.tensor1d(values))) };
 }
 
-/** Truncated normal (2 std) with std 1 / sqrt(inputs) on the first RANDOM_STATE_SHARE of the channels, as in the paper's code. */
+/**
+ * Truncated normal (2 std) with std 1 / sqrt(inputs) on the first RANDOM_STATE_SHARE of the channels, as in the paper's
+ * code.
+ */
 function randomCell(inputs: number, outputs: number, stateSize: number, rng: Rng): Float32Array {
   const cells = inputs * outputs;
   const values = new Float32Array(stateSize * cells);
@@ -138,7 +161,10 @@ export const vsml: ModelDef<Spec> = {
     const inputs0 = shape.inputDim - feedback;
     if (inputs0 < 1) throw new Error('vsml needs at least one input feature besides the feedback');
     if (feedback !== 0 && feedback !== outputDim) {
-      throw new Error(`vsml feeds the previous target back per output unit: feedback (${feedback}) must equal outputDim (${outputDim}) or be 0`);
+      throw new Error(
+        'vsml feeds the previous target back per output unit: ' +
+          `feedback (${feedback}) must equal outputDim (${outputDim}) or be 0`,
+      );
     }
     const classification = outputDim > 1;
 
@@ -163,7 +189,11 @@ export const vsml: ModelDef<Spec> = {
       params,
       paramCount: countParams(params),
       stateSize: layers.reduce((n, l) => n + l.inputs * l.outputs * S * 2, 0),
-      constants: layers.map((l, k) => ({ name: `layer${k}.initialCell`, shape: [S, l.inputs * l.outputs], values: l.initialCell })),
+      constants: layers.map((l, k) => ({
+        name: `layer${k}.initialCell`,
+        shape: [S, l.inputs * l.outputs],
+        values: l.initialCell,
+      })),
       apply(input) {
         return tf.tidy(() => {
           const [N, T] = input.shape;
@@ -173,7 +203,8 @@ export const vsml: ModelDef<Spec> = {
           const wb = w.slice([0, M], [4 * S, M]);
           const u = w.slice([0, 2 * M], [4 * S, S]);
           const bias = lstmB.variable.reshape([4 * S, 1]);
-          const project = (wp: Param, bp: Param, hMean: tf.Tensor2D) => tf.add(matMul2d(wp.variable as tf.Tensor2D, hMean), bp.variable.reshape([M, 1])) as tf.Tensor2D;
+          const project = (wp: Param, bp: Param, hMean: tf.Tensor2D) =>
+            tf.add(matMul2d(wp.variable as tf.Tensor2D, hMean), bp.variable.reshape([M, 1])) as tf.Tensor2D;
           const grids: Grid[] = layers.map((l) => ({ N, A: l.inputs, B: l.outputs }));
           // Tokens by position; gathered one at a time (wasm's slice and unstack copy the whole input each time).
           const byPosition = tf.transpose(input, [1, 0, 2]);
@@ -195,7 +226,10 @@ export const vsml: ModelDef<Spec> = {
               const target = feedback > 0 ? token.slice([0, inputs0], [N, feedback]) : null; // [N, B]
               const nextState: tf.Tensor2D[] = [];
               const nextSent: tf.Tensor2D[] = [];
-              let forward = tf.pad(token.slice([0, 0], [N, inputs0]).reshape([1, -1]), [[0, M - 1], [0, 0]]) as tf.Tensor2D; // [M, N*A], (n, a)
+              let forward = tf.pad(token.slice([0, 0], [N, inputs0]).reshape([1, -1]), [
+                [0, M - 1],
+                [0, 0],
+              ]) as tf.Tensor2D; // [M, N*A], (n, a)
               let output: tf.Tensor2D | null = null;
               for (let l = 0; l < layers.length; l++) {
                 const B = layers[l].outputs;
@@ -204,7 +238,10 @@ export const vsml: ModelDef<Spec> = {
                 else if (prediction === null || target === null) backward = tf.zeros([M, N * B]);
                 else {
                   const error = tf.sub(classification ? softmaxRows(prediction) : prediction, target);
-                  backward = tf.pad(tf.concat([error.reshape([1, -1]), target.reshape([1, -1])], 0), [[0, M - 2], [0, 0]]) as tf.Tensor2D;
+                  backward = tf.pad(tf.concat([error.reshape([1, -1]), target.reshape([1, -1])], 0), [
+                    [0, M - 2],
+                    [0, 0],
+                  ]) as tf.Tensor2D;
                 }
                 // The message part of the gate inputs is the same on every tick: computed once, broadcast over (a, b).
                 const z = combine(matMul2d(wf, forward), tf.add(matMul2d(wb, backward), bias) as tf.Tensor2D, grids[l]);

@@ -28,7 +28,8 @@ const vdiv = (a: string, b: string) => `(f32x4.div ${a} ${b})`;
 const ONE = vec(1);
 /** Sum of the four lanes of v128 local `v`. */
 const hsum = (v: string) =>
-  `(f32.add (f32.add (f32x4.extract_lane 0 ${get(v)}) (f32x4.extract_lane 1 ${get(v)})) (f32.add (f32x4.extract_lane 2 ${get(v)}) (f32x4.extract_lane 3 ${get(v)})))`;
+  `(f32.add (f32.add (f32x4.extract_lane 0 ${get(v)}) (f32x4.extract_lane 1 ${get(v)})) (f32.add (f32x4.extract_lane 2
+    ${get(v)}) (f32x4.extract_lane 3 ${get(v)})))`;
 
 /** for (v = from; v < to; v += step) body; `to` is evaluated every iteration. Loop variables name the labels. */
 function loop(v: string, from: string, to: string, step: number, body: string): string {
@@ -48,7 +49,12 @@ interface Access {
   loadAt(addr: string): string;
   storeAt(addr: string, value: string): string;
 }
-const VECTOR: Access = { load: vload, store: vstore, loadAt: (addr) => `(v128.load ${addr})`, storeAt: (addr, v) => `(v128.store ${addr} ${v})` };
+const VECTOR: Access = {
+  load: vload,
+  store: vstore,
+  loadAt: (addr) => `(v128.load ${addr})`,
+  storeAt: (addr, v) => `(v128.store ${addr} ${v})`,
+};
 const SCALAR: Access = {
   load: (ptr, index) => `(f32x4.replace_lane 0 ${vec(0)} ${loadf(ptr, index)})`,
   store: (ptr, index, value) => storef(ptr, index, `(f32x4.extract_lane 0 ${value})`),
@@ -78,13 +84,22 @@ function elementwise(v: string, from: string, to: string, body: (a: Access) => s
  * from n + 1.5 * 2^23, whose low mantissa bits hold n (trunc_sat spends ~8).
  */
 function exp4(out: string, x: string, t: string, u: string): string {
-  const p = [1.987569150e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
+  const p = [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1];
   const poly = p.slice(1).reduce((acc, c) => vadd(vmul(acc, get(t)), vec(c)), vec(p[0]));
   return `${set(t, `(f32x4.pmax (f32x4.pmin ${x} ${vec(88.3)}) ${vec(-87.3)})`)}
-  ${set(u, `(f32x4.nearest ${vmul(get(t), vec(1.4426950408889634))})`)}
-  ${set(t, vsub(vsub(get(t), vmul(get(u), vec(0.693359375))), vmul(get(u), vec(-2.12194440e-4))))}
+  ${set(u, `(f32x4.nearest ${vmul(get(t), vec(Math.LOG2E))})`)}
+  ${set(t, vsub(vsub(get(t), vmul(get(u), vec(0.693359375))), vmul(get(u), vec(-2.1219444e-4))))}
   ${set(out, vadd(vmul(poly, get(t), get(t)), get(t), ONE))}
-  ${set(out, vmul(get(out), `(i32x4.shl (i32x4.sub ${vadd(get(u), vec(12582912))} (i32x4.splat (i32.const ${0x4b400000 - 127}))) (i32.const 23))`))}`;
+  ${set(
+    out,
+    vmul(
+      get(out),
+      `(i32x4.shl (i32x4.sub ${vadd(
+        get(u),
+        vec(12582912),
+      )} (i32x4.splat (i32.const ${0x4b400000 - 127}))) (i32.const 23))`,
+    ),
+  )}`;
 }
 /** out = sigmoid(x) = 1 / (1 + exp(-x)). */
 const sigmoid4 = (out: string, x: string, t: string, u: string) => `${exp4(out, `(f32x4.neg ${x})`, t, u)}
@@ -97,11 +112,31 @@ const sigmoid4 = (out: string, x: string, t: string, u: string) => `${exp4(out, 
 const tanh4 = (out: string, x: string, t: string, u: string) => `${sigmoid4(out, vmul(x, vec(2)), t, u)}
   ${set(out, vsub(vmul(get(out), vec(2)), ONE))}
   ${set(u, vmul(x, x))}
-  ${set(t, vmul(x, vadd(ONE, vmul(get(u), vadd(vec(-1 / 3), vmul(get(u), vadd(vec(2 / 15), vmul(get(u), vec(-17 / 315)))))))))}
+  ${set(
+    t,
+    vmul(x, vadd(ONE, vmul(get(u), vadd(vec(-1 / 3), vmul(get(u), vadd(vec(2 / 15), vmul(get(u), vec(-17 / 315)))))))),
+  )}
   ${set(out, `(v128.bitselect ${get(t)} ${get(out)} (f32x4.lt (f32x4.abs ${x}) ${vec(0.2)}))`)}`;
 
+/**
+ * A kernel's source: its export name, parameter list and result type are kept as literal types, from which
+ * `SimdExports` (below) computes the TypeScript signature of every export.
+ */
+interface KernelSource<N extends string, P extends string, R extends ValueType | undefined> extends FuncSource {
+  name: N;
+  /** The parameters as declared: space-separated `name:type` (type i32 when omitted). */
+  signature: P;
+  result: R;
+}
+
 /** A function from space-separated `name:type` lists (type i32 when omitted). */
-function fn(name: string, params: string, locals: string, body: string, result?: ValueType): FuncSource {
+function fn<N extends string, P extends string, R extends ValueType | undefined = undefined>(
+  name: N,
+  params: P,
+  locals: string,
+  body: string,
+  result?: R,
+): KernelSource<N, P, R> {
   const decl = (s: string) =>
     s
       .split(/\s+/)
@@ -110,13 +145,14 @@ function fn(name: string, params: string, locals: string, body: string, result?:
         const [n, t] = p.split(':');
         return [n, (t ?? 'i32') as ValueType] as [string, ValueType];
       });
-  return { name, params: decl(params), locals: decl(locals), body, result };
+  return { name, signature: params, params: decl(params), locals: decl(locals), body, result: result as R };
 }
 
 /** f32 lanes as i8x16.shuffle byte lanes (0-3: first operand, 4-7: second). */
 const lanes = (ls: number[]) => ls.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]).join(' ');
 const shuffle = (ls: number[], a: string, b: string) => `(i8x16.shuffle ${lanes(ls)} ${get(a)} ${get(b)})`;
-const zeroFloats = (ptr: string, count: string) => `(memory.fill ${get(ptr)} (i32.const 0) (i32.shl ${count} (i32.const 2)))`;
+const zeroFloats = (ptr: string, count: string) =>
+  `(memory.fill ${get(ptr)} (i32.const 0) (i32.shl ${count} (i32.const 2)))`;
 
 // ---- the kernels ------------------------------------------------------------------------------------------------
 
@@ -130,10 +166,27 @@ const transpose = fn(
   'i j jb jend m4 n4 r0:v128 r1:v128 r2:v128 r3:v128 t0:v128 t1:v128 t2:v128 t3:v128',
   `${set('m4', `(i32.and ${get('m')} (i32.const -4))`)}
   ${set('n4', `(i32.and ${get('n')} (i32.const -4))`)}
-  ${loop('jb', int(0), get('n4'), 8, `
+  ${loop(
+    'jb',
+    int(0),
+    get('n4'),
+    8,
+    `
     ${set('jend', `(select ${get('n4')} ${add(get('jb'), int(8))} (i32.lt_s ${get('n4')} ${add(get('jb'), int(8))}))`)}
-    ${loop('i', int(0), get('m4'), 4, loop('j', get('jb'), get('jend'), 4, `
-      ${[0, 1, 2, 3].map((r) => set(`r${r}`, vload('x', add(mul(add(get('i'), int(r)), get('n')), get('j'))))).join('\n')}
+    ${loop(
+      'i',
+      int(0),
+      get('m4'),
+      4,
+      loop(
+        'j',
+        get('jb'),
+        get('jend'),
+        4,
+        `
+      ${[0, 1, 2, 3]
+        .map((r) => set(`r${r}`, vload('x', add(mul(add(get('i'), int(r)), get('n')), get('j')))))
+        .join('\n')}
       ${set('t0', shuffle([0, 4, 1, 5], 'r0', 'r1'))}
       ${set('t1', shuffle([2, 6, 3, 7], 'r0', 'r1'))}
       ${set('t2', shuffle([0, 4, 1, 5], 'r2', 'r3'))}
@@ -141,10 +194,37 @@ const transpose = fn(
       ${vstore('y', add(mul(get('j'), get('m')), get('i')), shuffle([0, 1, 4, 5], 't0', 't2'))}
       ${vstore('y', add(mul(add(get('j'), int(1)), get('m')), get('i')), shuffle([2, 3, 6, 7], 't0', 't2'))}
       ${vstore('y', add(mul(add(get('j'), int(2)), get('m')), get('i')), shuffle([0, 1, 4, 5], 't1', 't3'))}
-      ${vstore('y', add(mul(add(get('j'), int(3)), get('m')), get('i')), shuffle([2, 3, 6, 7], 't1', 't3'))}`))}`)}
+      ${vstore('y', add(mul(add(get('j'), int(3)), get('m')), get('i')), shuffle([2, 3, 6, 7], 't1', 't3'))}`,
+      ),
+    )}`,
+  )}
   ;; columns from n4 in every row, then rows from m4 in the columns before n4
-  ${loop('i', int(0), get('m'), 1, loop('j', get('n4'), get('n'), 1, storef('y', add(mul(get('j'), get('m')), get('i')), loadf('x', add(mul(get('i'), get('n')), get('j'))))))}
-  ${loop('i', get('m4'), get('m'), 1, loop('j', int(0), get('n4'), 1, storef('y', add(mul(get('j'), get('m')), get('i')), loadf('x', add(mul(get('i'), get('n')), get('j'))))))}`,
+  ${loop(
+    'i',
+    int(0),
+    get('m'),
+    1,
+    loop(
+      'j',
+      get('n4'),
+      get('n'),
+      1,
+      storef('y', add(mul(get('j'), get('m')), get('i')), loadf('x', add(mul(get('i'), get('n')), get('j')))),
+    ),
+  )}
+  ${loop(
+    'i',
+    get('m4'),
+    get('m'),
+    1,
+    loop(
+      'j',
+      int(0),
+      get('n4'),
+      1,
+      storef('y', add(mul(get('j'), get('m')), get('i')), loadf('x', add(mul(get('i'), get('n')), get('j')))),
+    ),
+  )}`,
 );
 
 /** y[n] = column sums of x[m, n]. */
@@ -153,8 +233,16 @@ const colsum = fn(
   'x y m n',
   'i j row',
   `${zeroFloats('y', get('n'))}
-  ${loop('i', int(0), get('m'), 1, `${set('row', mul(get('i'), get('n')))}
-    ${elementwise('j', int(0), get('n'), (a) => a.store('y', get('j'), vadd(a.load('y', get('j')), a.load('x', add(get('row'), get('j'))))))}`)}`,
+  ${loop(
+    'i',
+    int(0),
+    get('m'),
+    1,
+    `${set('row', mul(get('i'), get('n')))}
+    ${elementwise('j', int(0), get('n'), (a) =>
+      a.store('y', get('j'), vadd(a.load('y', get('j')), a.load('x', add(get('row'), get('j'))))),
+    )}`,
+  )}`,
 );
 
 /** Through a ReLU with output y: dz = dy where y > 0, else 0; db = column sums of dz. */
@@ -163,11 +251,28 @@ const relugrad = fn(
   'dy y dz db m n',
   'i j row g:v128',
   `${zeroFloats('db', get('n'))}
-  ${loop('i', int(0), get('m'), 1, `${set('row', mul(get('i'), get('n')))}
-    ${elementwise('j', int(0), get('n'), (a) => `
-      ${set('g', `(v128.and ${a.load('dy', add(get('row'), get('j')))} (f32x4.gt ${a.load('y', add(get('row'), get('j')))} ${vec(0)}))`)}
+  ${loop(
+    'i',
+    int(0),
+    get('m'),
+    1,
+    `${set('row', mul(get('i'), get('n')))}
+    ${elementwise(
+      'j',
+      int(0),
+      get('n'),
+      (a) => `
+      ${set(
+        'g',
+        `(v128.and ${a.load('dy', add(get('row'), get('j')))} (f32x4.gt ${a.load(
+          'y',
+          add(get('row'), get('j')),
+        )} ${vec(0)}))`,
+      )}
       ${a.store('dz', add(get('row'), get('j')), get('g'))}
-      ${a.store('db', get('j'), vadd(a.load('db', get('j')), get('g')))}`)}`)}`,
+      ${a.store('db', get('j'), vadd(a.load('db', get('j')), get('g')))}`,
+    )}`,
+  )}`,
 );
 
 /** LayerNorm over the rows of x[m, n]: y = (x - mean) rstd g + b, with mean[m] and rstd[m] kept for the gradient. */
@@ -175,20 +280,49 @@ const layernorm = fn(
   'layernorm',
   'x g b y mean rstd m n eps:f32',
   'i j row acc:v128 e:v128 mu:f32 r:f32 vmu:v128 vr:v128',
-  loop('i', int(0), get('m'), 1, `${set('row', mul(get('i'), get('n')))}
+  loop(
+    'i',
+    int(0),
+    get('m'),
+    1,
+    `${set('row', mul(get('i'), get('n')))}
     ${set('acc', vec(0))}
     ${elementwise('j', int(0), get('n'), (a) => set('acc', vadd(get('acc'), a.load('x', add(get('row'), get('j'))))))}
     ${set('mu', `(f32.div ${hsum('acc')} (f32.convert_i32_s ${get('n')}))`)}
     ${set('vmu', splat(get('mu')))}
     ${set('acc', vec(0))}
-    ${elementwise('j', int(0), get('n'), (a) => `
-      ${set('e', a === VECTOR ? vsub(a.load('x', add(get('row'), get('j'))), get('vmu')) : `(f32x4.replace_lane 0 ${vec(0)} (f32.sub ${loadf('x', add(get('row'), get('j')))} ${get('mu')}))`)}
-      ${set('acc', vadd(get('acc'), vmul(get('e'), get('e'))))}`)}
-    ${set('r', `(f32.div (f32.const 1) (f32.sqrt (f32.add (f32.div ${hsum('acc')} (f32.convert_i32_s ${get('n')})) ${get('eps')})))`)}
+    ${elementwise(
+      'j',
+      int(0),
+      get('n'),
+      (a) => `
+      ${set(
+        'e',
+        a === VECTOR
+          ? vsub(a.load('x', add(get('row'), get('j'))), get('vmu'))
+          : `(f32x4.replace_lane 0 ${vec(0)} (f32.sub ${loadf('x', add(get('row'), get('j')))} ${get('mu')}))`,
+      )}
+      ${set('acc', vadd(get('acc'), vmul(get('e'), get('e'))))}`,
+    )}
+    ${set(
+      'r',
+      `(f32.div (f32.const 1) (f32.sqrt (f32.add (f32.div ${hsum('acc')} (f32.convert_i32_s ${get('n')}))
+      ${get('eps')})))`,
+    )}
     ${storef('mean', get('i'), get('mu'))}
     ${storef('rstd', get('i'), get('r'))}
     ${set('vr', splat(get('r')))}
-    ${elementwise('j', int(0), get('n'), (a) => a.store('y', add(get('row'), get('j')), vadd(vmul(vsub(a.load('x', add(get('row'), get('j'))), get('vmu')), get('vr'), a.load('g', get('j'))), a.load('b', get('j')))))}`),
+    ${elementwise('j', int(0), get('n'), (a) =>
+      a.store(
+        'y',
+        add(get('row'), get('j')),
+        vadd(
+          vmul(vsub(a.load('x', add(get('row'), get('j'))), get('vmu')), get('vr'), a.load('g', get('j'))),
+          a.load('b', get('j')),
+        ),
+      ),
+    )}`,
+  ),
 );
 
 /** LayerNorm's gradient: dx = rstd (dy g - mean(dy g) - xhat mean(dy g xhat)); dg = sum dy xhat; db = sum dy. */
@@ -199,25 +333,60 @@ const layernormGrad = fn(
   `${zeroFloats('dg', get('n'))}
   ${zeroFloats('db', get('n'))}
   ${set('inv', `(f32.div (f32.const 1) (f32.convert_i32_s ${get('n')}))`)}
-  ${loop('i', int(0), get('m'), 1, `${set('row', mul(get('i'), get('n')))}
+  ${loop(
+    'i',
+    int(0),
+    get('m'),
+    1,
+    `${set('row', mul(get('i'), get('n')))}
     ${set('vmu', splat(loadf('mean', get('i'))))}
     ${set('vr', splat(loadf('rstd', get('i'))))}
     ${set('sd', vec(0))}
     ${set('sdx', vec(0))}
-    ${elementwise('j', int(0), get('n'), (a) => `
+    ${elementwise(
+      'j',
+      int(0),
+      get('n'),
+      (a) => `
       ${set('d', a.load('dy', add(get('row'), get('j'))))}
       ${set('xh', vmul(vsub(a.load('x', add(get('row'), get('j'))), get('vmu')), get('vr')))}
-      ${a === SCALAR ? set('xh', `(f32x4.replace_lane 1 (f32x4.replace_lane 2 (f32x4.replace_lane 3 ${get('xh')} (f32.const 0)) (f32.const 0)) (f32.const 0))`) : ''}
+      ${
+        a === SCALAR
+          ? set(
+              'xh',
+              `(f32x4.replace_lane 1 (f32x4.replace_lane 2 (f32x4.replace_lane 3 ${get('xh')} (f32.const 0))
+                (f32.const 0))
+          (f32.const 0))`,
+            )
+          : ''
+      }
       ${set('dg1', vmul(get('d'), a.load('g', get('j'))))}
       ${set('sd', vadd(get('sd'), get('dg1')))}
       ${set('sdx', vadd(get('sdx'), vmul(get('dg1'), get('xh'))))}
       ${a.store('dg', get('j'), vadd(a.load('dg', get('j')), vmul(get('d'), get('xh'))))}
-      ${a.store('db', get('j'), vadd(a.load('db', get('j')), get('d')))}`)}
+      ${a.store('db', get('j'), vadd(a.load('db', get('j')), get('d')))}`,
+    )}
     ${set('md', splat(`(f32.mul ${hsum('sd')} ${get('inv')})`))}
     ${set('mdx', splat(`(f32.mul ${hsum('sdx')} ${get('inv')})`))}
-    ${elementwise('j', int(0), get('n'), (a) => `
+    ${elementwise(
+      'j',
+      int(0),
+      get('n'),
+      (a) => `
       ${set('xh', vmul(vsub(a.load('x', add(get('row'), get('j'))), get('vmu')), get('vr')))}
-      ${a.store('dx', add(get('row'), get('j')), vmul(get('vr'), vsub(vsub(vmul(a.load('dy', add(get('row'), get('j'))), a.load('g', get('j'))), get('md')), vmul(get('xh'), get('mdx')))))}`)}`)}`,
+      ${a.store(
+        'dx',
+        add(get('row'), get('j')),
+        vmul(
+          get('vr'),
+          vsub(
+            vsub(vmul(a.load('dy', add(get('row'), get('j'))), a.load('g', get('j'))), get('md')),
+            vmul(get('xh'), get('mdx')),
+          ),
+        ),
+      )}`,
+    )}`,
+  )}`,
 );
 
 // Causal attention on qkv [batch * T, 3d] (columns q | k | v, head h at h * hs within each; hs a multiple of 4).
@@ -252,9 +421,22 @@ const scores = (q: string, keys: string) => `
   (block $s4_end (loop $s4_next
     (br_if $s4_end (i32.gt_s ${add(get('j'), int(4))} ${add(get('i'), int(1))}))
     ${[0, 1, 2, 3].map((r) => set(`a${r}`, vec(0))).join('\n')}
-    ${loop('c', int(0), get('hb'), 16, `
+    ${loop(
+      'c',
+      int(0),
+      get('hb'),
+      16,
+      `
       ${set('qv', `(v128.load ${add(get(q), get('c'))})`)}
-      ${[0, 1, 2, 3].map((r) => set(`a${r}`, vadd(get(`a${r}`), vmul(get('qv'), `(v128.load ${add(get('kp'), mul(get('rs'), int(r)), get('c'))})`)))).join('\n')}`)}
+      ${[0, 1, 2, 3]
+        .map((r) =>
+          set(
+            `a${r}`,
+            vadd(get(`a${r}`), vmul(get('qv'), `(v128.load ${add(get('kp'), mul(get('rs'), int(r)), get('c'))})`)),
+          ),
+        )
+        .join('\n')}`,
+    )}
     ${reduce4(['a0', 'a1', 'a2', 'a3'], 'rx', 'ry')}
     ${set('a0', vmul(get('a0'), splat(get('scale'))))}
     (v128.store ${add(get('pr'), bytes(get('j')))} ${get('a0')})
@@ -262,11 +444,24 @@ const scores = (q: string, keys: string) => `
     ${set('j', add(get('j'), int(4)))}
     ${set('kp', add(get('kp'), mul(get('rs'), int(4))))}
     (br $s4_next)))
-  ${set('max', `(f32.max (f32.max (f32x4.extract_lane 0 ${get('vmax')}) (f32x4.extract_lane 1 ${get('vmax')})) (f32.max (f32x4.extract_lane 2 ${get('vmax')}) (f32x4.extract_lane 3 ${get('vmax')})))`)}
+  ${set(
+    'max',
+    `(f32.max (f32.max (f32x4.extract_lane 0 ${get('vmax')}) (f32x4.extract_lane 1 ${get('vmax')})) (f32.max
+      (f32x4.extract_lane 2 ${get('vmax')}) (f32x4.extract_lane 3 ${get('vmax')})))`,
+  )}
   (block $s1_end (loop $s1_next
     (br_if $s1_end (i32.gt_s ${get('j')} ${get('i')}))
     ${set('a0', vec(0))}
-    ${loop('c', int(0), get('hb'), 16, set('a0', vadd(get('a0'), vmul(`(v128.load ${add(get(q), get('c'))})`, `(v128.load ${add(get('kp'), get('c'))})`))))}
+    ${loop(
+      'c',
+      int(0),
+      get('hb'),
+      16,
+      set(
+        'a0',
+        vadd(get('a0'), vmul(`(v128.load ${add(get(q), get('c'))})`, `(v128.load ${add(get('kp'), get('c'))})`)),
+      ),
+    )}
     ${set('s', `(f32.mul ${hsum('a0')} ${get('scale')})`)}
     (f32.store ${add(get('pr'), bytes(get('j')))} ${get('s')})
     ${set('max', `(f32.max ${get('max')} ${get('s')})`)}
@@ -277,60 +472,145 @@ const scores = (q: string, keys: string) => `
 const attention = fn(
   'attention',
   'qkv y p batch T heads d scale:f32',
-  'b h i j c hs hb T4 rs qb kb vb pb qp kp vp pr yp nj max:f32 sum:f32 s:f32 a0:v128 a1:v128 a2:v128 a3:v128 qv:v128 rx:v128 ry:v128 vmax:v128 e:v128 t:v128 u:v128',
+  'b h i j c hs hb T4 rs qb kb vb pb qp kp vp pr yp nj max:f32 sum:f32 s:f32 a0:v128 a1:v128 a2:v128 a3:v128 qv:v128 ' +
+    'rx:v128 ry:v128 vmax:v128 e:v128 t:v128 u:v128',
   `${attentionSetup}
-  ${loop('b', int(0), get('batch'), 1, loop('h', int(0), get('heads'), 1, `${attentionBase}
-    ${loop('i', int(0), get('T'), 1, `
+  ${loop(
+    'b',
+    int(0),
+    get('batch'),
+    1,
+    loop(
+      'h',
+      int(0),
+      get('heads'),
+      1,
+      `${attentionBase}
+    ${loop(
+      'i',
+      int(0),
+      get('T'),
+      1,
+      `
       ${set('qp', add(get('qb'), mul(get('i'), get('rs'))))}
       ${set('pr', add(get('pb'), bytes(mul(get('i'), get('T4')))))}
       ${scores('qp', 'kb')}
       ;; softmax over the first nj = i + 1 rounded up to 4 entries, those past i set to -1e30 first (exp gives
       ;; ~1e-38 there, zeroed after); the rest of the row (nj..T4) is 0
       ${set('nj', `(i32.and (i32.add ${get('i')} (i32.const 4)) (i32.const -4))`)}
-      ${loop('j', add(get('i'), int(1)), get('nj'), 1, `(f32.store ${add(get('pr'), bytes(get('j')))} (f32.const -1e30))`)}
+      ${loop(
+        'j',
+        add(get('i'), int(1)),
+        get('nj'),
+        1,
+        `(f32.store ${add(get('pr'), bytes(get('j')))} (f32.const -1e30))`,
+      )}
       ${set('sum', float(0))}
-      ${loop('j', int(0), bytes(get('nj')), 16, `
+      ${loop(
+        'j',
+        int(0),
+        bytes(get('nj')),
+        16,
+        `
         ${exp4('e', vsub(`(v128.load ${add(get('pr'), get('j'))})`, splat(get('max'))), 't', 'u')}
         (v128.store ${add(get('pr'), get('j'))} ${get('e')})
-        ${set('sum', `(f32.add ${get('sum')} ${hsum('e')})`)}`)}
+        ${set('sum', `(f32.add ${get('sum')} ${hsum('e')})`)}`,
+      )}
       ${set('e', splat(`(f32.div (f32.const 1) ${get('sum')})`))}
-      ${loop('j', int(0), bytes(get('nj')), 16, `(v128.store ${add(get('pr'), get('j'))} ${vmul(`(v128.load ${add(get('pr'), get('j'))})`, get('e'))})`)}
+      ${loop(
+        'j',
+        int(0),
+        bytes(get('nj')),
+        16,
+        `(v128.store ${add(get('pr'), get('j'))} ${vmul(`(v128.load ${add(get('pr'), get('j'))})`, get('e'))})`,
+      )}
       ${loop('j', add(get('i'), int(1)), get('nj'), 1, `(f32.store ${add(get('pr'), bytes(get('j')))} (f32.const 0))`)}
       ${loop('j', bytes(get('nj')), bytes(get('T4')), 16, `(v128.store ${add(get('pr'), get('j'))} ${vec(0)})`)}
       ;; y_i = sum_j p_ij v_j: 16 columns at a time (4 accumulators), then 4
-      ${set('yp', add(get('y'), bytes(add(mul(add(mul(get('b'), get('T')), get('i')), get('d')), mul(get('h'), get('hs'))))))}
+      ${set(
+        'yp',
+        add(get('y'), bytes(add(mul(add(mul(get('b'), get('T')), get('i')), get('d')), mul(get('h'), get('hs'))))),
+      )}
       ${set('c', int(0))}
       (block $y16_end (loop $y16_next
         (br_if $y16_end (i32.gt_s ${add(get('c'), int(64))} ${get('hb')}))
         ${[0, 1, 2, 3].map((r) => set(`a${r}`, vec(0))).join('\n')}
         ${set('vp', add(get('vb'), get('c')))}
-        ${loop('j', int(0), add(get('i'), int(1)), 1, `
+        ${loop(
+          'j',
+          int(0),
+          add(get('i'), int(1)),
+          1,
+          `
           ${set('qv', `(v128.load32_splat ${add(get('pr'), bytes(get('j')))})`)}
-          ${[0, 1, 2, 3].map((r) => set(`a${r}`, vadd(get(`a${r}`), vmul(get('qv'), `(v128.load offset=${16 * r} ${get('vp')})`)))).join('\n')}
-          ${set('vp', add(get('vp'), get('rs')))}`)}
-        ${[0, 1, 2, 3].map((r) => `(v128.store offset=${16 * r} ${add(get('yp'), get('c'))} ${get(`a${r}`)})`).join('\n')}
+          ${[0, 1, 2, 3]
+            .map((r) => set(`a${r}`, vadd(get(`a${r}`), vmul(get('qv'), `(v128.load offset=${16 * r} ${get('vp')})`))))
+            .join('\n')}
+          ${set('vp', add(get('vp'), get('rs')))}`,
+        )}
+        ${[0, 1, 2, 3]
+          .map((r) => `(v128.store offset=${16 * r} ${add(get('yp'), get('c'))} ${get(`a${r}`)})`)
+          .join('\n')}
         ${set('c', add(get('c'), int(64)))}
         (br $y16_next)))
-      ${loop('c', get('c'), get('hb'), 16, `
+      ${loop(
+        'c',
+        get('c'),
+        get('hb'),
+        16,
+        `
         ${set('a0', vec(0))}
         ${set('vp', add(get('vb'), get('c')))}
-        ${loop('j', int(0), add(get('i'), int(1)), 1, `
-          ${set('a0', vadd(get('a0'), vmul(`(v128.load32_splat ${add(get('pr'), bytes(get('j')))})`, `(v128.load ${get('vp')})`)))}
-          ${set('vp', add(get('vp'), get('rs')))}`)}
-        (v128.store ${add(get('yp'), get('c'))} ${get('a0')})`)}`)}`))}`,
+        ${loop(
+          'j',
+          int(0),
+          add(get('i'), int(1)),
+          1,
+          `
+          ${set(
+            'a0',
+            vadd(get('a0'), vmul(`(v128.load32_splat ${add(get('pr'), bytes(get('j')))})`, `(v128.load ${get('vp')})`)),
+          )}
+          ${set('vp', add(get('vp'), get('rs')))}`,
+        )}
+        (v128.store ${add(get('yp'), get('c'))} ${get('a0')})`,
+      )}`,
+    )}`,
+    ),
+  )}`,
 );
 
 const attentionGrad = fn(
   'attention_grad',
   'dy qkv p dqkv tmp batch T heads d scale:f32',
-  'b h i j c hs hb T4 rs qb kb vb pb qp kp vp pr gy dq max:f32 dot:f32 w:f32 s:f32 a0:v128 a1:v128 a2:v128 a3:v128 qv:v128 rx:v128 ry:v128 vmax:v128 vds:v128 vw:v128 q0:v128 q1:v128 q2:v128 q3:v128 g0:v128 g1:v128 g2:v128 g3:v128',
+  'b h i j c hs hb T4 rs qb kb vb pb qp kp vp pr gy dq max:f32 dot:f32 w:f32 s:f32 a0:v128 a1:v128 a2:v128 a3:v128 ' +
+    'qv:v128 rx:v128 ry:v128 vmax:v128 vds:v128 vw:v128 q0:v128 q1:v128 q2:v128 q3:v128 g0:v128 g1:v128 g2:v128 ' +
+    'g3:v128',
   `${attentionSetup}
   ${zeroFloats('dqkv', mul(mul(get('batch'), get('T')), mul(get('d'), int(3))))}
-  ${loop('b', int(0), get('batch'), 1, loop('h', int(0), get('heads'), 1, `${attentionBase}
-    ${loop('i', int(0), get('T'), 1, `
+  ${loop(
+    'b',
+    int(0),
+    get('batch'),
+    1,
+    loop(
+      'h',
+      int(0),
+      get('heads'),
+      1,
+      `${attentionBase}
+    ${loop(
+      'i',
+      int(0),
+      get('T'),
+      1,
+      `
       ${set('qp', add(get('qb'), mul(get('i'), get('rs'))))}
       ${set('pr', add(get('pb'), bytes(mul(get('i'), get('T4')))))}
-      ${set('gy', add(get('dy'), bytes(add(mul(add(mul(get('b'), get('T')), get('i')), get('d')), mul(get('h'), get('hs'))))))}
+      ${set(
+        'gy',
+        add(get('dy'), bytes(add(mul(add(mul(get('b'), get('T')), get('i')), get('d')), mul(get('h'), get('hs'))))),
+      )}
       ;; dP_ij = dy_i . v_j (the score loop with dy for q and v for k, into tmp; scale 1)
       ${set('w', get('scale'))}
       ${set('scale', float(1))}
@@ -340,124 +620,265 @@ const attentionGrad = fn(
       ${set('pr', get('dq'))}
       ${set('scale', get('w'))}
       ${set('dot', float(0))}
-      ${loop('j', int(0), add(get('i'), int(1)), 1, set('dot', `(f32.add ${get('dot')} (f32.mul (f32.load ${add(get('pr'), bytes(get('j')))}) (f32.load ${add(get('tmp'), bytes(get('j')))})))`))}
+      ${loop(
+        'j',
+        int(0),
+        add(get('i'), int(1)),
+        1,
+        set(
+          'dot',
+          `(f32.add ${get('dot')} (f32.mul (f32.load ${add(get('pr'), bytes(get('j')))}) (f32.load ${add(
+            get('tmp'),
+            bytes(get('j')),
+          )})))`,
+        ),
+      )}
       ;; dS_ij = P_ij (dP_ij - dot): dq_i += scale dS_ij k_j, dk_j += scale dS_ij q_i, dv_j += P_ij dy_i;
       ;; 16 columns at a time with q_i, dy_i and dq_i in registers, then 4 at a time
       ${set('dq', add(get('dqkv'), sub(get('qp'), get('qkv'))))}
       ${set('c', int(0))}
       (block $g16_end (loop $g16_next
         (br_if $g16_end (i32.gt_s ${add(get('c'), int(64))} ${get('hb')}))
-        ${[0, 1, 2, 3].map((r) => `${set(`q${r}`, `(v128.load offset=${16 * r} ${add(get('qp'), get('c'))})`)}
+        ${[0, 1, 2, 3]
+          .map(
+            (r) => `${set(`q${r}`, `(v128.load offset=${16 * r} ${add(get('qp'), get('c'))})`)}
           ${set(`g${r}`, `(v128.load offset=${16 * r} ${add(get('gy'), get('c'))})`)}
-          ${set(`a${r}`, vec(0))}`).join('\n')}
+          ${set(`a${r}`, vec(0))}`,
+          )
+          .join('\n')}
         ${set('kp', add(get('kb'), get('c')))}
-        ${loop('j', int(0), add(get('i'), int(1)), 1, `
+        ${loop(
+          'j',
+          int(0),
+          add(get('i'), int(1)),
+          1,
+          `
           ${set('w', `(f32.load ${add(get('pr'), bytes(get('j')))})`)}
-          ${set('vds', splat(`(f32.mul (f32.mul ${get('w')} (f32.sub (f32.load ${add(get('tmp'), bytes(get('j')))}) ${get('dot')})) ${get('scale')})`))}
+          ${set(
+            'vds',
+            splat(
+              `(f32.mul (f32.mul ${get('w')} (f32.sub (f32.load ${add(
+                get('tmp'),
+                bytes(get('j')),
+              )}) ${get('dot')})) ${get('scale')})`,
+            ),
+          )}
           ${set('vw', splat(get('w')))}
           ${set('vp', add(get('dqkv'), sub(get('kp'), get('qkv'))))}
-          ${[0, 1, 2, 3].map((r) => `
+          ${[0, 1, 2, 3]
+            .map(
+              (r) => `
             ${set(`a${r}`, vadd(get(`a${r}`), vmul(get('vds'), `(v128.load offset=${16 * r} ${get('kp')})`)))}
-            (v128.store offset=${16 * r} ${get('vp')} ${vadd(`(v128.load offset=${16 * r} ${get('vp')})`, vmul(get('vds'), get(`q${r}`)))})
-            (v128.store offset=${16 * r} ${add(get('vp'), bytes(get('d')))} ${vadd(`(v128.load offset=${16 * r} ${add(get('vp'), bytes(get('d')))})`, vmul(get('vw'), get(`g${r}`)))})`).join('\n')}
-          ${set('kp', add(get('kp'), get('rs')))}`)}
-        ${[0, 1, 2, 3].map((r) => `(v128.store offset=${16 * r} ${add(get('dq'), get('c'))} ${vadd(`(v128.load offset=${16 * r} ${add(get('dq'), get('c'))})`, get(`a${r}`))})`).join('\n')}
+            (v128.store offset=${16 * r} ${get('vp')} ${vadd(
+              `(v128.load offset=${16 * r} ${get('vp')})`,
+              vmul(get('vds'), get(`q${r}`)),
+            )})
+            (v128.store offset=${16 * r} ${add(get('vp'), bytes(get('d')))} ${vadd(
+              `(v128.load offset=${16 * r} ${add(get('vp'), bytes(get('d')))})`,
+              vmul(get('vw'), get(`g${r}`)),
+            )})`,
+            )
+            .join('\n')}
+          ${set('kp', add(get('kp'), get('rs')))}`,
+        )}
+        ${[0, 1, 2, 3]
+          .map(
+            (r) =>
+              `(v128.store offset=${16 * r} ${add(
+                get('dq'),
+                get('c'),
+              )} ${vadd(`(v128.load offset=${16 * r} ${add(get('dq'), get('c'))})`, get(`a${r}`))})`,
+          )
+          .join('\n')}
         ${set('c', add(get('c'), int(64)))}
         (br $g16_next)))
-      ${loop('c', get('c'), get('hb'), 16, `
+      ${loop(
+        'c',
+        get('c'),
+        get('hb'),
+        16,
+        `
         ${set('kp', add(get('kb'), get('c')))}
-        ${loop('j', int(0), add(get('i'), int(1)), 1, `
+        ${loop(
+          'j',
+          int(0),
+          add(get('i'), int(1)),
+          1,
+          `
           ${set('w', `(f32.load ${add(get('pr'), bytes(get('j')))})`)}
-          ${set('vds', splat(`(f32.mul (f32.mul ${get('w')} (f32.sub (f32.load ${add(get('tmp'), bytes(get('j')))}) ${get('dot')})) ${get('scale')})`))}
+          ${set(
+            'vds',
+            splat(
+              `(f32.mul (f32.mul ${get('w')} (f32.sub (f32.load ${add(
+                get('tmp'),
+                bytes(get('j')),
+              )}) ${get('dot')})) ${get('scale')})`,
+            ),
+          )}
           ${set('vw', splat(get('w')))}
           ${set('vp', add(get('dqkv'), sub(get('kp'), get('qkv'))))}
-          (v128.store ${add(get('dq'), get('c'))} ${vadd(`(v128.load ${add(get('dq'), get('c'))})`, vmul(get('vds'), `(v128.load ${get('kp')})`))})
-          (v128.store ${get('vp')} ${vadd(`(v128.load ${get('vp')})`, vmul(get('vds'), `(v128.load ${add(get('qp'), get('c'))})`))})
-          (v128.store ${add(get('vp'), bytes(get('d')))} ${vadd(`(v128.load ${add(get('vp'), bytes(get('d')))})`, vmul(get('vw'), `(v128.load ${add(get('gy'), get('c'))})`))})
-          ${set('kp', add(get('kp'), get('rs')))}`)}`)}`)}`))}`,
+          (v128.store ${add(get('dq'), get('c'))} ${vadd(
+            `(v128.load ${add(get('dq'), get('c'))})`,
+            vmul(get('vds'), `(v128.load ${get('kp')})`),
+          )})
+          (v128.store ${get('vp')} ${vadd(
+            `(v128.load ${get('vp')})`,
+            vmul(get('vds'), `(v128.load ${add(get('qp'), get('c'))})`),
+          )})
+          (v128.store ${add(get('vp'), bytes(get('d')))} ${vadd(
+            `(v128.load ${add(get('vp'), bytes(get('d')))})`,
+            vmul(get('vw'), `(v128.load ${add(get('gy'), get('c'))})`),
+          )})
+          ${set('kp', add(get('kp'), get('rs')))}`,
+        )}`,
+      )}`,
+    )}`,
+    ),
+  )}`,
 );
 
-/** Sum of squares of x[len]: float32 lanes over blocks of 1024 floats, the blocks summed in float64 (38M-element sums drift in float32). */
+/**
+ * Sum of squares of x[len]: float32 lanes over blocks of 1024 floats, the blocks summed in float64 (38M-element sums
+ * drift in float32).
+ */
 const sumsq = fn(
   'sumsq',
   'x len',
   'i end acc:v128 total:f64',
   `${set('total', '(f64.const 0)')}
-  ${loop('end', int(0), get('len'), 1024, `
+  ${loop(
+    'end',
+    int(0),
+    get('len'),
+    1024,
+    `
     ${set('acc', vec(0))}
-    ${elementwise('i', get('end'), `(select ${get('len')} ${add(get('end'), int(1024))} (i32.lt_s ${get('len')} ${add(get('end'), int(1024))}))`, (a) => set('acc', vadd(get('acc'), vmul(a.load('x', get('i')), a.load('x', get('i'))))))}
-    ${set('total', `(f64.add ${get('total')} (f64.promote_f32 ${hsum('acc')}))`)}`)}
+    ${elementwise(
+      'i',
+      get('end'),
+      `(select ${get('len')} ${add(get('end'), int(1024))} (i32.lt_s ${get('len')} ${add(get('end'), int(1024))}))`,
+      (a) => set('acc', vadd(get('acc'), vmul(a.load('x', get('i')), a.load('x', get('i'))))),
+    )}
+    ${set('total', `(f64.add ${get('total')} (f64.promote_f32 ${hsum('acc')}))`)}`,
+  )}
   ${get('total')}`,
   'f64',
 );
 
-/** One Adam update (see ../optimizer.ts): g' = scale g; m' = b1 m + (1-b1) g'; v' = b2 v + (1-b2) g'^2; p' = p - step m' / (sqrt(v' / c2) + eps). */
+/**
+ * One Adam update (see ../optimizer.ts): g' = scale g; m' = b1 m + (1-b1) g'; v' = b2 v + (1-b2) g'^2; p' = p - step m'
+ * / (sqrt(v' / c2) + eps).
+ */
 const adam = fn(
   'adam',
   'p m v g p1 m1 v1 len scale:f32 beta1:f32 beta2:f32 step:f32 c2:f32 eps:f32',
   'i gi:v128 mi:v128 vi:v128',
-  elementwise('i', int(0), get('len'), (a) => `
+  elementwise(
+    'i',
+    int(0),
+    get('len'),
+    (a) => `
     ${set('gi', vmul(a.load('g', get('i')), splat(get('scale'))))}
-    ${set('mi', vadd(vmul(a.load('m', get('i')), splat(get('beta1'))), vmul(get('gi'), splat(`(f32.sub (f32.const 1) ${get('beta1')})`))))}
-    ${set('vi', vadd(vmul(a.load('v', get('i')), splat(get('beta2'))), vmul(vmul(get('gi'), get('gi')), splat(`(f32.sub (f32.const 1) ${get('beta2')})`))))}
+    ${set(
+      'mi',
+      vadd(
+        vmul(a.load('m', get('i')), splat(get('beta1'))),
+        vmul(get('gi'), splat(`(f32.sub (f32.const 1) ${get('beta1')})`)),
+      ),
+    )}
+    ${set(
+      'vi',
+      vadd(
+        vmul(a.load('v', get('i')), splat(get('beta2'))),
+        vmul(vmul(get('gi'), get('gi')), splat(`(f32.sub (f32.const 1) ${get('beta2')})`)),
+      ),
+    )}
     ${a.store('m1', get('i'), get('mi'))}
     ${a.store('v1', get('i'), get('vi'))}
-    ${a.store('p1', get('i'), vsub(a.load('p', get('i')), vdiv(vmul(get('mi'), splat(get('step'))), vadd(`(f32x4.sqrt ${vdiv(get('vi'), splat(get('c2')))})`, splat(get('eps'))))))}`),
+    ${a.store(
+      'p1',
+      get('i'),
+      vsub(
+        a.load('p', get('i')),
+        vdiv(
+          vmul(get('mi'), splat(get('step'))),
+          vadd(`(f32x4.sqrt ${vdiv(get('vi'), splat(get('c2')))})`, splat(get('eps'))),
+        ),
+      ),
+    )}`,
+  ),
 );
 
+// The LSTM cell kernels work on either layout of ../lstm.ts: feature-major (tensors [features, columns (t, n)])
+// or batch-major (tensors [rows (t, n), features]). They loop over o (outer) and i (inner, contiguous, 4 at a
+// time): o = unit k, i = sequence n when feature-major; o = n, i = k when batch-major. The caller passes the
+// strides: element (gate g, o, i) of xw is at float xb + g xg + o xs + i (xb: the step's first column or row),
+// of hw, gates and dz at g gg + o gs + i, of h, c and their gradients at o hs + i, of dy at yb + o ys + i.
+
 /**
- * One LSTM step, feature-major (columns are sequences n of the batch): gate pre-activations = columns of step t
- * of xw [4H, T B] (the input's projection, bias included; columns (t, n)) + hw [4H, B] (W_h^T h_{t-1}); gates
- * i, f, g, o in row blocks of H. From c0 [H, B]: h, c [H, B] and the activated gates [4H, B].
+ * One LSTM step: gate pre-activations = the step's part of xw (the input's projection of all steps, bias
+ * included) + hw (W_h applied to h_{t-1}); gates i, f, g, o. From c0: h, c and the activated gates.
  */
 const lstmCell = fn(
   'lstm_cell',
-  'xw hw c0 h c gates t T B H',
-  'k n g xr ig:v128 fg:v128 gg:v128 og:v128 pre:v128 cn:v128 tc:v128 s:v128 u:v128',
-  loop('k', int(0), get('H'), 1, elementwise('n', int(0), get('B'), (a) => {
-    /** Row of gate g for unit k: in xw (stride T B, from column t B) and in hw/gates (stride B). */
-    const pre = (gate: number) => vadd(a.load('xw', add(mul(add(mul(get('H'), int(gate)), get('k')), mul(get('T'), get('B'))), mul(get('t'), get('B')), get('n'))), a.load('hw', add(mul(add(mul(get('H'), int(gate)), get('k')), get('B')), get('n'))));
-    const at4 = (gate: number) => add(mul(add(mul(get('H'), int(gate)), get('k')), get('B')), get('n'));
-    const hk = add(mul(get('k'), get('B')), get('n'));
-    return `
+  'xw hw c0 h c gates O I xb xg xs gg gs hs',
+  'o i ig:v128 fg:v128 gg4:v128 og:v128 pre:v128 cn:v128 tc:v128 s:v128 u:v128',
+  loop(
+    'o',
+    int(0),
+    get('O'),
+    1,
+    elementwise('i', int(0), get('I'), (a) => {
+      const gx = (gate: number) => add(get('xb'), mul(get('xg'), int(gate)), mul(get('o'), get('xs')), get('i'));
+      const gh = (gate: number) => add(mul(get('gg'), int(gate)), mul(get('o'), get('gs')), get('i'));
+      const pre = (gate: number) => vadd(a.load('xw', gx(gate)), a.load('hw', gh(gate)));
+      const hk = add(mul(get('o'), get('hs')), get('i'));
+      return `
     ${sigmoid4('ig', pre(0), 's', 'u')}
     ${sigmoid4('fg', pre(1), 's', 'u')}
     ${set('pre', pre(2))}
-    ${tanh4('gg', get('pre'), 's', 'u')}
+    ${tanh4('gg4', get('pre'), 's', 'u')}
     ${sigmoid4('og', pre(3), 's', 'u')}
-    ${set('cn', vadd(vmul(get('fg'), a.load('c0', hk)), vmul(get('ig'), get('gg'))))}
+    ${set('cn', vadd(vmul(get('fg'), a.load('c0', hk)), vmul(get('ig'), get('gg4'))))}
     ${tanh4('tc', get('cn'), 's', 'u')}
     ${a.store('c', hk, get('cn'))}
     ${a.store('h', hk, vmul(get('og'), get('tc')))}
-    ${['ig', 'fg', 'gg', 'og'].map((g, gate) => a.store('gates', at4(gate), get(g))).join('\n')}`;
-  })),
+    ${['ig', 'fg', 'gg4', 'og'].map((g, gate) => a.store('gates', gh(gate), get(g))).join('\n')}`;
+    }),
+  ),
 );
 
 /**
- * One LSTM step backwards, feature-major: dh = columns of step t of dy [H, T B] + dhNext [H, B]; with dcNext
- * [H, B], the step's gates [4H, B], c and cPrev [H, B]: dcPrev [H, B] and the pre-activations' gradient dz [4H, B].
+ * One LSTM step backwards: dh = the step's part of dy + dhNext; with dcNext, the step's gates, c and cPrev:
+ * dcPrev and the pre-activations' gradient dz.
  */
 const lstmCellGrad = fn(
   'lstm_cell_grad',
-  'dy dhNext dcNext gates c cPrev dcPrev dz t T B H',
-  'k n dh:v128 ig:v128 fg:v128 gg:v128 og:v128 tc:v128 dc:v128 s:v128 u:v128',
-  loop('k', int(0), get('H'), 1, elementwise('n', int(0), get('B'), (a) => {
-    const at4 = (gate: number) => add(mul(add(mul(get('H'), int(gate)), get('k')), get('B')), get('n'));
-    const hk = add(mul(get('k'), get('B')), get('n'));
-    return `
-    ${set('dh', vadd(a.load('dy', add(mul(get('k'), mul(get('T'), get('B'))), mul(get('t'), get('B')), get('n'))), a.load('dhNext', hk)))}
-    ${set('ig', a.load('gates', at4(0)))}
-    ${set('fg', a.load('gates', at4(1)))}
-    ${set('gg', a.load('gates', at4(2)))}
-    ${set('og', a.load('gates', at4(3)))}
+  'dy dhNext dcNext gates c cPrev dcPrev dz O I yb ys gg gs hs',
+  'o i dh:v128 ig:v128 fg:v128 gg4:v128 og:v128 tc:v128 dc:v128 s:v128 u:v128',
+  loop(
+    'o',
+    int(0),
+    get('O'),
+    1,
+    elementwise('i', int(0), get('I'), (a) => {
+      const gh = (gate: number) => add(mul(get('gg'), int(gate)), mul(get('o'), get('gs')), get('i'));
+      const hk = add(mul(get('o'), get('hs')), get('i'));
+      return `
+    ${set('dh', vadd(a.load('dy', add(get('yb'), mul(get('o'), get('ys')), get('i'))), a.load('dhNext', hk)))}
+    ${set('ig', a.load('gates', gh(0)))}
+    ${set('fg', a.load('gates', gh(1)))}
+    ${set('gg4', a.load('gates', gh(2)))}
+    ${set('og', a.load('gates', gh(3)))}
     ${tanh4('tc', a.load('c', hk), 's', 'u')}
     ${set('dc', vadd(a.load('dcNext', hk), vmul(get('dh'), get('og'), vsub(ONE, vmul(get('tc'), get('tc'))))))}
-    ${a.store('dz', at4(0), vmul(get('dc'), get('gg'), get('ig'), vsub(ONE, get('ig'))))}
-    ${a.store('dz', at4(1), vmul(get('dc'), a.load('cPrev', hk), get('fg'), vsub(ONE, get('fg'))))}
-    ${a.store('dz', at4(2), vmul(get('dc'), get('ig'), vsub(ONE, vmul(get('gg'), get('gg')))))}
-    ${a.store('dz', at4(3), vmul(get('dh'), get('tc'), get('og'), vsub(ONE, get('og'))))}
+    ${a.store('dz', gh(0), vmul(get('dc'), get('gg4'), get('ig'), vsub(ONE, get('ig'))))}
+    ${a.store('dz', gh(1), vmul(get('dc'), a.load('cPrev', hk), get('fg'), vsub(ONE, get('fg'))))}
+    ${a.store('dz', gh(2), vmul(get('dc'), get('ig'), vsub(ONE, vmul(get('gg4'), get('gg4')))))}
+    ${a.store('dz', gh(3), vmul(get('dh'), get('tc'), get('og'), vsub(ONE, get('og'))))}
     ${a.store('dcPrev', hk, vmul(get('dc'), get('fg')))}`;
-  })),
+    }),
+  ),
 );
 
 // VSML (../vsml.ts): feature-major tensors [features, cells], cells ordered (n, a, b) for a layer with A inputs
@@ -468,11 +889,34 @@ const combine = fn(
   'combine',
   'zf zb z R N A B',
   'r n a b base zbase v:v128',
-  loop('r', int(0), get('R'), 1, loop('n', int(0), get('N'), 1, loop('a', int(0), get('A'), 1, `
+  loop(
+    'r',
+    int(0),
+    get('R'),
+    1,
+    loop(
+      'n',
+      int(0),
+      get('N'),
+      1,
+      loop(
+        'a',
+        int(0),
+        get('A'),
+        1,
+        `
     ${set('v', splat(loadf('zf', add(mul(get('r'), mul(get('N'), get('A'))), mul(get('n'), get('A')), get('a')))))}
-    ${set('base', add(mul(get('r'), mul(mul(get('N'), get('A')), get('B'))), mul(add(mul(get('n'), get('A')), get('a')), get('B'))))}
+    ${set(
+      'base',
+      add(mul(get('r'), mul(mul(get('N'), get('A')), get('B'))), mul(add(mul(get('n'), get('A')), get('a')), get('B'))),
+    )}
     ${set('zbase', add(mul(get('r'), mul(get('N'), get('B'))), mul(get('n'), get('B'))))}
-    ${elementwise('b', int(0), get('B'), (x) => x.store('z', add(get('base'), get('b')), vadd(get('v'), x.load('zb', add(get('zbase'), get('b'))))))}`))),
+    ${elementwise('b', int(0), get('B'), (x) =>
+      x.store('z', add(get('base'), get('b')), vadd(get('v'), x.load('zb', add(get('zbase'), get('b'))))),
+    )}`,
+      ),
+    ),
+  ),
 );
 
 /** combine's gradient: dzf = sum over b of dz, dzb = sum over a of dz. */
@@ -481,15 +925,41 @@ const combineGrad = fn(
   'dz dzf dzb R N A B',
   'r n a b base zbase acc:v128 d:v128',
   `${zeroFloats('dzb', mul(get('R'), mul(get('N'), get('B'))))}
-  ${loop('r', int(0), get('R'), 1, loop('n', int(0), get('N'), 1, loop('a', int(0), get('A'), 1, `
-    ${set('base', add(mul(get('r'), mul(mul(get('N'), get('A')), get('B'))), mul(add(mul(get('n'), get('A')), get('a')), get('B'))))}
+  ${loop(
+    'r',
+    int(0),
+    get('R'),
+    1,
+    loop(
+      'n',
+      int(0),
+      get('N'),
+      1,
+      loop(
+        'a',
+        int(0),
+        get('A'),
+        1,
+        `
+    ${set(
+      'base',
+      add(mul(get('r'), mul(mul(get('N'), get('A')), get('B'))), mul(add(mul(get('n'), get('A')), get('a')), get('B'))),
+    )}
     ${set('zbase', add(mul(get('r'), mul(get('N'), get('B'))), mul(get('n'), get('B'))))}
     ${set('acc', vec(0))}
-    ${elementwise('b', int(0), get('B'), (x) => `
+    ${elementwise(
+      'b',
+      int(0),
+      get('B'),
+      (x) => `
       ${set('d', x.load('dz', add(get('base'), get('b'))))}
       ${set('acc', vadd(get('acc'), get('d')))}
-      ${x.store('dzb', add(get('zbase'), get('b')), vadd(x.load('dzb', add(get('zbase'), get('b'))), get('d')))}`)}
-    ${storef('dzf', add(mul(get('r'), mul(get('N'), get('A'))), mul(get('n'), get('A')), get('a')), hsum('acc'))}`)))}`,
+      ${x.store('dzb', add(get('zbase'), get('b')), vadd(x.load('dzb', add(get('zbase'), get('b'))), get('d')))}`,
+    )}
+    ${storef('dzf', add(mul(get('r'), mul(get('N'), get('A'))), mul(get('n'), get('A')), get('a')), hsum('acc'))}`,
+      ),
+    ),
+  )}`,
 );
 
 /** Mean of rows 0..rows-1 of x [*, C] over a (overA = 1: y [rows, N B]) or over b (overA = 0: y [rows, N A]). */
@@ -497,20 +967,78 @@ const cellMean = fn(
   'cellmean',
   'x y rows N A B overA',
   's n a b base acc:v128 inv:f32',
-  loop('s', int(0), get('rows'), 1, loop('n', int(0), get('N'), 1, `
+  loop(
+    's',
+    int(0),
+    get('rows'),
+    1,
+    loop(
+      'n',
+      int(0),
+      get('N'),
+      1,
+      `
     (if ${get('overA')} (then
       ${set('inv', `(f32.div (f32.const 1) (f32.convert_i32_s ${get('A')}))`)}
-      ${elementwise('b', int(0), get('B'), (x) => `
+      ${elementwise(
+        'b',
+        int(0),
+        get('B'),
+        (x) => `
         ${set('acc', vec(0))}
-        ${loop('a', int(0), get('A'), 1, set('acc', vadd(get('acc'), x.load('x', add(mul(get('s'), mul(mul(get('N'), get('A')), get('B'))), mul(add(mul(get('n'), get('A')), get('a')), get('B')), get('b'))))))}
-        ${x.store('y', add(mul(get('s'), mul(get('N'), get('B'))), mul(get('n'), get('B')), get('b')), vmul(get('acc'), splat(get('inv'))))}`)})
+        ${loop(
+          'a',
+          int(0),
+          get('A'),
+          1,
+          set(
+            'acc',
+            vadd(
+              get('acc'),
+              x.load(
+                'x',
+                add(
+                  mul(get('s'), mul(mul(get('N'), get('A')), get('B'))),
+                  mul(add(mul(get('n'), get('A')), get('a')), get('B')),
+                  get('b'),
+                ),
+              ),
+            ),
+          ),
+        )}
+        ${x.store(
+          'y',
+          add(mul(get('s'), mul(get('N'), get('B'))), mul(get('n'), get('B')), get('b')),
+          vmul(get('acc'), splat(get('inv'))),
+        )}`,
+      )})
     (else
       ${set('inv', `(f32.div (f32.const 1) (f32.convert_i32_s ${get('B')}))`)}
-      ${loop('a', int(0), get('A'), 1, `
-        ${set('base', add(mul(get('s'), mul(mul(get('N'), get('A')), get('B'))), mul(add(mul(get('n'), get('A')), get('a')), get('B'))))}
+      ${loop(
+        'a',
+        int(0),
+        get('A'),
+        1,
+        `
+        ${set(
+          'base',
+          add(
+            mul(get('s'), mul(mul(get('N'), get('A')), get('B'))),
+            mul(add(mul(get('n'), get('A')), get('a')), get('B')),
+          ),
+        )}
         ${set('acc', vec(0))}
-        ${elementwise('b', int(0), get('B'), (x) => set('acc', vadd(get('acc'), x.load('x', add(get('base'), get('b'))))))}
-        ${storef('y', add(mul(get('s'), mul(get('N'), get('A'))), mul(get('n'), get('A')), get('a')), `(f32.mul ${hsum('acc')} ${get('inv')})`)}`)}))`)),
+        ${elementwise('b', int(0), get('B'), (x) =>
+          set('acc', vadd(get('acc'), x.load('x', add(get('base'), get('b'))))),
+        )}
+        ${storef(
+          'y',
+          add(mul(get('s'), mul(get('N'), get('A'))), mul(get('n'), get('A')), get('a')),
+          `(f32.mul ${hsum('acc')} ${get('inv')})`,
+        )}`,
+      )}))`,
+    ),
+  ),
 );
 
 /** cellmean's gradient: dy spread evenly over the cells of rows 0..rows-1 of dx [total, C]; the other rows 0. */
@@ -519,14 +1047,49 @@ const cellSpread = fn(
   'dy dx rows total N A B overA',
   's n a b base v:v128',
   `${zeroFloats('dx', mul(get('total'), mul(mul(get('N'), get('A')), get('B'))))}
-  ${loop('s', int(0), get('rows'), 1, loop('n', int(0), get('N'), 1, loop('a', int(0), get('A'), 1, `
-    ${set('base', add(mul(get('s'), mul(mul(get('N'), get('A')), get('B'))), mul(add(mul(get('n'), get('A')), get('a')), get('B'))))}
+  ${loop(
+    's',
+    int(0),
+    get('rows'),
+    1,
+    loop(
+      'n',
+      int(0),
+      get('N'),
+      1,
+      loop(
+        'a',
+        int(0),
+        get('A'),
+        1,
+        `
+    ${set(
+      'base',
+      add(mul(get('s'), mul(mul(get('N'), get('A')), get('B'))), mul(add(mul(get('n'), get('A')), get('a')), get('B'))),
+    )}
     (if ${get('overA')} (then
       ${set('v', splat(`(f32.div (f32.const 1) (f32.convert_i32_s ${get('A')}))`))}
-      ${elementwise('b', int(0), get('B'), (x) => x.store('dx', add(get('base'), get('b')), vmul(get('v'), x.load('dy', add(mul(get('s'), mul(get('N'), get('B'))), mul(get('n'), get('B')), get('b'))))))})
+      ${elementwise('b', int(0), get('B'), (x) =>
+        x.store(
+          'dx',
+          add(get('base'), get('b')),
+          vmul(get('v'), x.load('dy', add(mul(get('s'), mul(get('N'), get('B'))), mul(get('n'), get('B')), get('b')))),
+        ),
+      )})
     (else
-      ${set('v', splat(`(f32.div ${loadf('dy', add(mul(get('s'), mul(get('N'), get('A'))), mul(get('n'), get('A')), get('a')))} (f32.convert_i32_s ${get('B')}))`))}
-      ${elementwise('b', int(0), get('B'), (x) => x.store('dx', add(get('base'), get('b')), get('v')))}))`)))}`,
+      ${set(
+        'v',
+        splat(
+          `(f32.div ${loadf(
+            'dy',
+            add(mul(get('s'), mul(get('N'), get('A'))), mul(get('n'), get('A')), get('a')),
+          )} (f32.convert_i32_s ${get('B')}))`,
+        ),
+      )}
+      ${elementwise('b', int(0), get('B'), (x) => x.store('dx', add(get('base'), get('b')), get('v')))}))`,
+      ),
+    ),
+  )}`,
 );
 
 /**
@@ -540,29 +1103,97 @@ const vsmlTick = fn(
   'state z U out acts u4 S C',
   'q k r s row pu ph a0:v128 a1:v128 a2:v128 a3:v128 hv:v128 e:v128 t:v128 u:v128 cn:v128 tc:v128',
   `;; regroup U: u4[(row / 4) S 4 + s 4 + row % 4] = U[row S + s]
-  ${loop('row', int(0), mul(get('S'), int(4)), 1, loop('s', int(0), get('S'), 1,
-    storef('u4', add(mul(`(i32.shr_u ${get('row')} (i32.const 2))`, mul(get('S'), int(4))), mul(get('s'), int(4)), `(i32.and ${get('row')} (i32.const 3))`), loadf('U', add(mul(get('row'), get('S')), get('s'))))))}
-  ${elementwise('q', int(0), get('C'), (x) => `
-    ${loop('row', int(0), mul(get('S'), int(4)), 4, `
-      ${[0, 1, 2, 3].map((j) => set(`a${j}`, x.load('z', add(mul(add(get('row'), int(j)), get('C')), get('q'))))).join('\n')}
+  ${loop(
+    'row',
+    int(0),
+    mul(get('S'), int(4)),
+    1,
+    loop(
+      's',
+      int(0),
+      get('S'),
+      1,
+      storef(
+        'u4',
+        add(
+          mul(`(i32.shr_u ${get('row')} (i32.const 2))`, mul(get('S'), int(4))),
+          mul(get('s'), int(4)),
+          `(i32.and ${get('row')} (i32.const 3))`,
+        ),
+        loadf('U', add(mul(get('row'), get('S')), get('s'))),
+      ),
+    ),
+  )}
+  ${elementwise(
+    'q',
+    int(0),
+    get('C'),
+    (x) => `
+    ${loop(
+      'row',
+      int(0),
+      mul(get('S'), int(4)),
+      4,
+      `
+      ${[0, 1, 2, 3]
+        .map((j) => set(`a${j}`, x.load('z', add(mul(add(get('row'), int(j)), get('C')), get('q')))))
+        .join('\n')}
       ${set('pu', add(get('u4'), mul(mul(get('row'), get('S')), int(4))))}
       ${set('ph', at('state', get('q')))}
-      ${loop('s', int(0), get('S'), 1, `
+      ${loop(
+        's',
+        int(0),
+        get('S'),
+        1,
+        `
         ${set('hv', x.loadAt(get('ph')))}
-        ${[0, 1, 2, 3].map((j) => set(`a${j}`, vadd(get(`a${j}`), vmul(`(v128.load32_splat offset=${4 * j} ${get('pu')})`, get('hv'))))).join('\n')}
+        ${[0, 1, 2, 3]
+          .map((j) =>
+            set(`a${j}`, vadd(get(`a${j}`), vmul(`(v128.load32_splat offset=${4 * j} ${get('pu')})`, get('hv')))),
+          )
+          .join('\n')}
         ${set('pu', add(get('pu'), int(16)))}
-        ${set('ph', add(get('ph'), mul(get('C'), int(4))))}`)}
+        ${set('ph', add(get('ph'), mul(get('C'), int(4))))}`,
+      )}
       ;; rows row..row+3 lie in one gate (S is a multiple of 4): g = 2 sigmoid - 1, the others sigmoid
       ${set('k', `(i32.div_u ${get('row')} ${get('S')})`)}
-      ${[0, 1, 2, 3].map((j) => `
+      ${[0, 1, 2, 3]
+        .map(
+          (j) => `
         ${sigmoid4('e', get(`a${j}`), 't', 'u')}
         (if (i32.eq ${get('k')} (i32.const 2)) (then ${set('e', vsub(vmul(get('e'), vec(2)), ONE))}))
-        ${x.store('acts', add(mul(add(get('row'), int(j)), get('C')), get('q')), get('e'))}`).join('\n')}`)}
-    ${loop('s', int(0), get('S'), 1, `
-      ${set('cn', vadd(vmul(x.load('acts', add(mul(add(get('S'), get('s')), get('C')), get('q'))), x.load('state', add(mul(add(get('S'), get('s')), get('C')), get('q')))), vmul(x.load('acts', add(mul(get('s'), get('C')), get('q'))), x.load('acts', add(mul(add(mul(get('S'), int(2)), get('s')), get('C')), get('q'))))))}
+        ${x.store('acts', add(mul(add(get('row'), int(j)), get('C')), get('q')), get('e'))}`,
+        )
+        .join('\n')}`,
+    )}
+    ${loop(
+      's',
+      int(0),
+      get('S'),
+      1,
+      `
+      ${set(
+        'cn',
+        vadd(
+          vmul(
+            x.load('acts', add(mul(add(get('S'), get('s')), get('C')), get('q'))),
+            x.load('state', add(mul(add(get('S'), get('s')), get('C')), get('q'))),
+          ),
+          vmul(
+            x.load('acts', add(mul(get('s'), get('C')), get('q'))),
+            x.load('acts', add(mul(add(mul(get('S'), int(2)), get('s')), get('C')), get('q'))),
+          ),
+        ),
+      )}
       ${tanh4('tc', get('cn'), 't', 'u')}
       ${x.store('out', add(mul(add(get('S'), get('s')), get('C')), get('q')), get('cn'))}
-      ${x.store('out', add(mul(get('s'), get('C')), get('q')), vmul(x.load('acts', add(mul(add(mul(get('S'), int(3)), get('s')), get('C')), get('q'))), get('tc')))}`)}`)}`,
+      ${x.store(
+        'out',
+        add(mul(get('s'), get('C')), get('q')),
+        vmul(x.load('acts', add(mul(add(mul(get('S'), int(3)), get('s')), get('C')), get('q'))), get('tc')),
+      )}`,
+    )}`,
+  )}`,
 );
 
 /**
@@ -572,34 +1203,71 @@ const vsmlTick = fn(
 const vsmlTickGrad = fn(
   'vsml_tick_grad',
   'dout state acts out U dstate dpre S C',
-  'q s row pu pd dh:v128 dc:v128 ig:v128 fg:v128 gg:v128 og:v128 tc:v128 t:v128 u:v128 a0:v128 a1:v128 a2:v128 a3:v128 dp:v128',
+  'q s row pu pd dh:v128 dc:v128 ig:v128 fg:v128 gg:v128 og:v128 tc:v128 t:v128 u:v128 a0:v128 a1:v128 a2:v128 ' +
+    'a3:v128 ' +
+    'dp:v128',
   elementwise('q', int(0), get('C'), (x) => {
     const r = (block: number, i: string) => add(mul(add(mul(get('S'), int(block)), i), get('C')), get('q'));
     return `
-    ${loop('s', int(0), get('S'), 1, `
+    ${loop(
+      's',
+      int(0),
+      get('S'),
+      1,
+      `
       ${set('dh', x.load('dout', r(0, get('s'))))}
       ${set('ig', x.load('acts', r(0, get('s'))))}
       ${set('fg', x.load('acts', r(1, get('s'))))}
       ${set('gg', x.load('acts', r(2, get('s'))))}
       ${set('og', x.load('acts', r(3, get('s'))))}
       ${tanh4('tc', x.load('out', r(1, get('s'))), 't', 'u')}
-      ${set('dc', vadd(x.load('dout', r(1, get('s'))), vmul(get('dh'), get('og'), vsub(ONE, vmul(get('tc'), get('tc'))))))}
+      ${set(
+        'dc',
+        vadd(x.load('dout', r(1, get('s'))), vmul(get('dh'), get('og'), vsub(ONE, vmul(get('tc'), get('tc'))))),
+      )}
       ${x.store('dpre', r(0, get('s')), vmul(get('dc'), get('gg'), get('ig'), vsub(ONE, get('ig'))))}
-      ${x.store('dpre', r(1, get('s')), vmul(get('dc'), x.load('state', r(1, get('s'))), get('fg'), vsub(ONE, get('fg'))))}
-      ${x.store('dpre', r(2, get('s')), vmul(get('dc'), get('ig'), vadd(ONE, get('gg')), vsub(ONE, get('gg')), vec(0.5)))}
+      ${x.store(
+        'dpre',
+        r(1, get('s')),
+        vmul(get('dc'), x.load('state', r(1, get('s'))), get('fg'), vsub(ONE, get('fg'))),
+      )}
+      ${x.store(
+        'dpre',
+        r(2, get('s')),
+        vmul(get('dc'), get('ig'), vadd(ONE, get('gg')), vsub(ONE, get('gg')), vec(0.5)),
+      )}
       ${x.store('dpre', r(3, get('s')), vmul(get('dh'), get('tc'), get('og'), vsub(ONE, get('og'))))}
-      ${x.store('dstate', r(1, get('s')), vmul(get('dc'), get('fg')))}`)}
+      ${x.store('dstate', r(1, get('s')), vmul(get('dc'), get('fg')))}`,
+    )}
     ;; dh = U^T dpre, 4 rows of dh at a time: U[row, s..s+3] are adjacent
-    ${loop('s', int(0), get('S'), 4, `
+    ${loop(
+      's',
+      int(0),
+      get('S'),
+      4,
+      `
       ${[0, 1, 2, 3].map((j) => set(`a${j}`, vec(0))).join('\n')}
       ${set('pu', at('U', get('s')))}
       ${set('pd', at('dpre', get('q')))}
-      ${loop('row', int(0), mul(get('S'), int(4)), 1, `
+      ${loop(
+        'row',
+        int(0),
+        mul(get('S'), int(4)),
+        1,
+        `
         ${set('dp', x.loadAt(get('pd')))}
-        ${[0, 1, 2, 3].map((j) => set(`a${j}`, vadd(get(`a${j}`), vmul(`(v128.load32_splat offset=${4 * j} ${get('pu')})`, get('dp'))))).join('\n')}
+        ${[0, 1, 2, 3]
+          .map((j) =>
+            set(`a${j}`, vadd(get(`a${j}`), vmul(`(v128.load32_splat offset=${4 * j} ${get('pu')})`, get('dp')))),
+          )
+          .join('\n')}
         ${set('pu', add(get('pu'), mul(get('S'), int(4))))}
-        ${set('pd', add(get('pd'), mul(get('C'), int(4))))}`)}
-      ${[0, 1, 2, 3].map((j) => x.store('dstate', add(mul(add(get('s'), int(j)), get('C')), get('q')), get(`a${j}`))).join('\n')}`)}`;
+        ${set('pd', add(get('pd'), mul(get('C'), int(4))))}`,
+      )}
+      ${[0, 1, 2, 3]
+        .map((j) => x.store('dstate', add(mul(add(get('s'), int(j)), get('C')), get('q')), get(`a${j}`)))
+        .join('\n')}`,
+    )}`;
   }),
 );
 
@@ -608,17 +1276,35 @@ const softmax = fn(
   'softmax',
   'x y m n',
   'i j row max:f32 sum:f32 e:v128 t:v128 u:v128',
-  loop('i', int(0), get('m'), 1, `
+  loop(
+    'i',
+    int(0),
+    get('m'),
+    1,
+    `
     ${set('row', mul(get('i'), get('n')))}
     ${set('max', float(-3.4e38))}
     ${loop('j', int(0), get('n'), 1, set('max', `(f32.max ${get('max')} ${loadf('x', add(get('row'), get('j')))})`))}
     ${set('sum', float(0))}
-    ${loop('j', int(0), get('n'), 1, `
+    ${loop(
+      'j',
+      int(0),
+      get('n'),
+      1,
+      `
       ${exp4('e', splat(`(f32.sub ${loadf('x', add(get('row'), get('j')))} ${get('max')})`), 't', 'u')}
       ${storef('y', add(get('row'), get('j')), `(f32x4.extract_lane 0 ${get('e')})`)}
-      ${set('sum', `(f32.add ${get('sum')} (f32x4.extract_lane 0 ${get('e')}))`)}`)}
+      ${set('sum', `(f32.add ${get('sum')} (f32x4.extract_lane 0 ${get('e')}))`)}`,
+    )}
     ${set('sum', `(f32.div (f32.const 1) ${get('sum')})`)}
-    ${loop('j', int(0), get('n'), 1, storef('y', add(get('row'), get('j')), `(f32.mul ${loadf('y', add(get('row'), get('j')))} ${get('sum')})`))}`),
+    ${loop(
+      'j',
+      int(0),
+      get('n'),
+      1,
+      storef('y', add(get('row'), get('j')), `(f32.mul ${loadf('y', add(get('row'), get('j')))} ${get('sum')})`),
+    )}`,
+  ),
 );
 
 /** Softmax's gradient: dx = (dy - sum_j dy_j y_j) y, per row. */
@@ -626,11 +1312,42 @@ const softmaxGrad = fn(
   'softmax_grad',
   'dy y dx m n',
   'i j row dot:f32',
-  loop('i', int(0), get('m'), 1, `
+  loop(
+    'i',
+    int(0),
+    get('m'),
+    1,
+    `
     ${set('row', mul(get('i'), get('n')))}
     ${set('dot', float(0))}
-    ${loop('j', int(0), get('n'), 1, set('dot', `(f32.add ${get('dot')} (f32.mul ${loadf('dy', add(get('row'), get('j')))} ${loadf('y', add(get('row'), get('j')))}))`))}
-    ${loop('j', int(0), get('n'), 1, storef('dx', add(get('row'), get('j')), `(f32.mul (f32.sub ${loadf('dy', add(get('row'), get('j')))} ${get('dot')}) ${loadf('y', add(get('row'), get('j')))})`))}`),
+    ${loop(
+      'j',
+      int(0),
+      get('n'),
+      1,
+      set(
+        'dot',
+        `(f32.add ${get('dot')} (f32.mul ${loadf(
+          'dy',
+          add(get('row'), get('j')),
+        )} ${loadf('y', add(get('row'), get('j')))}))`,
+      ),
+    )}
+    ${loop(
+      'j',
+      int(0),
+      get('n'),
+      1,
+      storef(
+        'dx',
+        add(get('row'), get('j')),
+        `(f32.mul (f32.sub ${loadf(
+          'dy',
+          add(get('row'), get('j')),
+        )} ${get('dot')}) ${loadf('y', add(get('row'), get('j')))})`,
+      ),
+    )}`,
+  ),
 );
 
 /** exp, sigmoid and tanh over x[len] into y (mode 0, 1, 2): for testing the approximations. */
@@ -638,37 +1355,58 @@ const activations = fn(
   'activation',
   'x y len mode',
   'i e:v128 s:v128 u:v128',
-  elementwise('i', int(0), get('len'), (a) => `
+  elementwise(
+    'i',
+    int(0),
+    get('len'),
+    (a) => `
     (if (i32.eqz ${get('mode')}) (then ${exp4('e', a.load('x', get('i')), 's', 'u')}))
     (if (i32.eq ${get('mode')} (i32.const 1)) (then ${sigmoid4('e', a.load('x', get('i')), 's', 'u')}))
     (if (i32.eq ${get('mode')} (i32.const 2)) (then ${tanh4('e', a.load('x', get('i')), 's', 'u')}))
-    ${a.store('y', get('i'), get('e'))}`),
+    ${a.store('y', get('i'), get('e'))}`,
+  ),
 );
 
-export const SIMD_SOURCES: FuncSource[] = [transpose, colsum, relugrad, layernorm, layernormGrad, attention, attentionGrad, sumsq, adam, lstmCell, lstmCellGrad, combine, combineGrad, cellMean, cellSpread, vsmlTick, vsmlTickGrad, softmax, softmaxGrad, activations];
+export const SIMD_SOURCES = [
+  transpose,
+  colsum,
+  relugrad,
+  layernorm,
+  layernormGrad,
+  attention,
+  attentionGrad,
+  sumsq,
+  adam,
+  lstmCell,
+  lstmCellGrad,
+  combine,
+  combineGrad,
+  cellMean,
+  cellSpread,
+  vsmlTick,
+  vsmlTickGrad,
+  softmax,
+  softmaxGrad,
+  activations,
+];
 
-export interface SimdExports {
-  transpose(x: number, y: number, m: number, n: number): void;
-  colsum(x: number, y: number, m: number, n: number): void;
-  relugrad(dy: number, y: number, dz: number, db: number, m: number, n: number): void;
-  layernorm(x: number, g: number, b: number, y: number, mean: number, rstd: number, m: number, n: number, eps: number): void;
-  layernorm_grad(dy: number, x: number, g: number, mean: number, rstd: number, dx: number, dg: number, db: number, m: number, n: number): void;
-  attention(qkv: number, y: number, p: number, batch: number, T: number, heads: number, d: number, scale: number): void;
-  attention_grad(dy: number, qkv: number, p: number, dqkv: number, tmp: number, batch: number, T: number, heads: number, d: number, scale: number): void;
-  sumsq(x: number, len: number): number;
-  adam(p: number, m: number, v: number, g: number, p1: number, m1: number, v1: number, len: number, scale: number, beta1: number, beta2: number, step: number, c2: number, eps: number): void;
-  lstm_cell(xw: number, hw: number, c0: number, h: number, c: number, gates: number, t: number, T: number, B: number, H: number): void;
-  lstm_cell_grad(dy: number, dhNext: number, dcNext: number, gates: number, c: number, cPrev: number, dcPrev: number, dz: number, t: number, T: number, B: number, H: number): void;
-  combine(zf: number, zb: number, z: number, R: number, N: number, A: number, B: number): void;
-  combine_grad(dz: number, dzf: number, dzb: number, R: number, N: number, A: number, B: number): void;
-  cellmean(x: number, y: number, rows: number, N: number, A: number, B: number, overA: number): void;
-  cellspread(dy: number, dx: number, rows: number, total: number, N: number, A: number, B: number, overA: number): void;
-  vsml_tick(state: number, z: number, U: number, out: number, acts: number, u4: number, S: number, C: number): void;
-  vsml_tick_grad(dout: number, state: number, acts: number, out: number, U: number, dstate: number, dpre: number, S: number, C: number): void;
-  softmax(x: number, y: number, m: number, n: number): void;
-  softmax_grad(dy: number, y: number, dx: number, m: number, n: number): void;
-  activation(x: number, y: number, len: number, mode: number): void;
-}
+/** The words of a space-separated list, as a tuple type. */
+type Words<S extends string> = S extends `${infer W} ${infer Rest}`
+  ? W extends ''
+    ? Words<Rest>
+    : [W, ...Words<Rest>]
+  : S extends ''
+    ? []
+    : [S];
+/** A number for each element of tuple T. */
+type Numbers<T extends unknown[]> = { [I in keyof T]: number };
+/** A kernel's export: one number per declared parameter (pointers, sizes, floats); a number back if it has a result. */
+type ExportOf<K> =
+  K extends KernelSource<string, infer P, infer R>
+    ? (...args: Numbers<Words<P>>) => R extends ValueType ? number : void
+    : never;
+/** The module's exports, computed from SIMD_SOURCES: each kernel's name and parameter list are declared once, there. */
+export type SimdExports = { [K in (typeof SIMD_SOURCES)[number] as K['name']]: ExportOf<K> };
 
 let compiled: WebAssembly.Module | null | undefined;
 
