@@ -52,21 +52,65 @@ export function benchConfigs(tiny = false): BenchConfig[] {
       {
         key: 'lstm',
         title: `LSTM, state ${state}`,
-        source: `examples/gpicl-transformer.json with model lstm hidden ${lstmHidden} (state 2 x ${lstmHidden} = the Transformer's 2 x 64 x 2 x 24)`,
+        source:
+          `examples/gpicl-transformer.json with model lstm hidden ${lstmHidden} (state 2 x ${lstmHidden} = the ` +
+          `Transformer's 2 x 64 x 2 x 24)`,
         spec: make(gpicl, { model: { kind: 'lstm', hidden: lstmHidden, layers: 1 } }),
       },
       { key: 'lstm-preset', title: 'LSTM preset', source: 'examples/gpicl-lstm.json', spec: make(lstmPreset) },
       { key: 'vsml', title: 'VSML', source: 'examples/gpicl-vsml.json', spec: make(vsml) },
-      { key: 'regression', title: 'Regression Transformer', source: 'examples/regression-transformer.json', spec: make(regression) },
+      {
+        key: 'regression',
+        title: 'Regression Transformer',
+        source: 'examples/regression-transformer.json',
+        spec: make(regression),
+      },
     ];
   }
   const small = { seqLen: 6 };
   const batch = { batchSize: 4 };
   return [
-    { key: 'transformer', title: 'GPICL Transformer (tiny)', source: 'tiny', spec: make(gpicl, { task: small, training: batch, model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2 } }) },
-    { key: 'lstm', title: 'LSTM (tiny)', source: 'tiny', spec: make(gpicl, { task: small, training: batch, model: { kind: 'lstm', hidden: 16, layers: 1 } }) },
-    { key: 'lstm-preset', title: 'LSTM preset (tiny)', source: 'tiny', spec: make(lstmPreset, { task: small, training: batch, model: { kind: 'lstm', hidden: 8, layers: 2 } }) },
-    { key: 'vsml', title: 'VSML (tiny)', source: 'tiny', spec: make(vsml, { task: { ...small, inputDim: 4, classes: 3 }, training: batch, model: { kind: 'vsml', stateSize: 4, messageSize: 4, ticks: 2 } }) },
-    { key: 'regression', title: 'Regression Transformer (tiny)', source: 'tiny', spec: make(regression, { task: small, training: batch, model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2 } }) },
+    {
+      key: 'transformer',
+      title: 'GPICL Transformer (tiny)',
+      source: 'tiny',
+      spec: make(gpicl, {
+        task: small,
+        training: batch,
+        model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2 },
+      }),
+    },
+    {
+      key: 'lstm',
+      title: 'LSTM (tiny)',
+      source: 'tiny',
+      spec: make(gpicl, { task: small, training: batch, model: { kind: 'lstm', hidden: 16, layers: 1 } }),
+    },
+    {
+      key: 'lstm-preset',
+      title: 'LSTM preset (tiny)',
+      source: 'tiny',
+      spec: make(lstmPreset, { task: small, training: batch, model: { kind: 'lstm', hidden: 8, layers: 2 } }),
+    },
+    {
+      key: 'vsml',
+      title: 'VSML (tiny)',
+      source: 'tiny',
+      spec: make(vsml, {
+        task: { ...small, inputDim: 4, classes: 3 },
+        training: batch,
+        model: { kind: 'vsml', stateSize: 4, messageSize: 4, ticks: 2 },
+      }),
+    },
+    {
+      key: 'regression',
+      title: 'Regression Transformer (tiny)',
+      source: 'tiny',
+      spec: make(regression, {
+        task: small,
+        training: batch,
+        model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2 },
+      }),
+    },
   ];
 }

@@ -44,7 +44,9 @@ const { values: opts } = parseArgs({
 const tiny = opts.tiny;
 const CHECK_STEPS = Number(opts['check-steps'] ?? (tiny ? 2 : 5));
 const ROUNDS = Number(opts.rounds ?? (tiny ? 2 : 5));
-/** Losses of the two sides after the same steps must agree to this relative tolerance (float32, other summation orders). */
+/**
+ * Losses of the two sides after the same steps must agree to this relative tolerance (float32, other summation orders).
+ */
 const LOSS_RTOL = 2e-3;
 const EXPORT_DIR = path.join('bench', 'results', 'export');
 
@@ -58,7 +60,13 @@ class Peer {
   private stderr = '';
 
   constructor(python: string) {
-    const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' };
+    const env = {
+      ...process.env,
+      OPENBLAS_NUM_THREADS: '1',
+      OMP_NUM_THREADS: '1',
+      MKL_NUM_THREADS: '1',
+      PYTHONUNBUFFERED: '1',
+    };
     this.proc = spawn(python, [path.join('bench', 'peer', 'peer.py')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.proc.stdout }).on('line', (line) => this.replies.shift()?.(line));
     this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
@@ -86,7 +94,10 @@ class Peer {
 
 // ------------------------------------------------------------------------------------------- export
 
-/** Writes what the peer needs to run `config` as we do: spec, shapes, initial weights, constants, batches, learning rates. */
+/**
+ * Writes what the peer needs to run `config` as we do: spec, shapes, initial weights, constants, batches, learning
+ * rates.
+ */
 function exportRun(run: OurRun, batches: number, dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   const chunks: Float32Array[] = [];
@@ -102,7 +113,10 @@ function exportRun(run: OurRun, batches: number, dir: string): void {
   const { task, config } = run;
   const list = Array.from({ length: batches }, (_, k) => {
     const b = run.sample(k);
-    return { inputs: put(b.inputs, [b.batch, task.seqLen, task.inputDim]), targets: put(b.targets, [b.batch, task.seqLen]) };
+    return {
+      inputs: put(b.inputs, [b.batch, task.seqLen, task.inputDim]),
+      targets: put(b.targets, [b.batch, task.seqLen]),
+    };
   });
   const meta = {
     key: config.key,
@@ -126,7 +140,10 @@ function exportRun(run: OurRun, batches: number, dir: string): void {
 
 // ------------------------------------------------------------------------------------------- measurements
 
-/** fp32 matMul peak of tfjs-wasm (XNNPACK): the fastest of `reps` n x n products, so noise from other processes does not lower it. */
+/**
+ * fp32 matMul peak of tfjs-wasm (XNNPACK): the fastest of `reps` n x n products, so noise from other processes does not
+ * lower it.
+ */
 async function ourPeak(n = 1024, reps = 10): Promise<number> {
   const a = tf.randomNormal([n, n]) as tf.Tensor2D;
   const b = tf.randomNormal([n, n]) as tf.Tensor2D;
@@ -215,7 +232,13 @@ async function benchConfig(config: BenchConfig, peer: Peer): Promise<ConfigResul
   const dir = path.join(EXPORT_DIR, config.key);
   exportRun(run, Math.max(CHECK_STEPS, 2), dir);
   const { spec } = config;
-  const shape = { batch: spec.training.batchSize, seqLen: run.task.seqLen, inputDim: run.task.inputDim, outputDim: run.task.outputDim, feedback: run.task.feedback };
+  const shape = {
+    batch: spec.training.batchSize,
+    seqLen: run.task.seqLen,
+    inputDim: run.task.inputDim,
+    outputDim: run.task.outputDim,
+    feedback: run.task.feedback,
+  };
   const flops = stepFlops(spec, shape);
 
   // The same steps from the same weights on the same batches: the losses must agree.
@@ -228,7 +251,9 @@ async function benchConfig(config: BenchConfig, peer: Peer): Promise<ConfigResul
   }
   await peer.call({ cmd: 'load', dir });
   const check = await peer.call<{ losses: number[]; gradNorms: number[] }>({ cmd: 'losses', steps: CHECK_STEPS });
-  const maxLossRelDiff = Math.max(...lossesOurs.map((l, k) => Math.abs(l - check.losses[k]) / Math.max(Math.abs(check.losses[k]), 1e-6)));
+  const maxLossRelDiff = Math.max(
+    ...lossesOurs.map((l, k) => Math.abs(l - check.losses[k]) / Math.max(Math.abs(check.losses[k]), 1e-6)),
+  );
 
   // Warm-up is done (the check steps); a first ours/torch pass sizes the rounds to ~4 s per side per configuration.
   const probe = await timeBoth(run, peer, 1, 1);
@@ -269,11 +294,18 @@ async function benchConfig(config: BenchConfig, peer: Peer): Promise<ConfigResul
 }
 
 /** Step time as sequence length and model width grow (GPICL Transformer shape), both sides. */
-async function costCurve(peer: Peer): Promise<{ seqLen: number; dModel: number; oursMs: number; torchMs: number; ratio: number }[]> {
+async function costCurve(
+  peer: Peer,
+): Promise<{ seqLen: number; dModel: number; oursMs: number; torchMs: number; ratio: number }[]> {
   const base = benchConfigs(tiny)[0];
   const points = tiny
-    ? [{ seqLen: 4, dModel: 16 }, { seqLen: 8, dModel: 16 }]
-    : [12, 24, 48, 96].map((seqLen) => ({ seqLen, dModel: 64 })).concat([32, 128].map((dModel) => ({ seqLen: 24, dModel })));
+    ? [
+        { seqLen: 4, dModel: 16 },
+        { seqLen: 8, dModel: 16 },
+      ]
+    : [12, 24, 48, 96]
+        .map((seqLen) => ({ seqLen, dModel: 64 }))
+        .concat([32, 128].map((dModel) => ({ seqLen: 24, dModel })));
   const out = [];
   for (const p of points) {
     const spec = structuredClone(base.spec);
@@ -313,7 +345,12 @@ function descendants(pid: number): number[] {
     }
   }
   const out: number[] = [];
-  const walk = (p: number) => (children.get(p) ?? []).forEach((c) => (out.push(c), walk(c)));
+  const walk = (p: number) => {
+    for (const c of children.get(p) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
   walk(pid);
   return out;
 }
@@ -350,9 +387,13 @@ interface SweepResult {
 /** A sweep of `runs` GPICL Transformer runs through the real CLI, scheduler and worker processes. */
 async function sweep(concurrency: number, runs: number, steps: number): Promise<SweepResult> {
   const cli = path.join('bin', 'metalab.cjs');
-  if (!fs.existsSync(path.join('dist', 'main', 'cli.cjs'))) throw new Error('dist/main/cli.cjs is missing: run `npm run build:main` first');
+  if (!fs.existsSync(path.join('dist', 'main', 'cli.cjs')))
+    throw new Error('dist/main/cli.cjs is missing: run `npm run build:main` first');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'metalab-bench-'));
-  const base = JSON.parse(fs.readFileSync(path.join('examples', 'gpicl-transformer.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const base = JSON.parse(fs.readFileSync(path.join('examples', 'gpicl-transformer.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const rates = Array.from({ length: runs }, (_, i) => 0.001 * (1 + i / 10));
   const specFile = path.join(home, 'sweep.json');
   const spec = {
@@ -360,15 +401,21 @@ async function sweep(concurrency: number, runs: number, steps: number): Promise<
     name: `bench sweep x${concurrency}`,
     training: { ...base.training, steps, checkpointEvery: steps },
     evaluation: { every: steps, sequences: 32 },
-    ...(tiny ? { task: { ...base.task, seqLen: 6 }, model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2 } } : {}),
+    ...(tiny
+      ? { task: { ...base.task, seqLen: 6 }, model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2 } }
+      : {}),
     sweep: { axes: [{ path: 'training.learningRate', values: rates }] },
   };
   fs.writeFileSync(specFile, JSON.stringify(spec));
   const started = performance.now();
-  const proc = spawn(process.execPath, [cli, 'run', specFile, '--backend', 'wasm', '--concurrency', String(concurrency)], {
-    env: { ...process.env, METALAB_HOME: home },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [cli, 'run', specFile, '--backend', 'wasm', '--concurrency', String(concurrency)],
+    {
+      env: { ...process.env, METALAB_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let output = '';
   proc.stdout.on('data', (d: Buffer) => (output += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -385,7 +432,11 @@ async function sweep(concurrency: number, runs: number, steps: number): Promise<
   const wallS = (performance.now() - started) / 1000;
   if (code !== 0) throw new Error(`metalab run exited with ${code}:\n${output.slice(-3000)}`);
   const db = new Database(path.join(home, 'metalab.db'), { readonly: true });
-  const times = (db.prepare('SELECT value FROM metrics WHERE key = ? AND step > 3').all(TRAINING_METRICS.stepTimeMs.key) as { value: number }[]).map((r) => r.value);
+  const times = (
+    db.prepare('SELECT value FROM metrics WHERE key = ? AND step > 3').all(TRAINING_METRICS.stepTimeMs.key) as {
+      value: number;
+    }[]
+  ).map((r) => r.value);
   db.close();
   fs.rmSync(home, { recursive: true, force: true });
   return {
@@ -403,34 +454,65 @@ async function sweep(concurrency: number, runs: number, steps: number): Promise<
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [line(head), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...rows.map(line)].join('\n');
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [
+    line(head),
+    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
 }
 
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
 async function main(): Promise<void> {
   if (opts.help) {
-    process.stdout.write(fs.readFileSync(path.join('bench', 'main.ts'), 'utf8').split('\n').slice(0, 13).join('\n').replace(/^\/\/ ?/gm, '') + '\n');
+    process.stdout.write(
+      `${fs
+        .readFileSync(path.join('bench', 'main.ts'), 'utf8')
+        .split('\n')
+        .slice(0, 13)
+        .join('\n')
+        .replace(/^\/\/ ?/gm, '')}\n`,
+    );
     return;
   }
   const configs = benchConfigs(tiny).filter((c) => !opts.only || opts.only.split(',').includes(c.key));
   const peer = new Peer(opts.python);
-  const info = await peer.call<{ torch: string; python: string; executable: string; threads: number; blas: string[]; blasThreads: number | null; blasInfo: string | null }>({ cmd: 'info' });
+  const info = await peer.call<{
+    torch: string;
+    python: string;
+    executable: string;
+    threads: number;
+    blas: string[];
+    blasThreads: number | null;
+    blasInfo: string | null;
+  }>({ cmd: 'info' });
   const openblas = info.blas.some((l) => l.includes('openblas'));
-  log(`PyTorch ${info.torch} (Python ${info.python}, ${info.executable}), ${info.threads} thread; BLAS: ${info.blas.join(', ') || 'none found'} (${info.blasThreads ?? '?'} thread)`);
-  if (!openblas) log('warning: PyTorch is not using OpenBLAS (install libopenblas0-pthread): its reference BLAS is ~7x slower');
+  log(
+    `PyTorch ${info.torch} (Python ${info.python}, ${info.executable}), ${info.threads} thread; BLAS: ` +
+      `${info.blas.join(', ') || 'none found'} (${info.blasThreads ?? '?'} thread)`,
+  );
+  if (!openblas)
+    log('warning: PyTorch is not using OpenBLAS (install libopenblas0-pthread): its reference BLAS is ~7x slower');
 
   await initBackend(configs[0].spec.backend);
   const wasmPeak = await ourPeak(tiny ? 256 : 1024, tiny ? 3 : 8);
-  const torchPeak = (await peer.call<{ gflops: number }>({ cmd: 'peak', n: tiny ? 256 : 1024, reps: tiny ? 3 : 10 })).gflops;
-  log(`fp32 matMul peak (${tiny ? 256 : 1024}^2, one thread): tfjs-wasm ${f(wasmPeak)} GFLOP/s, PyTorch ${f(torchPeak)} GFLOP/s`);
+  const torchPeak = (await peer.call<{ gflops: number }>({ cmd: 'peak', n: tiny ? 256 : 1024, reps: tiny ? 3 : 10 }))
+    .gflops;
+  log(
+    `fp32 matMul peak (${tiny ? 256 : 1024}^2, one thread): tfjs-wasm ${f(wasmPeak)} GFLOP/s, PyTorch ` +
+      `${f(torchPeak)} GFLOP/s`,
+  );
 
   const results: ConfigResult[] = [];
   for (const config of configs) {
     log(`${config.key}: ${config.title} ...`);
     const r = await benchConfig(config, peer);
-    log(`  ours ${f(r.oursMs)} ms, torch ${f(r.torchMs)} ms (${f(r.ratio, 2)}x); losses after ${CHECK_STEPS} steps ${r.lossesOurs.at(-1)!.toFixed(5)} / ${r.lossesTorch.at(-1)!.toFixed(5)}`);
+    log(
+      `  ours ${f(r.oursMs)} ms, torch ${f(r.torchMs)} ms (${f(r.ratio, 2)}x); losses after ${CHECK_STEPS} steps ` +
+        `${r.lossesOurs.at(-1)!.toFixed(5)} / ${r.lossesTorch.at(-1)!.toFixed(5)}`,
+    );
     results.push(r);
   }
   const curve = opts['no-curve'] ? [] : await costCurve(peer);
@@ -444,7 +526,12 @@ async function main(): Promise<void> {
       sweeps.push(await sweep(c, runs, steps));
     }
   }
-  const profiles = opts.profile ? await profile(configs.map((c) => c.key), tiny) : undefined;
+  const profiles = opts.profile
+    ? await profile(
+        configs.map((c) => c.key),
+        tiny,
+      )
+    : undefined;
 
   const load = os.loadavg();
   const machine = {
@@ -464,7 +551,20 @@ async function main(): Promise<void> {
   };
 
   const mainTable = table(
-    ['configuration', 'model', 'params', 'ours ms', 'torch ms', 'ratio', 'ours GFLOP/s', 'torch GFLOP/s', 'sampling', `loss@${CHECK_STEPS} ours`, 'torch', 'agree'],
+    [
+      'configuration',
+      'model',
+      'params',
+      'ours ms',
+      'torch ms',
+      'ratio',
+      'ours GFLOP/s',
+      'torch GFLOP/s',
+      'sampling',
+      `loss@${CHECK_STEPS} ours`,
+      'torch',
+      'agree',
+    ],
     results.map((r) => [
       r.key,
       r.model,
@@ -481,30 +581,62 @@ async function main(): Promise<void> {
     ]),
   );
   const out: string[] = [
-    `metalab bench${tiny ? ' --tiny' : ''}: one training step (forward, backward, clip, Adam), median of ${ROUNDS} alternating rounds, one thread each side`,
-    `machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}; Node ${machine.node}, tfjs ${machine.tfjs} (${machine.backend}); PyTorch ${info.torch}, BLAS ${info.blas.map((b) => path.basename(b)).join(', ')}`,
-    `fp32 matMul peak: tfjs-wasm ${f(wasmPeak)} GFLOP/s, PyTorch ${f(torchPeak)} GFLOP/s (ratio ${f(torchPeak / wasmPeak, 2)})`,
+    `metalab bench${tiny ? ' --tiny' : ''}: one training step (forward, backward, clip, Adam), median of ` +
+      `${ROUNDS} alternating rounds, one thread each side`,
+    `machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}; Node ${machine.node}, ` +
+      `tfjs ${machine.tfjs} (${machine.backend}); PyTorch ${info.torch}, BLAS ` +
+      `${info.blas.map((b) => path.basename(b)).join(', ')}`,
+    `fp32 matMul peak: tfjs-wasm ${f(wasmPeak)} GFLOP/s, PyTorch ${f(torchPeak)} GFLOP/s (ratio ` +
+      `${f(torchPeak / wasmPeak, 2)})`,
     '',
     mainTable,
     '',
-    `ratio = ours / torch. GFLOP/s: matrix-product FLOPs of the step (forward + backward) per second (% of that side's peak). sampling: drawing one batch (ours), share of sampling + step. Losses after ${CHECK_STEPS} steps from the same initial weights on the same batches; agree = max relative difference over the steps <= ${LOSS_RTOL}.`,
+    `ratio = ours / torch. GFLOP/s: matrix-product FLOPs of the step (forward + backward) per second (% of that ` +
+      `side's peak). sampling: drawing one batch (ours), share of sampling + step. Losses after ${CHECK_STEPS} steps ` +
+      `from the same initial weights on the same batches; agree = max relative difference over the steps <= ` +
+      `${LOSS_RTOL}.`,
   ];
   if (curve.length) {
     out.push('', 'Cost curve (GPICL Transformer; batch and layers as (a)):', '');
-    out.push(table(['seqLen', 'dModel', 'ours ms', 'torch ms', 'ratio'], curve.map((c) => [String(c.seqLen), String(c.dModel), f(c.oursMs), f(c.torchMs), `${f(c.ratio, 2)}x`])));
+    out.push(
+      table(
+        ['seqLen', 'dModel', 'ours ms', 'torch ms', 'ratio'],
+        curve.map((c) => [String(c.seqLen), String(c.dModel), f(c.oursMs), f(c.torchMs), `${f(c.ratio, 2)}x`]),
+      ),
+    );
   }
   if (sweeps.length) {
     out.push('', 'Sweep throughput (metalab run, real scheduler and worker processes, one thread each):', '');
     out.push(
       table(
         ['workers', 'runs x steps', 'wall s', 'steps/s', 'speed-up', 'median step ms', 'peak MiB per worker'],
-        sweeps.map((s) => [String(s.concurrency), `${s.runs} x ${s.stepsPerRun}`, f(s.wallS), f(s.stepsPerSec, 2), `${f(s.stepsPerSec / sweeps[0].stepsPerSec, 2)}x`, f(s.medianStepMs), s.workerPeakMiB.map((m) => f(m, 0)).join(', ')]),
+        sweeps.map((s) => [
+          String(s.concurrency),
+          `${s.runs} x ${s.stepsPerRun}`,
+          f(s.wallS),
+          f(s.stepsPerSec, 2),
+          `${f(s.stepsPerSec / sweeps[0].stepsPerSec, 2)}x`,
+          f(s.medianStepMs),
+          s.workerPeakMiB.map((m) => f(m, 0)).join(', '),
+        ]),
       ),
     );
   }
   process.stdout.write(`${out.join('\n')}\n`);
 
-  const json = { date: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, tiny, checkSteps: CHECK_STEPS, rounds: ROUNDS, lossRelTolerance: LOSS_RTOL, machine, configs: results, curve, sweeps, profiles };
+  const json = {
+    date: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    tiny,
+    checkSteps: CHECK_STEPS,
+    rounds: ROUNDS,
+    lossRelTolerance: LOSS_RTOL,
+    machine,
+    configs: results,
+    curve,
+    sweeps,
+    profiles,
+  };
   fs.mkdirSync(path.dirname(opts.out!), { recursive: true });
   fs.writeFileSync(opts.out!, JSON.stringify(json, null, 2));
   log(`written ${opts.out}`);

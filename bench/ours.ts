@@ -30,17 +30,27 @@ export async function setUp(config: BenchConfig): Promise<OurRun> {
     model,
     adam,
     sample: (k) => trainBatch(spec, task, k),
-    step: (batch, stepIndex) => trainStep(model, task, adam, batch, learningRateAt(stepIndex, spec.training), spec.training.gradClip),
-    weights: () => model.params.map((p) => ({ name: p.name, shape: p.variable.shape, values: p.variable.dataSync() as Float32Array })),
+    step: (batch, stepIndex) =>
+      trainStep(model, task, adam, batch, learningRateAt(stepIndex, spec.training), spec.training.gradClip),
+    weights: () =>
+      model.params.map((p) => ({
+        name: p.name,
+        shape: p.variable.shape,
+        values: p.variable.dataSync() as Float32Array,
+      })),
     dispose: () => {
       adam.dispose();
-      model.params.forEach((p) => p.variable.dispose());
+      for (const p of model.params) p.variable.dispose();
     },
   };
 }
 
 /** Per-kernel wall time of one step, summed by kernel name, from tf.profile. */
-export async function profileStep(run: OurRun, batch: SequenceBatch, stepIndex: number): Promise<{ totalMs: number; kernels: { name: string; ms: number; calls: number }[] }> {
+export async function profileStep(
+  run: OurRun,
+  batch: SequenceBatch,
+  stepIndex: number,
+): Promise<{ totalMs: number; kernels: { name: string; ms: number; calls: number }[] }> {
   const started = performance.now();
   const info = await tf.profile(async () => {
     await run.step(batch, stepIndex);

@@ -5,7 +5,7 @@ const fs = require('node:fs');
 
 const cli = path.join(__dirname, '..', 'dist', 'main', 'cli.cjs');
 if (!fs.existsSync(cli)) {
-  process.stderr.write('metalab is not built yet: run `npm run build` in ' + path.dirname(__dirname) + '\n');
+  process.stderr.write(`metalab is not built yet: run \`npm run build\` in ${path.dirname(__dirname)}\n`);
   process.exit(1);
 }
 require(cli);

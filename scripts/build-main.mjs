@@ -9,4 +9,10 @@ const entries = {
   preload: 'main/electron/preload.ts',
 };
 
-await build({ ...nodeBundle, entryPoints: entries, outdir: 'dist/main', outExtension: { '.js': '.cjs' }, sourcemap: 'linked' });
+await build({
+  ...nodeBundle,
+  entryPoints: entries,
+  outdir: 'dist/main',
+  outExtension: { '.js': '.cjs' },
+  sourcemap: 'linked',
+});

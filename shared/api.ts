@@ -4,7 +4,15 @@ import { z } from 'zod';
 import type { RunSummary } from './results.js';
 import { formatPath, type ExperimentSpec, type RunSpec, type SpecIssue, type SweepPoint } from './spec.js';
 
-export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'cancelled', 'interrupted', 'diverged'] as const;
+export const RUN_STATUSES = [
+  'queued',
+  'running',
+  'finished',
+  'failed',
+  'cancelled',
+  'interrupted',
+  'diverged',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** Statuses a run can be retried (resumed from its checkpoint, if any) from. */
 export const RETRYABLE: readonly RunStatus[] = ['failed', 'cancelled', 'interrupted', 'diverged'];
@@ -74,7 +82,10 @@ export interface LabInfo {
   concurrency: number;
 }
 
-/** `metalab export` and the page's exports: every stored value as long-format CSV, or JSON with specs, curves and summaries. */
+/**
+ * `metalab export` and the page's exports: every stored value as long-format CSV, or JSON with specs, curves and
+ * summaries.
+ */
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
@@ -110,7 +121,10 @@ export interface ExperimentPlan {
   backend: string;
   /** Runs the lab trains at once. */
   concurrency: number;
-  /** Sum of the runs' estimates, and the time until the last one ends with `concurrency` at once; null if a run was not timed. */
+  /**
+   * Sum of the runs' estimates, and the time until the last one ends with `concurrency` at once; null if a run was not
+   * timed.
+   */
   totalSeconds: number | null;
   wallSeconds: number | null;
   /** Distinct configurations (model, task shape, batch size, evaluation), and how many of them were timed. */
@@ -143,7 +157,14 @@ export interface LabApi {
 }
 
 export type LabEvent =
-  | { type: 'run-progress'; runId: number; step: number; totalSteps: number; examplesPerSec: number | null; etaSeconds: number | null }
+  | {
+      type: 'run-progress';
+      runId: number;
+      step: number;
+      totalSteps: number;
+      examplesPerSec: number | null;
+      etaSeconds: number | null;
+    }
   | { type: 'metrics-appended'; runId: number; keys: string[]; lastStep: number }
   | { type: 'run-state'; runId: number; experimentId: number; status: RunStatus; error: string | null }
   /** The experiment or one of its runs' rows changed (created, edited, deleted, a run's backend known): refetch. */

@@ -13,7 +13,13 @@ export interface MetricInfo {
   description: string;
 }
 
-const metric = (key: string, label: string, unit: string | null, direction: Direction | null, description: string): MetricInfo => ({
+const metric = (
+  key: string,
+  label: string,
+  unit: string | null,
+  direction: Direction | null,
+  description: string,
+): MetricInfo => ({
   key,
   label,
   unit,
@@ -23,12 +29,36 @@ const metric = (key: string, label: string, unit: string | null, direction: Dire
 
 /** Recorded by the training loop at every step (and, for `phase`, at every evaluation), whatever the objective. */
 export const TRAINING_METRICS = {
-  loss: metric('loss', 'training loss', null, 'lower', "The objective's loss on the meta-training batch, averaged over every position."),
-  learningRate: metric('lr', 'learning rate', null, null, 'Adam learning rate at the step (warm-up and schedule applied).'),
+  loss: metric(
+    'loss',
+    'training loss',
+    null,
+    'lower',
+    "The objective's loss on the meta-training batch, averaged over every position.",
+  ),
+  learningRate: metric(
+    'lr',
+    'learning rate',
+    null,
+    null,
+    'Adam learning rate at the step (warm-up and schedule applied).',
+  ),
   gradNorm: metric('grad_norm', 'gradient norm', null, null, 'Global norm of the meta-gradient before clipping.'),
   stepTimeMs: metric('step_time_ms', 'step time', 'ms', 'lower', 'Wall time of the training step.'),
-  examplesPerSec: metric('examples_per_sec', 'examples per second', '1/s', 'higher', 'Sequence positions trained per second.'),
-  phase: metric('phase', 'phase', null, null, 'The phase of in-context learning the evaluation shows, as its index in PHASE_LABELS.'),
+  examplesPerSec: metric(
+    'examples_per_sec',
+    'examples per second',
+    '1/s',
+    'higher',
+    'Sequence positions trained per second.',
+  ),
+  phase: metric(
+    'phase',
+    'phase',
+    null,
+    null,
+    'The phase of in-context learning the evaluation shows, as its index in PHASE_LABELS.',
+  ),
 } as const;
 
 /** Figures of a finished run, whatever its objective (keys in RunSummary.figures). */
@@ -36,8 +66,20 @@ export const RUN_FIGURES = {
   finalLoss: metric('final_loss', 'final loss', null, 'lower', 'Training loss at the last step.'),
   paramCount: metric('param_count', 'parameters', null, null, "The model's number of trainable parameters."),
   stateSize: metric('state_size', 'state size', null, null, 'Memory the model carries along a sequence (floats).'),
-  plateauLength: metric('plateau_length', 'plateau length', 'steps', 'lower', 'Steps of the longest flat stretch of the training loss (0: none).'),
-  lossEscapeStep: metric('loss_escape_step', 'loss escape step', 'steps', 'lower', 'First step where the smoothed loss left its initial level (null: never).'),
+  plateauLength: metric(
+    'plateau_length',
+    'plateau length',
+    'steps',
+    'lower',
+    'Steps of the longest flat stretch of the training loss (0: none).',
+  ),
+  lossEscapeStep: metric(
+    'loss_escape_step',
+    'loss escape step',
+    'steps',
+    'lower',
+    'First step where the smoothed loss left its initial level (null: never).',
+  ),
 } as const;
 
 const EVAL_PREFIX = 'eval/';

@@ -2,8 +2,16 @@
 // finished run. Stored as JSON in the database (checked with RunSummary on the way in and out).
 import { z } from 'zod';
 
-/** The phases of in-context learning, in order of generality; the engine's objectives decide which one an evaluation shows. */
-export const PHASE_LABELS = ['not learning yet', 'memorization', 'task identification', 'general learning-to-learn'] as const;
+/**
+ * The phases of in-context learning, in order of generality; the engine's objectives decide which one an evaluation
+ * shows.
+ */
+export const PHASE_LABELS = [
+  'not learning yet',
+  'memorization',
+  'task identification',
+  'general learning-to-learn',
+] as const;
 export type Phase = (typeof PHASE_LABELS)[number];
 export const Phase = z.enum(PHASE_LABELS);
 
@@ -37,7 +45,10 @@ export const RunSummary = z
     /** The phase of the last evaluation. */
     phase: Phase.nullable(),
     plateau: Plateau.nullable(),
-    /** Run figures (final_loss, param_count, …) and the last evaluation's figures (eval/<split>/<name>); null: not measured. */
+    /**
+     * Run figures (final_loss, param_count, …) and the last evaluation's figures (eval/<split>/<name>); null: not
+     * measured.
+     */
     figures: z.record(z.string(), z.number().nullable()),
   })
   .strict();

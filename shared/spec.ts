@@ -9,8 +9,14 @@ const unit = (u: string) => ({ unit: u });
 export const linearRegressionTask = z
   .object({
     family: z.literal('linear-regression'),
-    dim: count(1, 256).default(8).describe('Input dimension D').meta({ title: 'Input dimension', ...unit('dims') }),
-    seqLen: count(2, 1024).default(16).describe('Examples per sequence K').meta({ title: 'Sequence length', ...unit('examples') }),
+    dim: count(1, 256)
+      .default(8)
+      .describe('Input dimension D')
+      .meta({ title: 'Input dimension', ...unit('dims') }),
+    seqLen: count(2, 1024)
+      .default(16)
+      .describe('Examples per sequence K')
+      .meta({ title: 'Sequence length', ...unit('examples') }),
     noiseVariance: z.number().min(0).max(100).default(0.25).describe('Variance of the label noise'),
     numTasks: z
       .union([count(1, 2 ** 30), z.literal('fresh')])
@@ -32,23 +38,33 @@ export const gpiclClassificationTask = z
     family: z.literal('gpicl-classification'),
     dataset: datasetName.default('mnist').describe('Base dataset tasks are made from'),
     classes: count(2, 10).default(10).describe('Classes used: labels 0..classes-1'),
-    inputDim: count(1, 1024).default(16).describe('Input dimension d after preprocessing').meta({ title: 'Input dimension', ...unit('dims') }),
+    inputDim: count(1, 1024)
+      .default(16)
+      .describe('Input dimension d after preprocessing')
+      .meta({ title: 'Input dimension', ...unit('dims') }),
     preprocess: z.enum(['pca', 'resize', 'none']).default('pca').describe('How images become d-dimensional inputs'),
     normalization: z
       .enum(['global', 'per-dimension'])
       .default('global')
       .describe('z-normalisation per dataset: one global scale, or each dimension on its own'),
-    seqLen: count(2, 1024).default(40).describe('Examples per sequence L').meta({ title: 'Sequence length', ...unit('examples') }),
+    seqLen: count(2, 1024)
+      .default(40)
+      .describe('Examples per sequence L')
+      .meta({ title: 'Sequence length', ...unit('examples') }),
     numTasks: z
       .union([count(1, 2 ** 30), z.literal('fresh')])
       .default(4096)
-      .describe("Size of the pool of tasks (projection A and label permutation), or 'fresh' for a new task per sequence")
+      .describe(
+        "Size of the pool of tasks (projection A and label permutation), or 'fresh' for a new task per sequence",
+      )
       .meta({ title: 'Number of tasks', ...unit('tasks') }),
     biasedFraction: z.number().min(0).max(1).default(0).describe('Fraction of each batch drawn from one fixed task'),
     evalDatasets: z.array(datasetName).max(8).default([]).describe('Other datasets to evaluate unseen tasks on'),
   })
   .strict()
-  .describe('GPICL (Kirsch et al. 2022): a base dataset under a random linear projection and label permutation per task');
+  .describe(
+    'GPICL (Kirsch et al. 2022): a base dataset under a random linear projection and label permutation per task',
+  );
 
 export const taskSpec = z.discriminatedUnion('family', [linearRegressionTask, gpiclClassificationTask]);
 
@@ -63,10 +79,16 @@ export const mlpModel = z
 export const transformerModel = z
   .object({
     kind: z.literal('transformer'),
-    dModel: count(4, 2048).default(64).describe('Width of the residual stream').meta({ title: 'Width (dModel)', ...unit('units') }),
+    dModel: count(4, 2048)
+      .default(64)
+      .describe('Width of the residual stream')
+      .meta({ title: 'Width (dModel)', ...unit('units') }),
     layers: count(1, 48).default(2).describe('Transformer blocks'),
     heads: count(1, 64).default(4).describe('Attention heads per block; must divide dModel'),
-    mlpRatio: count(1, 16).default(4).describe('MLP width as a multiple of dModel').meta({ title: 'MLP ratio', ...unit('× dModel') }),
+    mlpRatio: count(1, 16)
+      .default(4)
+      .describe('MLP width as a multiple of dModel')
+      .meta({ title: 'MLP ratio', ...unit('× dModel') }),
   })
   .strict()
   .describe('Decoder-only causal Transformer (pre-LN, learned positions)')
@@ -84,9 +106,17 @@ export const lstmModel = z
 export const vsmlModel = z
   .object({
     kind: z.literal('vsml'),
-    stateSize: count(1, 128).default(16).describe('State size of each tiny LSTM (one per connection)').meta(unit('units')),
+    stateSize: count(1, 128)
+      .default(16)
+      .describe('State size of each tiny LSTM (one per connection)')
+      .meta(unit('units')),
     messageSize: count(2, 32).default(8).describe('Channels of forward and backward messages').meta(unit('channels')),
-    hidden: z.array(count(1, 256)).max(4).default([]).describe('Hidden layer sizes of the VSML network ([] = one layer)').meta(unit('units')),
+    hidden: z
+      .array(count(1, 256))
+      .max(4)
+      .default([])
+      .describe('Hidden layer sizes of the VSML network ([] = one layer)')
+      .meta(unit('units')),
     ticks: count(1, 8).default(2).describe('LSTM ticks per example').meta(unit('ticks')),
   })
   .strict()
@@ -101,8 +131,17 @@ export const trainingSpec = z
     learningRate: z.number().gt(0).max(10).default(1e-3).describe('Adam learning rate (after warm-up)'),
     adamEpsilon: z.number().gt(0).max(1).default(1e-8).describe("Adam's epsilon; smaller can shorten loss plateaus"),
     warmupSteps: count(0, 10_000_000).default(0).describe('Linear learning-rate warm-up').meta(unit('steps')),
-    schedule: z.enum(['constant', 'cosine', 'one-cycle']).default('constant').describe('Learning-rate schedule after warm-up'),
-    gradClip: z.number().gt(0).max(1e6).nullable().default(1).describe('Clip gradients to this global norm (null: no clipping)'),
+    schedule: z
+      .enum(['constant', 'cosine', 'one-cycle'])
+      .default('constant')
+      .describe('Learning-rate schedule after warm-up'),
+    gradClip: z
+      .number()
+      .gt(0)
+      .max(1e6)
+      .nullable()
+      .default(1)
+      .describe('Clip gradients to this global norm (null: no clipping)'),
     checkpointEvery: count(1, 10_000_000).default(500).describe('Steps between checkpoints').meta(unit('steps')),
   })
   .strict();
@@ -115,7 +154,10 @@ export const evaluationSpec = z
       .object({
         optimizer: z.enum(['sgd', 'adam']).default('adam').describe("The learner's optimiser"),
         learningRate: z.number().gt(0).max(10).default(0.01).describe("The learner's learning rate"),
-        stepsPerExample: count(1, 1000).default(10).describe('Gradient steps on the examples seen so far, after each example').meta(unit('steps')),
+        stepsPerExample: count(1, 1000)
+          .default(10)
+          .describe('Gradient steps on the examples seen so far, after each example')
+          .meta(unit('steps')),
         hidden: count(0, 1024).default(0).describe('Hidden units (0: a linear classifier)').meta(unit('units')),
       })
       .strict()
@@ -130,7 +172,9 @@ export const backendName = z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu
 export const runSpec = z
   .object({
     name: z.string().trim().min(1).max(200).default('experiment').describe('Shown in the runs table'),
-    seed: count(0, 2 ** 31 - 1).default(0).describe('Every random draw of the run follows from it'),
+    seed: count(0, 2 ** 31 - 1)
+      .default(0)
+      .describe('Every random draw of the run follows from it'),
     backend: backendName.default('auto').describe("Compute backend; 'auto' takes the fastest that starts"),
     task: taskSpec,
     model: modelSpec,
@@ -145,7 +189,11 @@ const sweepAxis = z
       .string()
       .regex(/^[a-zA-Z]+(\.[a-zA-Z]+)*$/, 'must be a field path such as task.numTasks or seed')
       .describe('The numeric field to vary (seed: repeat the experiment over seeds)'),
-    values: z.array(z.union([z.number(), z.string()])).min(1).max(4096).optional(),
+    values: z
+      .array(z.union([z.number(), z.string()]))
+      .min(1)
+      .max(4096)
+      .optional(),
     range: z
       .object({
         from: z.number(),
@@ -168,7 +216,10 @@ export const experimentSpec = runSpec
       .max(32)
       .optional()
       .describe("Labels for finding it again; they become the experiment's tags"),
-    sweep: z.object({ axes: z.array(sweepAxis).min(1).max(4) }).strict().optional(),
+    sweep: z
+      .object({ axes: z.array(sweepAxis).min(1).max(4) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -188,14 +239,20 @@ export interface SpecIssue {
 }
 
 export function formatPath(path: readonly (string | number | symbol)[]): string {
-  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    '',
+  );
 }
 
 /** How many values an axis takes, counted without listing them: a range can be too large to list. */
 export function axisCount(axis: SweepAxis): number {
   if (axis.values) return axis.values.length;
   const { from, to, scale, steps } = axis.range!;
-  const n = scale === 'log2' ? Math.floor(Math.log2(to)) - Math.ceil(Math.log2(from)) + 1 : (steps ?? Math.floor(to - from) + 1);
+  const n =
+    scale === 'log2'
+      ? Math.floor(Math.log2(to)) - Math.ceil(Math.log2(from)) + 1
+      : (steps ?? Math.floor(to - from) + 1);
   return Number.isFinite(n) ? Math.max(0, n) : 0;
 }
 
@@ -232,16 +289,29 @@ export type ExpandResult =
  */
 export function expandExperiment(input: unknown): ExpandResult {
   const parsed = experimentSpec.safeParse(input);
-  if (!parsed.success) return { ok: false, issues: parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message })) };
+  if (!parsed.success)
+    return {
+      ok: false,
+      issues: parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message })),
+    };
   const spec = parsed.data;
   const { sweep, description, tags, ...base } = spec; // description and tags describe the experiment, not a run
   const axes = sweep?.axes ?? [];
   const counts = axes.map(axisCount);
-  const empty = counts.findIndex((n) => n === 0);
-  if (empty >= 0) return { ok: false, issues: [{ path: ['sweep', 'axes', empty, 'range'], message: 'the range holds no values' }] };
+  const empty = counts.indexOf(0);
+  if (empty >= 0)
+    return { ok: false, issues: [{ path: ['sweep', 'axes', empty, 'range'], message: 'the range holds no values' }] };
   const total = counts.reduce((n, c) => n * c, 1);
   if (total > MAX_RUNS_PER_EXPERIMENT)
-    return { ok: false, issues: [{ path: ['sweep'], message: `the sweep expands to ${total} runs; at most ${MAX_RUNS_PER_EXPERIMENT} are allowed` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: ['sweep'],
+          message: `the sweep expands to ${total} runs; at most ${MAX_RUNS_PER_EXPERIMENT} are allowed`,
+        },
+      ],
+    };
   const valueLists = axes.map(axisValues);
 
   const runs: { point: SweepPoint; spec: RunSpec }[] = [];
@@ -263,7 +333,10 @@ export function expandExperiment(input: unknown): ExpandResult {
           const field = formatPath(i.path);
           const axis = axes.findIndex((ax) => ax.path === field);
           return axis >= 0
-            ? { path: ['sweep', 'axes', axis, 'values'], message: `value ${JSON.stringify(point[field])} for ${field}: ${i.message}` }
+            ? {
+                path: ['sweep', 'axes', axis, 'values'],
+                message: `value ${JSON.stringify(point[field])} for ${field}: ${i.message}`,
+              }
             : { path: i.path as (string | number)[], message: i.message };
         }),
       };

@@ -1,7 +1,9 @@
 // JSON framing for the WebSocket host. Errors keep their name and message across the wire
 // (JSON.stringify would turn them into `{}`); non-finite numbers arrive as null.
 export function encode(data: unknown): string {
-  return JSON.stringify(data, (_key, value: unknown) => (value instanceof Error ? { name: value.name, message: value.message } : value));
+  return JSON.stringify(data, (_key, value: unknown) =>
+    value instanceof Error ? { name: value.name, message: value.message } : value,
+  );
 }
 
 export function decode(text: string): unknown {
@@ -11,6 +13,7 @@ export function decode(text: string): unknown {
 /** Turns what a rejected remote call delivers (an Error, or its JSON form) back into an Error. */
 export function toError(reason: unknown): Error {
   if (reason instanceof Error) return reason;
-  if (reason && typeof reason === 'object' && 'message' in reason) return new Error(String((reason as { message: unknown }).message));
+  if (reason && typeof reason === 'object' && 'message' in reason)
+    return new Error(String((reason as { message: unknown }).message));
   return new Error(String(reason));
 }

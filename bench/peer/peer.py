@@ -119,7 +119,8 @@ class Lstm(torch.nn.Module):
         self.lstm = torch.nn.LSTM(shape["inputDim"], H, num_layers=L, batch_first=True)
         with torch.no_grad():
             for i in range(L):
-                W = w[f"layer{i}.w"]  # [fanIn + H, 4H]: rows for the input, then h; gate columns i, f, g, o (torch's order)
+                # [fanIn + H, 4H]: rows for the input, then h; gate columns i, f, g, o (torch's order)
+                W = w[f"layer{i}.w"]
                 fan_in = W.shape[0] - H
                 getattr(self.lstm, f"weight_ih_l{i}").copy_(W[:fan_in].t())
                 getattr(self.lstm, f"weight_hh_l{i}").copy_(W[fan_in:].t())
@@ -187,7 +188,8 @@ class Vsml(torch.nn.Module):
                 else:
                     error = (torch.softmax(prediction, -1) if self.classification else prediction) - target
                     backward = F.pad(torch.stack([error, target], 2), (0, M - 2))  # [N, B, M]
-                z = F.linear(forward, Wf).unsqueeze(2) + F.linear(backward, Wb, self.lstm_b).unsqueeze(1)  # [N, A, B, 4S]
+                # z: [N, A, B, 4S]
+                z = F.linear(forward, Wf).unsqueeze(2) + F.linear(backward, Wb, self.lstm_b).unsqueeze(1)
                 hl, cl = h[l], c[l]
                 for _ in range(self.ticks):
                     gi, gf, gg, go = (F.linear(hl, U) + z).chunk(4, dim=3)
@@ -214,7 +216,9 @@ class Run:
             self.meta = json.load(f)
         with open(os.path.join(directory, "data.bin"), "rb") as f:
             blob = torch.frombuffer(bytearray(f.read()), dtype=torch.float32)  # little-endian float32, as written
-        take = lambda e: blob[e["offset"] : e["offset"] + int(math.prod(e["shape"]))].reshape(e["shape"]).clone()  # noqa: E731
+        def take(e):
+            return blob[e["offset"] : e["offset"] + int(math.prod(e["shape"]))].reshape(e["shape"]).clone()
+
         self.initial = {e["name"]: take(e) for e in self.meta["params"]}
         self.constants = {e["name"]: take(e) for e in self.meta.get("constants", [])}
         self.batches = [(take(b["inputs"]), take(b["targets"])) for b in self.meta["batches"]]
@@ -238,7 +242,9 @@ class Run:
         t = spec["training"]
         self.clip = t["gradClip"]
         # Our Adam: m, v with betas (0.9, 0.999); update lr * m_hat / (sqrt(v_hat) + eps), which is torch's formula.
-        self.opt = torch.optim.Adam(self.params, lr=t["learningRate"], betas=(0.9, 0.999), eps=t["adamEpsilon"], foreach=True)
+        self.opt = torch.optim.Adam(
+            self.params, lr=t["learningRate"], betas=(0.9, 0.999), eps=t["adamEpsilon"], foreach=True
+        )
         self.objective = self.meta["objective"]
         self.step_index = 0
 
@@ -285,6 +291,7 @@ def main():
         cmd = req["cmd"]
         try:
             if cmd == "info":
+                config_words = torch.__config__.show().replace(",", " ").split()
                 reply = {
                     "torch": torch.__version__,
                     "python": platform.python_version(),
@@ -292,7 +299,10 @@ def main():
                     "threads": torch.get_num_threads(),
                     "blas": blas_library(),
                     "blasThreads": blas_threads(),
-                    "blasInfo": next((p.split("=")[1] for p in torch.__config__.show().replace(",", " ").split() if p.startswith("BLAS_INFO=")), None),
+                    "blasInfo": next(
+                        (p.split("=")[1] for p in config_words if p.startswith("BLAS_INFO=")),
+                        None,
+                    ),
                 }
             elif cmd == "peak":
                 reply = {"gflops": peak(req.get("n", 1024), req.get("reps", 10))}

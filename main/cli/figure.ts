@@ -5,7 +5,16 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CHART_COLORS, type ThemeName } from '../../shared/figures/colors.js';
 import { FigureError, type LabReader } from '../services/figureRuns.js';
-import { contextFigure, heatmapFigure, linesFigure, phasePlotFigure, scatterFigure, vsFigure, type Figure, type FigureBase } from '../services/figures.js';
+import {
+  contextFigure,
+  heatmapFigure,
+  linesFigure,
+  phasePlotFigure,
+  scatterFigure,
+  vsFigure,
+  type Figure,
+  type FigureBase,
+} from '../services/figures.js';
 import { databaseFile, defaultHome } from '../services/paths.js';
 import { UsageError, positiveInt } from './args.js';
 import { openLab } from './lab.js';
@@ -38,7 +47,9 @@ const COMMON: Option[] = ['where', 'title', 'width', 'height', 'theme', 'out'];
 
 type Draw = (lab: LabReader, base: FigureBase) => Promise<Figure>;
 
-/** Each kind: the options it takes besides the common ones, and its request from them (checked before the lab opens). */
+/**
+ * Each kind: the options it takes besides the common ones, and its request from them (checked before the lab opens).
+ */
 const KINDS: Record<string, { options: Option[]; request: (v: Values) => Draw }> = {
   heatmap: {
     options: ['x', 'y', 'figure'],
@@ -61,7 +72,8 @@ const KINDS: Record<string, { options: Option[]; request: (v: Values) => Draw }>
     options: ['x', 'y', 'color', 'log-x', 'log-y'],
     request: (v) => {
       const [x, y] = [required(v.x, 'scatter', '--x F'), required(v.y, 'scatter', '--y F')];
-      return (lab, { experiment, ...base }) => scatterFigure(lab, { ...base, experiments: experiment.split(','), x, y, color: v.color, ...logs(v) });
+      return (lab, { experiment, ...base }) =>
+        scatterFigure(lab, { ...base, experiments: experiment.split(','), x, y, color: v.color, ...logs(v) });
     },
   },
   lines: {
@@ -75,7 +87,15 @@ const KINDS: Record<string, { options: Option[]; request: (v: Values) => Draw }>
     options: ['split', 'runs', 'step', 'baselines', 'log-y'],
     request: (v) => {
       const [split, step] = [required(v.split, 'context', '--split S'), evalStep(v.step)];
-      return (lab, base) => contextFigure(lab, { ...base, split, runs: runList(v.runs), step, baselines: v.baselines ?? false, logY: v['log-y'] ?? false });
+      return (lab, base) =>
+        contextFigure(lab, {
+          ...base,
+          split,
+          runs: runList(v.runs),
+          step,
+          baselines: v.baselines ?? false,
+          logY: v['log-y'] ?? false,
+        });
     },
   },
 };
@@ -105,14 +125,16 @@ function runList(value: string | undefined): string[] {
 function smoothing(value: string | undefined): number {
   if (value === undefined) return 0;
   const w = Number(value);
-  if (!(w >= 0 && w < 1)) throw new UsageError(`--smooth must be a weight from 0 up to (not including) 1, not '${value}'`);
+  if (!(w >= 0 && w < 1))
+    throw new UsageError(`--smooth must be a weight from 0 up to (not including) 1, not '${value}'`);
   return w;
 }
 
 function evalStep(value: string | undefined): number | 'last' {
   if (value === undefined || value === 'last') return 'last';
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--step must be an evaluation step or 'last', not '${value}'`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`--step must be an evaluation step or 'last', not '${value}'`);
   return n;
 }
 
@@ -130,11 +152,21 @@ export async function commandFigure(args: string[]): Promise<number> {
   const { values: v, positionals } = parse(args);
   const [kind, experiment, ...rest] = positionals;
   const spec = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
-  if (!spec) throw new UsageError(kind ? `unknown figure '${kind}' (figures: ${Object.keys(KINDS).join(', ')})` : `metalab figure needs a kind: ${Object.keys(KINDS).join(', ')}`);
-  if (!experiment || rest.length) throw new UsageError(`metalab figure ${kind} takes one experiment id${kind === 'scatter' ? ' (or several: e3,e4)' : ''}`);
-  if (kind !== 'scatter' && experiment.includes(',')) throw new UsageError(`metalab figure ${kind} draws one experiment, not '${experiment}'`);
+  if (!spec)
+    throw new UsageError(
+      kind
+        ? `unknown figure '${kind}' (figures: ${Object.keys(KINDS).join(', ')})`
+        : `metalab figure needs a kind: ${Object.keys(KINDS).join(', ')}`,
+    );
+  if (!experiment || rest.length)
+    throw new UsageError(
+      `metalab figure ${kind} takes one experiment id${kind === 'scatter' ? ' (or several: e3,e4)' : ''}`,
+    );
+  if (kind !== 'scatter' && experiment.includes(','))
+    throw new UsageError(`metalab figure ${kind} draws one experiment, not '${experiment}'`);
   for (const option of Object.keys(v) as Option[]) {
-    if (!COMMON.includes(option) && !spec.options.includes(option)) throw new UsageError(`--${option} does not apply to metalab figure ${kind}`);
+    if (!COMMON.includes(option) && !spec.options.includes(option))
+      throw new UsageError(`--${option} does not apply to metalab figure ${kind}`);
   }
   const out = required(v.out, kind, '--out FILE.svg');
   if (!out.toLowerCase().endsWith('.svg')) throw new UsageError(`--out names an .svg file, not '${out}'`);

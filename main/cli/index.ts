@@ -52,7 +52,11 @@ Usage:
 
 Data lives in $METALAB_HOME (now: ${defaultHome()}).`;
 
-function progressLine(runs: Map<number, { step: number; total: number; done: boolean }>, started: number, examplesPerSec: number): string {
+function progressLine(
+  runs: Map<number, { step: number; total: number; done: boolean }>,
+  started: number,
+  examplesPerSec: number,
+): string {
   let step = 0;
   let total = 0;
   let done = 0;
@@ -66,7 +70,9 @@ function progressLine(runs: Map<number, { step: number; total: number; done: boo
   const filled = Math.round(fraction * width);
   const elapsed = (Date.now() - started) / 1000;
   const eta = fraction > 0 ? (elapsed * (1 - fraction)) / fraction : null;
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%  runs ${done}/${runs.size}  ${formatNumber(Math.round(examplesPerSec))} ex/s  elapsed ${formatDuration(elapsed)}  eta ${formatDuration(eta)}`;
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1).padStart(5)}%`;
+  const speed = `${formatNumber(Math.round(examplesPerSec))} ex/s`;
+  return `${bar}  runs ${done}/${runs.size}  ${speed}  elapsed ${formatDuration(elapsed)}  eta ${formatDuration(eta)}`;
 }
 
 async function commandRun(args: string[]): Promise<number> {
@@ -88,7 +94,8 @@ async function commandRun(args: string[]): Promise<number> {
   const { experimentId, runIds } = created;
   const started = Date.now();
   const progress = new Map<number, { step: number; total: number; done: boolean }>();
-  for (const run of await lab.listRuns({ experimentId })) progress.set(run.id, { step: run.step, total: run.totalSteps, done: false });
+  for (const run of await lab.listRuns({ experimentId }))
+    progress.set(run.id, { step: run.step, total: run.totalSteps, done: false });
   let examplesPerSec = 0;
   const tty = process.stderr.isTTY;
   let lastDraw = 0;
@@ -128,7 +135,9 @@ async function commandRun(args: string[]): Promise<number> {
 
   const span = runIds.length > 1 ? `..r${runIds[runIds.length - 1]}` : '';
   const { concurrency: atOnce, home } = await lab.getInfo();
-  process.stderr.write(`experiment e${experimentId}: ${plural(runIds.length, 'run')} (r${runIds[0]}${span}), ${atOnce} at a time\n`);
+  process.stderr.write(
+    `experiment e${experimentId}: ${plural(runIds.length, 'run')} (r${runIds[0]}${span}), ${atOnce} at a time\n`,
+  );
   await lab.idle();
   draw(true);
   if (tty) process.stderr.write('\n');
@@ -150,7 +159,9 @@ function refuse(errors: readonly string[]): number {
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Per split, the figures a summary table shows: the objective's last-position score and within-sequence improvement. */
+/**
+ * Per split, the figures a summary table shows: the objective's last-position score and within-sequence improvement.
+ */
 function summaryKeys(runs: readonly Run[]): string[] {
   const keys = runs.flatMap((r) => {
     const { last, improvement } = objectiveOf(r.spec.task).figures;
@@ -160,7 +171,6 @@ function summaryKeys(runs: readonly Run[]): string[] {
   return [...new Set(keys)].sort();
 }
 
-
 function summaryTable(runs: Run[]): string {
   const evalKeys = summaryKeys(runs);
   const shortKey = (k: string) => k.slice(k.indexOf('/') + 1);
@@ -169,7 +179,9 @@ function summaryTable(runs: Run[]): string {
     runs.map((r) => [
       `r${r.id}`,
       r.status,
-      Object.entries(r.sweepPoint).map(([k, v]) => `${k}=${v}`).join(' ') || '-',
+      Object.entries(r.sweepPoint)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || '-',
       `${r.step}/${r.totalSteps}`,
       formatNumber(figureOf(r, RUN_FIGURES.finalLoss.key)),
       ...evalKeys.map((k) => formatNumber(figureOf(r, k))),
@@ -206,7 +218,9 @@ async function commandRuns(): Promise<number> {
 /** A summary in one line: steps, backend, phase, plateau, then every figure. */
 function summaryLine(summary: RunSummary | null): string {
   if (!summary) return '-';
-  return Object.entries(flatSummary(summary)).map(([k, v]) => `${k}=${formatNumber(v)}`).join('  ');
+  return Object.entries(flatSummary(summary))
+    .map(([k, v]) => `${k}=${formatNumber(v)}`)
+    .join('  ');
 }
 
 async function commandShow(args: string[]): Promise<number> {
@@ -214,7 +228,10 @@ async function commandShow(args: string[]): Promise<number> {
   const lab = openLab();
   try {
     const ref = parseRunRef(args[0]);
-    const runs = ref.kind === 'run' ? [await lab.getRun(ref.id)] : (await lab.listRuns({ experimentId: (await lab.getExperiment(ref.id)).id })).reverse();
+    const runs =
+      ref.kind === 'run'
+        ? [await lab.getRun(ref.id)]
+        : (await lab.listRuns({ experimentId: (await lab.getExperiment(ref.id)).id })).reverse();
     for (const run of runs) {
       const keys = await lab.listMetricKeys(run.id);
       const latest = keys.length ? await lab.getSeries([run.id], keys, { maxPoints: 2 }) : [];
@@ -231,7 +248,13 @@ async function commandShow(args: string[]): Promise<number> {
           'latest metrics:',
           table(
             ['key', 'step', 'value'],
-            latest.filter((s) => s.points.length).map((s) => [s.key, s.points[s.points.length - 1].step, formatNumber(s.points[s.points.length - 1].last)]),
+            latest
+              .filter((s) => s.points.length)
+              .map((s) => [
+                s.key,
+                s.points[s.points.length - 1].step,
+                formatNumber(s.points[s.points.length - 1].last),
+              ]),
           ),
           'spec:',
           JSON.stringify(run.spec, null, 2),
@@ -261,10 +284,17 @@ async function commandExport(args: string[]): Promise<number> {
 }
 
 async function commandImport(args: string[]): Promise<number> {
-  const options = { 'train-images': { type: 'string' }, 'train-labels': { type: 'string' }, 'test-images': { type: 'string' }, 'test-labels': { type: 'string' }, classes: { type: 'string' } } as const;
+  const options = {
+    'train-images': { type: 'string' },
+    'train-labels': { type: 'string' },
+    'test-images': { type: 'string' },
+    'test-labels': { type: 'string' },
+    classes: { type: 'string' },
+  } as const;
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
   if (positionals.length !== 1) throw new UsageError('metalab import takes one dataset name');
-  if (!values['train-images'] || !values['train-labels']) throw new UsageError('metalab import needs --train-images and --train-labels');
+  if (!values['train-images'] || !values['train-labels'])
+    throw new UsageError('metalab import needs --train-images and --train-labels');
   const lab = openLab();
   try {
     const { manifest: m, folder } = lab.importDataset({
@@ -305,7 +335,8 @@ export async function serve(port: number | undefined, announce: (url: string) =>
 async function commandServe(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { port: { type: 'string' } } });
   const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port must be 0..65535, not '${values.port}'`);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+    throw new UsageError(`--port must be 0..65535, not '${values.port}'`);
   return serve(port, (url) => process.stdout.write(`metalab is serving the lab at ${url}\n(press Ctrl+C to stop)\n`));
 }
 
@@ -332,7 +363,10 @@ async function main(argv: string[]): Promise<number> {
   return handler(args);
 }
 
-/** Exits once everything written has reached stdout: a pipe takes writes asynchronously, and exiting at once cuts them at 64 KiB. */
+/**
+ * Exits once everything written has reached stdout: a pipe takes writes asynchronously, and exiting at once cuts them
+ * at 64 KiB.
+ */
 function exitAfterFlush(code: number): void {
   process.stdout.write('', () => process.exit(code));
 }

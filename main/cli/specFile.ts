@@ -4,7 +4,9 @@ import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type Par
 import { expandExperiment, formatPath, type SpecIssue } from '../../shared/spec.js';
 
 /** A spec file read and checked against the schema; `locate` turns an issue into `file:line:column: field: message`. */
-export type SpecFileResult = { ok: true; spec: object; locate: (issue: SpecIssue) => string } | { ok: false; errors: string[] };
+export type SpecFileResult =
+  | { ok: true; spec: object; locate: (issue: SpecIssue) => string }
+  | { ok: false; errors: string[] };
 
 function lineAndColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
@@ -20,7 +22,10 @@ export function readSpecFile(file: string, override: Record<string, unknown> = {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    return { ok: false, errors: [`${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`] };
+    return {
+      ok: false,
+      errors: [`${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`],
+    };
   }
   const syntax: ParseError[] = [];
   const tree = parseTree(text, syntax, { disallowComments: true, allowTrailingComma: false });
@@ -40,7 +45,9 @@ export function readSpecFile(file: string, override: Record<string, unknown> = {
     // Point at the deepest part of the path that exists in the file (a missing field: its parent).
     let node: Node | undefined;
     for (let n = issue.path.length; n >= 0 && !node; n--) node = findNodeAtLocation(tree, issue.path.slice(0, n));
-    const where = node ? lineAndColumn(text, node.parent?.type === 'property' ? node.parent.offset : node.offset) : '1:1';
+    const where = node
+      ? lineAndColumn(text, node.parent?.type === 'property' ? node.parent.offset : node.offset)
+      : '1:1';
     return `${file}:${where}: ${formatPath(issue.path) || '(spec)'}: ${issue.message}`;
   };
   const spec = { ...value, ...override };

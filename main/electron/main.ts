@@ -8,18 +8,20 @@ import { appRoot, defaultHome, rendererDir, workerScript } from '../services/pat
 import type { WorkerLauncher } from '../services/workers.js';
 import type { FromWorker } from '../worker/protocol.js';
 
-const utilityLauncher = (script: string): WorkerLauncher => () => {
-  const child = utilityProcess.fork(script, [], { serviceName: 'metalab-run', stdio: 'ignore' });
-  return {
-    get pid() {
-      return child.pid;
-    },
-    send: (message) => child.postMessage(message),
-    onMessage: (handler) => child.on('message', (m) => handler(m as FromWorker)),
-    onExit: (handler) => child.once('exit', (code) => handler(`exited with code ${code}`)),
-    kill: () => void child.kill(),
+const utilityLauncher =
+  (script: string): WorkerLauncher =>
+  () => {
+    const child = utilityProcess.fork(script, [], { serviceName: 'metalab-run', stdio: 'ignore' });
+    return {
+      get pid() {
+        return child.pid;
+      },
+      send: (message) => child.postMessage(message),
+      onMessage: (handler) => child.on('message', (m) => handler(m as FromWorker)),
+      onExit: (handler) => child.once('exit', (code) => handler(`exited with code ${code}`)),
+      kill: () => void child.kill(),
+    };
   };
-};
 
 async function createWindow(lab: Lab): Promise<void> {
   const win = new BrowserWindow({
@@ -57,7 +59,11 @@ async function createWindow(lab: Lab): Promise<void> {
 }
 
 void app.whenReady().then(async () => {
-  const lab = new Lab({ home: process.env.METALAB_HOME ? defaultHome() : app.getPath('userData'), launch: utilityLauncher(workerScript()), host: 'electron' });
+  const lab = new Lab({
+    home: process.env.METALAB_HOME ? defaultHome() : app.getPath('userData'),
+    launch: utilityLauncher(workerScript()),
+    host: 'electron',
+  });
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => void lab.close());
   app.on('web-contents-created', (_e, contents) => contents.on('will-attach-webview', (ev) => ev.preventDefault()));

@@ -41,14 +41,24 @@ export async function predict(model: Model, task: TaskSampler, batch: SequenceBa
   const rowOut = task.seqLen * task.outputDim;
   for (let start = 0; start < batch.batch; start += CHUNK) {
     const n = Math.min(CHUNK, batch.batch - start);
-    const y = tf.tidy(() => model.apply(tf.tensor3d(batch.inputs.subarray(start * rowIn, (start + n) * rowIn), [n, task.seqLen, task.inputDim])));
+    const y = tf.tidy(() =>
+      model.apply(
+        tf.tensor3d(batch.inputs.subarray(start * rowIn, (start + n) * rowIn), [n, task.seqLen, task.inputDim]),
+      ),
+    );
     out.set(await y.data(), start * rowOut);
     y.dispose();
   }
   return out;
 }
 
-export async function evaluate(model: Model, task: TaskSampler, sets: EvalSet[], spec: RunSpec, step: number): Promise<Evaluation> {
+export async function evaluate(
+  model: Model,
+  task: TaskSampler,
+  sets: EvalSet[],
+  spec: RunSpec,
+  step: number,
+): Promise<Evaluation> {
   const objective = objectiveFor(task);
   const curves: EvalCurve[] = [];
   const figures: Record<string, number> = {};
@@ -56,7 +66,11 @@ export async function evaluate(model: Model, task: TaskSampler, sets: EvalSet[],
   for (const set of sets) {
     const { split, batch } = set;
     const firstTime = set.baselines === null;
-    if (firstTime) set.baselines = [...(task.baselines?.(batch, split) ?? []), ...(await objective.extraBaselines(task, batch, spec))];
+    if (firstTime)
+      set.baselines = [
+        ...(task.baselines?.(batch, split) ?? []),
+        ...(await objective.extraBaselines(task, batch, spec)),
+      ];
     const score = objective.score(await predict(model, task, batch), batch, task, set.baselines!);
     curves.push(...score.curves.map((c) => ({ step, split, ...c })));
     // Baseline curves do not change with training: stored once, at step 0.

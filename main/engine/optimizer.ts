@@ -13,14 +13,16 @@ type Training = RunSpec['training'];
  * if none is set), then anneals by a cosine to lr/1e4.
  */
 export function learningRateAt(step: number, t: Training): number {
-  const cosine = (from: number, to: number, progress: number) => to + 0.5 * (from - to) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, progress))));
+  const cosine = (from: number, to: number, progress: number) =>
+    to + 0.5 * (from - to) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, progress))));
   if (t.schedule === 'one-cycle') {
     const rise = t.warmupSteps > 0 ? t.warmupSteps : Math.max(1, Math.round(0.3 * t.steps));
     if (step < rise) return cosine(t.learningRate, t.learningRate / 25, (step + 1) / rise);
     return cosine(t.learningRate, t.learningRate / 1e4, (step - rise) / Math.max(1, t.steps - rise));
   }
   if (t.warmupSteps > 0 && step < t.warmupSteps) return (t.learningRate * (step + 1)) / t.warmupSteps;
-  if (t.schedule === 'cosine') return cosine(t.learningRate, 0, (step - t.warmupSteps) / Math.max(1, t.steps - t.warmupSteps));
+  if (t.schedule === 'cosine')
+    return cosine(t.learningRate, 0, (step - t.warmupSteps) / Math.max(1, t.steps - t.warmupSteps));
   return t.learningRate;
 }
 
@@ -55,7 +57,14 @@ export class Adam {
     const correction2 = 1 - this.beta2 ** this.t;
     if (fused) {
       // One kernel call for every parameter, p, m and v in one pass each (tfjs would run ~12 ops per parameter).
-      const attrs = { scale, beta1: this.beta1, beta2: this.beta2, stepSize: learningRate / correction1, correction2, eps: this.epsilon };
+      const attrs = {
+        scale,
+        beta1: this.beta1,
+        beta2: this.beta2,
+        stepSize: learningRate / correction1,
+        correction2,
+        eps: this.epsilon,
+      };
       const n = this.params.length;
       const out = adamKernel([...this.params.map((p) => p.variable), ...this.m, ...this.v, ...grads], attrs);
       this.params.forEach((p, i) => {
@@ -73,7 +82,10 @@ export class Adam {
         const v = tf.add(tf.mul(this.v[i], this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         this.m[i].assign(m);
         this.v[i].assign(v);
-        const update = tf.div(tf.mul(m, learningRate / correction1), tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon));
+        const update = tf.div(
+          tf.mul(m, learningRate / correction1),
+          tf.add(tf.sqrt(tf.div(v, correction2)), this.epsilon),
+        );
         p.variable.assign(tf.sub(p.variable, update));
       });
     });
@@ -81,6 +93,6 @@ export class Adam {
   }
 
   dispose(): void {
-    [...this.m, ...this.v].forEach((t) => t.dispose());
+    for (const t of [...this.m, ...this.v]) t.dispose();
   }
 }

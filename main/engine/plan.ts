@@ -40,7 +40,15 @@ export function median(values: readonly number[]): number {
 /** A sink that ignores everything; measurements override what they watch. */
 function quietSink(overrides: Partial<RunSink>): RunSink {
   const nothing = () => undefined;
-  return { started: nothing, metrics: nothing, evaluation: nothing, progress: nothing, checkpoint: async () => undefined, summary: nothing, ...overrides };
+  return {
+    started: nothing,
+    metrics: nothing,
+    evaluation: nothing,
+    progress: nothing,
+    checkpoint: async () => undefined,
+    summary: nothing,
+    ...overrides,
+  };
 }
 
 /** Setup time, model size and the two evaluations (after steps 1 and 2) of a two-step run. */
@@ -61,14 +69,21 @@ async function measureEvaluations(spec: RunSpec, dataDir: string | null) {
       info = i;
       setupMs = performance.now() - began;
     },
-    progress: () => void (progressAt = performance.now()),
+    progress: () => {
+      progressAt = performance.now();
+    },
     evaluation: () => void evalMs.push(performance.now() - progressAt),
   });
   const outcome = await runExperiment(short, sink, { dataDir });
   if (outcome.status === 'diverged') throw new Error(`the measured steps diverged: ${outcome.error}`);
   if (!info || evalMs.length !== 2) throw new Error('the measured run did not evaluate twice');
   const scale = spec.evaluation.sequences / sequences;
-  return { info: info as RunInfo, setupSeconds: setupMs / 1000, firstEvalSeconds: (evalMs[0] * scale) / 1000, evalSeconds: (evalMs[1] * scale) / 1000 };
+  return {
+    info: info as RunInfo,
+    setupSeconds: setupMs / 1000,
+    firstEvalSeconds: (evalMs[0] * scale) / 1000,
+    evalSeconds: (evalMs[1] * scale) / 1000,
+  };
 }
 
 /** The median time of the steps after warm-up, stepping until MIN_STEPS and STEP_BUDGET_MS are both reached. */
@@ -106,6 +121,6 @@ export async function measureConfig(spec: RunSpec, dataDir: string | null): Prom
 export async function sizeConfig(spec: RunSpec, dataDir: string | null): Promise<ConfigSize> {
   const { backend, model, adam } = await setUpRun(spec, dataDir);
   adam.dispose();
-  model.params.forEach((p) => p.variable.dispose());
+  for (const p of model.params) p.variable.dispose();
   return { backend, paramCount: model.paramCount, stateSize: model.stateSize };
 }

@@ -38,7 +38,8 @@ export function detectPlateau(series: readonly [step: number, loss: number][]): 
   let best: { from: number; to: number } | null = null;
   let from = -1;
   for (let i = 2 * w; i <= points.length; i++) {
-    const flat = i < points.length && smooth[i - w] - smooth[i] < PLATEAU_RULES.maxRelativeFall * Math.abs(smooth[i - w]);
+    const flat =
+      i < points.length && smooth[i - w] - smooth[i] < PLATEAU_RULES.maxRelativeFall * Math.abs(smooth[i - w]);
     if (flat && from < 0) from = i - w;
     if (!flat && from >= 0) {
       const converged = i === points.length && smooth[i - 1] < PLATEAU_RULES.openMinLevel * initial;
@@ -55,7 +56,11 @@ export function detectPlateau(series: readonly [step: number, loss: number][]): 
 }
 
 /** The finite points of a loss series and their moving average over PLATEAU_RULES.window of the run (>= 5 steps). */
-function smoothLoss(series: readonly [step: number, loss: number][]): { points: [number, number][]; w: number; smooth: number[] } {
+function smoothLoss(series: readonly [step: number, loss: number][]): {
+  points: [number, number][];
+  w: number;
+  smooth: number[];
+} {
   const points = series.filter(([, v]) => Number.isFinite(v));
   const w = Math.max(5, Math.round(points.length * PLATEAU_RULES.window));
   const smooth: number[] = [];

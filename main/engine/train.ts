@@ -57,7 +57,9 @@ export interface RunOptions {
 const YIELD_MS = 25;
 
 function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+  return new Promise((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
 }
 
 /** What one meta-training step reports. */
@@ -73,15 +75,25 @@ export interface StepResult {
  * One meta-training step on a sampled batch: forward, backward, clip and Adam. The unit the benchmark times
  * (bench/) and the loop below repeats.
  */
-export async function trainStep(model: Model, task: TaskSampler, adam: Adam, batch: SequenceBatch, lr: number, gradClip: number | null): Promise<StepResult> {
+export async function trainStep(
+  model: Model,
+  task: TaskSampler,
+  adam: Adam,
+  batch: SequenceBatch,
+  lr: number,
+  gradClip: number | null,
+): Promise<StepResult> {
   const objective = objectiveFor(task);
   let extra: tf.Scalar[] = [];
-  const { value, grads } = tf.variableGrads(() => {
-    const x = tf.tensor3d(batch.inputs, [batch.batch, task.seqLen, task.inputDim]);
-    const o = objective.loss(model.apply(x), batch, task);
-    extra = o.stepMetrics.map((m) => tf.keep(m));
-    return o.loss;
-  }, model.params.map((p) => p.variable));
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const x = tf.tensor3d(batch.inputs, [batch.batch, task.seqLen, task.inputDim]);
+      const o = objective.loss(model.apply(x), batch, task);
+      extra = o.stepMetrics.map((m) => tf.keep(m));
+      return o.loss;
+    },
+    model.params.map((p) => p.variable),
+  );
   const gradList = model.params.map((p) => grads[p.variable.name]);
   const read = tf.tidy(() => tf.stack([value, ...extra]));
   const [loss, ...stepMetrics] = await read.data();
@@ -91,7 +103,10 @@ export async function trainStep(model: Model, task: TaskSampler, adam: Adam, bat
 }
 
 /** What a run trains: its backend started, its task sampler, its model initialised from the seed, and Adam. */
-export async function setUpRun(spec: RunSpec, dataDir: string | null): Promise<{ backend: string; task: TaskSampler; model: Model; adam: Adam }> {
+export async function setUpRun(
+  spec: RunSpec,
+  dataDir: string | null,
+): Promise<{ backend: string; task: TaskSampler; model: Model; adam: Adam }> {
   const backend = await initBackend(spec.backend);
   const task = await createTaskSampler(spec.task, spec.seed, { dataDir, seed: spec.seed });
   const model = createModel(spec.model, task, new Rng(seedFrom(spec.seed, 'init')));
@@ -118,7 +133,9 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
     step,
     adamT: adam.t,
     losses: losses.slice(),
-    tensors: await Promise.all(variables.map(async ({ name, v }) => ({ name, shape: v.shape, values: (await v.data()) as Float32Array }))),
+    tensors: await Promise.all(
+      variables.map(async ({ name, v }) => ({ name, shape: v.shape, values: (await v.data()) as Float32Array })),
+    ),
   });
 
   let step = 0;
@@ -126,7 +143,8 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
     const byName = new Map(options.resume.tensors.map((t) => [t.name, t]));
     for (const { name, v } of variables) {
       const saved = byName.get(name);
-      if (!saved || saved.values.length !== v.size) throw new Error(`checkpoint does not match the model: ${name} is missing or has another shape`);
+      if (!saved || saved.values.length !== v.size)
+        throw new Error(`checkpoint does not match the model: ${name} is missing or has another shape`);
       tf.tidy(() => v.assign(tf.tensor(saved.values, v.shape)));
     }
     adam.t = options.resume.adamT;
@@ -137,7 +155,11 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
   const evaluateAt = async (atStep: number) => {
     const { curves, figures, phase } = await evaluate(model, task, sets, spec, atStep);
     sink.evaluation(curves);
-    sink.metrics([...Object.entries(figures), [TRAINING_METRICS.phase.key, phaseCode(phase)]].map(([k, v]) => [k, atStep, v] as MetricRow));
+    sink.metrics(
+      [...Object.entries(figures), [TRAINING_METRICS.phase.key, phaseCode(phase)]].map(
+        ([k, v]) => [k, atStep, v] as MetricRow,
+      ),
+    );
     return { figures, phase };
   };
 
@@ -178,10 +200,19 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
       if (step % spec.evaluation.every === 0 || step === training.steps) lastEvaluation = await evaluateAt(step);
       if (step % training.checkpointEvery === 0 && step < training.steps) await sink.checkpoint(await snapshot(step));
     }
-    sink.summary(summarize({ steps: step, backend, paramCount: model.paramCount, stateSize: model.stateSize, losses, lastEvaluation }));
+    sink.summary(
+      summarize({
+        steps: step,
+        backend,
+        paramCount: model.paramCount,
+        stateSize: model.stateSize,
+        losses,
+        lastEvaluation,
+      }),
+    );
     return { status: 'finished' };
   } finally {
     adam.dispose();
-    model.params.forEach((p) => p.variable.dispose());
+    for (const p of model.params) p.variable.dispose();
   }
 }

@@ -11,7 +11,12 @@ export function engineIssues(runs: readonly { spec: RunSpec }[], datasets: reado
   for (const { spec } of runs) {
     const task = spec.task;
     if (task.family !== 'gpicl-classification') continue;
-    const options = { inputDim: task.inputDim, method: task.preprocess, normalization: task.normalization, classes: task.classes };
+    const options = {
+      inputDim: task.inputDim,
+      method: task.preprocess,
+      normalization: task.normalization,
+      classes: task.classes,
+    };
     const named: [path: (string | number)[], name: string][] = [
       [['task', 'dataset'], task.dataset],
       ...task.evalDatasets.map((name, i): [(string | number)[], string] => [['task', 'evalDatasets', i], name]),

@@ -29,15 +29,19 @@ export function exportRuns(store: Store, target: ExportTarget, format: ExportFor
   if (format === 'csv') {
     const lines = ['run_id,experiment_id,key,step,value'];
     for (const run of target.runs) {
-      for (const m of store.allMetrics(run.id)) lines.push([run.id, run.experimentId, m.key, m.step, m.value].map(csvCell).join(','));
+      for (const m of store.allMetrics(run.id))
+        lines.push([run.id, run.experimentId, m.key, m.step, m.value].map(csvCell).join(','));
     }
-    return lines.join('\n') + '\n';
+    return `${lines.join('\n')}\n`;
   }
   const experiment = target.experimentId !== null ? store.getExperiment(target.experimentId) : undefined;
   const runs = target.runs.map((run) => {
     const metrics: Record<string, [number, number | null][]> = {};
-    for (const m of store.allMetrics(run.id)) (metrics[m.key] ??= []).push([m.step, m.value]);
+    for (const m of store.allMetrics(run.id)) {
+      metrics[m.key] ??= [];
+      metrics[m.key].push([m.step, m.value]);
+    }
     return { ...run, metrics, evalCurves: store.getEvalCurves(run.id) };
   });
-  return JSON.stringify({ format: 'metalab-export/2', experiment: experiment ?? null, runs }, null, 2) + '\n';
+  return `${JSON.stringify({ format: 'metalab-export/2', experiment: experiment ?? null, runs }, null, 2)}\n`;
 }

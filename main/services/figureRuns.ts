@@ -28,7 +28,11 @@ const list = (items: readonly unknown[]) => items.map(String).join(', ') || 'non
 export type LabReader = Pick<LabApi, 'getExperiment' | 'listRuns' | 'listMetricKeys' | 'getSeries' | 'getEvalCurves'>;
 
 /** An experiment (`e3` or `3`) and its runs where the axes in `where` (`path` → value as typed) have those values. */
-export async function selectRuns(lab: LabReader, ref: string, where: Readonly<Record<string, string>> = {}): Promise<Selection> {
+export async function selectRuns(
+  lab: LabReader,
+  ref: string,
+  where: Readonly<Record<string, string>> = {},
+): Promise<Selection> {
   const match = /^e?(\d+)$/i.exec(ref.trim());
   if (!match) throw new FigureError(`'${ref}' is not an experiment id (e3)`);
   const experiment = await lab.getExperiment(Number(match[1])).catch((err: Error) => {
@@ -40,7 +44,10 @@ export async function selectRuns(lab: LabReader, ref: string, where: Readonly<Re
   for (const [path, text] of Object.entries(where)) {
     const values = axisValues(all, requireAxis(experiment, paths, path, '--where'));
     const value = values.find((v) => String(v) === text || (typeof v === 'number' && Number(text) === v));
-    if (value === undefined) throw new FigureError(`--where ${path}=${text} matches no run of e${experiment.id} (${path} takes ${list(values)})`);
+    if (value === undefined)
+      throw new FigureError(
+        `--where ${path}=${text} matches no run of e${experiment.id} (${path} takes ${list(values)})`,
+      );
     fixed[path] = value;
   }
   const runs = all.filter((r) => Object.entries(fixed).every(([p, v]) => r.sweepPoint[p] === v));
@@ -50,7 +57,8 @@ export async function selectRuns(lab: LabReader, ref: string, where: Readonly<Re
 
 /** `path` where it is one of the experiment's sweep axes. */
 export function requireAxis(experiment: Experiment, paths: readonly string[], path: string, flag: string): string {
-  if (!paths.includes(path)) throw new FigureError(`${flag} ${path}: not a sweep axis of e${experiment.id} (its axes: ${list(paths)})`);
+  if (!paths.includes(path))
+    throw new FigureError(`${flag} ${path}: not a sweep axis of e${experiment.id} (its axes: ${list(paths)})`);
   return path;
 }
 
@@ -61,7 +69,8 @@ export function pickRuns(selection: Selection, refs: readonly string[]): Run[] {
     const match = /^r?(\d+)$/i.exec(ref.trim());
     if (!match) throw new FigureError(`--runs: '${ref}' is not a run id (r12 or 12)`);
     const run = selection.runs.find((r) => r.id === Number(match[1]));
-    if (!run) throw new FigureError(`--runs: run r${match[1]} is not among the runs of e${selection.experiment.id} drawn`);
+    if (!run)
+      throw new FigureError(`--runs: run r${match[1]} is not among the runs of e${selection.experiment.id} drawn`);
     return run;
   });
 }
@@ -73,7 +82,8 @@ export function pickRuns(selection: Selection, refs: readonly string[]): Run[] {
 export function holdOthers(selection: Selection, drawn: readonly string[], notes: string[]): SweepPoint {
   const others = selection.paths.filter((p) => !drawn.includes(p) && !(p in selection.where));
   const held = heldPoint(selection.runs, others);
-  for (const [path, value] of Object.entries(held)) notes.push(`holding ${path} at ${value} (another value: --where ${path}=V)`);
+  for (const [path, value] of Object.entries(held))
+    notes.push(`holding ${path} at ${value} (another value: --where ${path}=V)`);
   return { ...selection.where, ...held };
 }
 
@@ -88,8 +98,10 @@ export function requireFigure(selection: Selection, runs: readonly Run[], figure
   const figures = numericFigures(runs);
   if (figures.includes(figure)) return figure;
   const id = `e${selection.experiment.id}`;
-  if (!runs.some((r) => r.summary)) throw new FigureError(`${id} has no finished runs to draw yet (${statusCounts(runs)})`);
-  if (runs.some((r) => r.summary && figure in r.summary.figures)) throw new FigureError(`${flag} ${figure}: not measured in the runs of ${id}`);
+  if (!runs.some((r) => r.summary))
+    throw new FigureError(`${id} has no finished runs to draw yet (${statusCounts(runs)})`);
+  if (runs.some((r) => r.summary && figure in r.summary.figures))
+    throw new FigureError(`${flag} ${figure}: not measured in the runs of ${id}`);
   throw new FigureError(`${flag} ${figure}: no run of ${id} has this figure (its figures: ${list(figures)})`);
 }
 
@@ -101,10 +113,16 @@ export function statusCounts(runs: readonly Run[]): string {
 }
 
 /** A note for the runs a figure draws that have nothing to show yet, if any. */
-export function noteMissing(runs: readonly (Run | undefined)[], has: (run: Run) => boolean, what: string, notes: string[]): void {
+export function noteMissing(
+  runs: readonly (Run | undefined)[],
+  has: (run: Run) => boolean,
+  what: string,
+  notes: string[],
+): void {
   const present = runs.filter((r): r is Run => r !== undefined);
   const missing = present.filter((r) => !has(r));
-  if (missing.length) notes.push(`${missing.length} of ${present.length} runs drawn have no ${what} yet (${statusCounts(missing)})`);
+  if (missing.length)
+    notes.push(`${missing.length} of ${present.length} runs drawn have no ${what} yet (${statusCounts(missing)})`);
 }
 
 /** A run's name in a legend: its values of the axes that differ among `runs` (in the sweep's order), else its id. */

@@ -3,11 +3,27 @@
 // learning curves. Each returns the chart's option with a title, a subtitle and notes for the terminal.
 import type { ChartColors } from '../../shared/figures/colors.js';
 import { contextLines } from '../../shared/figures/context.js';
-import { curveObjective, ema, evalSteps, formatSweepValue, lastValues, splitsOf, type XY } from '../../shared/figures/data.js';
+import {
+  curveObjective,
+  ema,
+  evalSteps,
+  formatSweepValue,
+  lastValues,
+  splitsOf,
+  type XY,
+} from '../../shared/figures/data.js';
 import type { ChartOption } from '../../shared/figures/option.js';
 import { heatmapOption } from '../../shared/figures/heatmap.js';
 import { lineOption, type ChartSeries } from '../../shared/figures/line.js';
-import { defaultAxes, figureLine, figureOf, heatCells, phasePlot, sweepAxis, sweepLabels } from '../../shared/figures/phases.js';
+import {
+  defaultAxes,
+  figureLine,
+  figureOf,
+  heatCells,
+  phasePlot,
+  sweepAxis,
+  sweepLabels,
+} from '../../shared/figures/phases.js';
 import { evalMetricKey, parseEvalKey } from '../../shared/metrics.js';
 import { SPLITS, lowerIsBetter, objectiveOf } from '../../shared/objectives/index.js';
 import { scatterOption } from '../../shared/figures/scatter.js';
@@ -79,8 +95,14 @@ export async function heatmapFigure(lab: LabReader, req: HeatmapRequest): Promis
     const others = free.filter((p) => p !== xPath);
     yPath = req.y ?? others.find((p) => p.endsWith('numTasks')) ?? others[0] ?? null;
   }
-  if (!xPath) throw new FigureError(`e${sel.experiment.id} has no sweep axis left to draw (its axes: ${sel.paths.join(', ') || 'none'})`);
-  for (const [flag, path] of [['--x', xPath], ['--y', yPath]] as const) {
+  if (!xPath)
+    throw new FigureError(
+      `e${sel.experiment.id} has no sweep axis left to draw (its axes: ${sel.paths.join(', ') || 'none'})`,
+    );
+  for (const [flag, path] of [
+    ['--x', xPath],
+    ['--y', yPath],
+  ] as const) {
     if (path === null) continue;
     requireAxis(sel.experiment, sel.paths, path, flag);
     if (path in sel.where) throw new FigureError(`${flag} ${path}: the axis is fixed by --where`);
@@ -96,7 +118,15 @@ export async function heatmapFigure(lab: LabReader, req: HeatmapRequest): Promis
   const drawn = sel.runs.filter((r) => Object.entries(held).every(([p, v]) => r.sweepPoint[p] === v));
   noteMissing(drawn, (r) => figureOf(r, figure) !== null, figure, notes);
   const option = heatmapOption(
-    { xName: xPath, yName: yPath ?? '', xLabels: sweepLabels(xValues), yLabels: sweepLabels(yValues), valueName: figure, cells, lowerIsBetter: lowerIsBetter(figure) },
+    {
+      xName: xPath,
+      yName: yPath ?? '',
+      xLabels: sweepLabels(xValues),
+      yLabels: sweepLabels(yValues),
+      valueName: figure,
+      cells,
+      lowerIsBetter: lowerIsBetter(figure),
+    },
     req.colors,
   );
   return { option, title: short(figure), subtitle: subtitle(sel, held), notes };
@@ -111,17 +141,27 @@ export async function phasePlotFigure(lab: LabReader, req: PhasePlotRequest): Pr
   const sel = await selectRuns(lab, req.experiment, req.where);
   const free = sel.paths.filter((p) => !(p in sel.where));
   const path = req.x ?? free.find((p) => p.endsWith('numTasks')) ?? (free.length === 1 ? free[0] : null);
-  if (!path) throw new FigureError(`e${sel.experiment.id} has no number-of-tasks axis: name one with --x (its axes: ${sel.paths.join(', ') || 'none'})`);
+  if (!path)
+    throw new FigureError(
+      `e${sel.experiment.id} has no number-of-tasks axis: ` +
+        `name one with --x (its axes: ${sel.paths.join(', ') || 'none'})`,
+    );
   requireAxis(sel.experiment, sel.paths, path, '--x');
   const notes: string[] = [];
   const held = holdOthers(sel, [path], notes);
   const axis = sweepAxis(sel.runs, path, held);
   const objective = objectiveOf(sel.experiment.spec.task);
   const plot = phasePlot(axis, numericFigures(sel.runs), objective);
-  if (!plot.series.length) throw new FigureError(`no run of e${sel.experiment.id} has a within-sequence improvement yet (${statusCounts(sel.runs)})`);
+  if (!plot.series.length)
+    throw new FigureError(
+      `no run of e${sel.experiment.id} has a within-sequence improvement yet (${statusCounts(sel.runs)})`,
+    );
   noteMissing(axis.runs, (r) => r.summary !== null, 'figures', notes);
   const yName = objective.figures.improvement.name;
-  const option = lineOption({ series: plot.series, xName: axis.xName, yName, xTicks: axis.ticks, bands: plot.bands, zoom: false }, req.colors);
+  const option = lineOption(
+    { series: plot.series, xName: axis.xName, yName, xTicks: axis.ticks, bands: plot.bands, zoom: false },
+    req.colors,
+  );
   return { option, title: 'Within-sequence improvement', subtitle: subtitle(sel, held), notes };
 }
 
@@ -143,7 +183,8 @@ export async function vsFigure(lab: LabReader, req: VsRequest): Promise<Figure> 
   }
   const figures = req.figures.map((f) => requireFigure(sel, sel.runs, f, '--figure'));
   const values = axisValues(sel.runs, req.x);
-  if (req.logX && !values.every((v) => typeof v !== 'number' || v > 0)) throw new FigureError(`--log-x: ${req.x} takes values at or below zero`);
+  if (req.logX && !values.every((v) => typeof v !== 'number' || v > 0))
+    throw new FigureError(`--log-x: ${req.x} takes values at or below zero`);
   const notes: string[] = [];
   const held = holdOthers(sel, [req.x, ...(req.by ? [req.by] : [])], notes);
   const byValues = req.by ? axisValues(sel.runs, req.by) : [null];
@@ -153,13 +194,38 @@ export async function vsFigure(lab: LabReader, req: VsRequest): Promise<Figure> 
     axes.map((axis, i) => {
       const by = req.by ? `${byName} = ${formatSweepValue(byValues[i]!)}` : '';
       const name = figures.length > 1 ? [short(figure), by].filter(Boolean).join(', ') : by || short(figure);
-      return { name, data: figureLine(axis, figure), colorIndex: req.by ? i : f, lineType: req.by ? LINE_TYPES[f % LINE_TYPES.length] : 'solid' };
+      return {
+        name,
+        data: figureLine(axis, figure),
+        colorIndex: req.by ? i : f,
+        lineType: req.by ? LINE_TYPES[f % LINE_TYPES.length] : 'solid',
+      };
     }),
   );
   if (req.logY) series = logSafe(series, 1, '--log-y', notes);
-  noteMissing(axes.flatMap((a) => a.runs), (r) => figures.every((f) => figureOf(r, f) !== null), 'figures', notes);
-  const option = lineOption({ series, xName: axes[0].xName, yName: figures.length === 1 ? short(figures[0]) : '', xTicks: axes[0].ticks, logY: req.logY, zoom: false }, req.colors);
-  return { option, title: `${figures.map(short).join(', ')} vs ${req.x.split('.').pop()}`, subtitle: subtitle(sel, held), notes };
+  noteMissing(
+    axes.flatMap((a) => a.runs),
+    (r) => figures.every((f) => figureOf(r, f) !== null),
+    'figures',
+    notes,
+  );
+  const option = lineOption(
+    {
+      series,
+      xName: axes[0].xName,
+      yName: figures.length === 1 ? short(figures[0]) : '',
+      xTicks: axes[0].ticks,
+      logY: req.logY,
+      zoom: false,
+    },
+    req.colors,
+  );
+  return {
+    option,
+    title: `${figures.map(short).join(', ')} vs ${req.x.split('.').pop()}`,
+    subtitle: subtitle(sel, held),
+    notes,
+  };
 }
 
 export interface ScatterRequest extends Omit<FigureBase, 'experiment'> {
@@ -176,7 +242,12 @@ export async function scatterFigure(lab: LabReader, req: ScatterRequest): Promis
   const notes: string[] = [];
   const selections = await Promise.all(req.experiments.map((e) => selectRuns(lab, e, req.where)));
   const groups = selections.map((sel) => {
-    for (const [flag, figure] of [['--x', req.x], ['--y', req.y], ['--color', req.color]] as const) if (figure !== undefined) requireFigure(sel, sel.runs, figure, flag);
+    for (const [flag, figure] of [
+      ['--x', req.x],
+      ['--y', req.y],
+      ['--color', req.color],
+    ] as const)
+      if (figure !== undefined) requireFigure(sel, sel.runs, figure, flag);
     const drawn = sel.runs.filter((r) => figureOf(r, req.x) !== null && figureOf(r, req.y) !== null);
     noteMissing(sel.runs, (r) => drawn.includes(r), `${req.x} and ${req.y}`, notes);
     const points = drawn.map((r) => ({
@@ -188,13 +259,30 @@ export async function scatterFigure(lab: LabReader, req: ScatterRequest): Promis
     }));
     return { name: sel.experiment.name, points };
   });
-  for (const [flag, log, axis] of [['--log-x', req.logX, 'x'], ['--log-y', req.logY, 'y']] as const) {
-    if (log && groups.some((g) => g.points.some((p) => p[axis] <= 0))) throw new FigureError(`${flag}: ${axis === 'x' ? req.x : req.y} has values at or below zero`);
+  for (const [flag, log, axis] of [
+    ['--log-x', req.logX, 'x'],
+    ['--log-y', req.logY, 'y'],
+  ] as const) {
+    if (log && groups.some((g) => g.points.some((p) => p[axis] <= 0)))
+      throw new FigureError(`${flag}: ${axis === 'x' ? req.x : req.y} has values at or below zero`);
   }
-  const input = { xName: req.x, yName: req.y, groups, colorName: req.color, lowerIsBetter: req.color ? lowerIsBetter(req.color) : false, logX: req.logX, logY: req.logY };
+  const input = {
+    xName: req.x,
+    yName: req.y,
+    groups,
+    colorName: req.color,
+    lowerIsBetter: req.color ? lowerIsBetter(req.color) : false,
+    logX: req.logX,
+    logY: req.logY,
+  };
   const names = selections.map((s) => `e${s.experiment.id} ${s.experiment.name}`);
   const colour = req.color ? [`colour: ${req.color}`] : [];
-  return { option: scatterOption(input, req.colors), title: `${short(req.y)} vs ${short(req.x)}`, subtitle: [...names, ...colour].join(' · '), notes };
+  return {
+    option: scatterOption(input, req.colors),
+    title: `${short(req.y)} vs ${short(req.x)}`,
+    subtitle: [...names, ...colour].join(' · '),
+    notes,
+  };
 }
 
 export interface LinesRequest extends FigureBase {
@@ -211,11 +299,16 @@ export async function linesFigure(lab: LabReader, req: LinesRequest): Promise<Fi
   const runs = pickRuns(sel, req.runs);
   const keys = [...new Set((await Promise.all(runs.map((r) => lab.listMetricKeys(r.id)))).flat())].sort();
   if (!keys.includes(req.metric)) {
-    if (!keys.length) throw new FigureError(`no run of e${sel.experiment.id} drawn has metrics yet (${statusCounts(runs)})`);
+    if (!keys.length)
+      throw new FigureError(`no run of e${sel.experiment.id} drawn has metrics yet (${statusCounts(runs)})`);
     throw new FigureError(`--metric ${req.metric}: no run drawn has this metric (metrics: ${keys.join(', ')})`);
   }
   const notes: string[] = [];
-  const stored = await lab.getSeries(runs.map((r) => r.id), [req.metric], { maxPoints: 1000 });
+  const stored = await lab.getSeries(
+    runs.map((r) => r.id),
+    [req.metric],
+    { maxPoints: 1000 },
+  );
   const drawn = runs.filter((r) => stored.some((s) => s.runId === r.id && s.points.length));
   noteMissing(runs, (r) => drawn.includes(r), req.metric, notes);
   let series: ChartSeries[] = drawn.map((run, i) => ({
@@ -225,7 +318,10 @@ export async function linesFigure(lab: LabReader, req: LinesRequest): Promise<Fi
   }));
   if (req.logX) series = logSafe(series, 0, '--log-x', notes);
   if (req.logY) series = logSafe(series, 1, '--log-y', notes);
-  const option = lineOption({ series, xName: 'step', yName: req.metric, logX: req.logX, logY: req.logY, zoom: false }, req.colors);
+  const option = lineOption(
+    { series, xName: 'step', yName: req.metric, logX: req.logX, logY: req.logY, zoom: false },
+    req.colors,
+  );
   const smoothing = req.smooth > 0 ? [`smoothed (EMA ${req.smooth})`] : [];
   return { option, title: req.metric, subtitle: [subtitle(sel, sel.where), ...smoothing].join(' · '), notes };
 }
@@ -247,27 +343,41 @@ export async function contextFigure(lab: LabReader, req: ContextRequest): Promis
   const all = await Promise.all(runs.map(async (run) => ({ run, curves: await lab.getEvalCurves(run.id) })));
   const evaluated = all.filter((c) => curveObjective(c.curves));
   noteMissing(runs, (r) => evaluated.some((c) => c.run === r), 'evaluations', notes);
-  if (!evaluated.length) throw new FigureError(`no run of e${sel.experiment.id} drawn has been evaluated yet (${statusCounts(runs)})`);
+  if (!evaluated.length)
+    throw new FigureError(`no run of e${sel.experiment.id} drawn has been evaluated yet (${statusCounts(runs)})`);
   const objectives = new Set(evaluated.map((c) => curveObjective(c.curves)!));
-  if (objectives.size > 1) throw new FigureError('the runs drawn mix objectives (accuracy and MSE curves): pick runs of one task family with --runs');
+  if (objectives.size > 1)
+    throw new FigureError(
+      'the runs drawn mix objectives (accuracy and MSE curves): pick runs of one task family with --runs',
+    );
   const objective = [...objectives][0];
   const metric = objective.curve.name;
   const splits = splitsOf(evaluated.flatMap((c) => c.curves));
-  if (!splits.includes(req.split)) throw new FigureError(`--split ${req.split}: the runs drawn were evaluated on ${splits.join(', ')}`);
+  if (!splits.includes(req.split))
+    throw new FigureError(`--split ${req.split}: the runs drawn were evaluated on ${splits.join(', ')}`);
   const single = evaluated.length === 1;
   const steps = new Set<number>();
   let series: ChartSeries[] = evaluated.flatMap(({ run, curves }, i) => {
     const available = evalSteps(curves, metric);
     const step = req.step === 'last' ? available.at(-1)! : req.step;
-    if (!available.includes(step)) throw new FigureError(`--step ${step}: r${run.id} was evaluated at steps ${available.join(', ')}`);
+    if (!available.includes(step))
+      throw new FigureError(`--step ${step}: r${run.id} was evaluated at steps ${available.join(', ')}`);
     steps.add(step);
     const label = runLabel(sel, run, runs);
     const name = (kind: string) => (single ? kind : kind === 'model' && !req.baselines ? label : `${label} ${kind}`);
     return contextLines(curves, { split: req.split, step, metric, colorIndex: i, baselines: req.baselines, name });
   });
   if (req.logY) series = logSafe(series, 1, '--log-y', notes);
-  const option = lineOption({ series, xName: 'position', yName: objective.curve.label, logY: req.logY, zoom: false }, req.colors);
+  const option = lineOption(
+    { series, xName: 'position', yName: objective.curve.label, logY: req.logY, zoom: false },
+    req.colors,
+  );
   const at = steps.size === 1 ? `step ${[...steps][0]}` : 'last evaluation';
   const title = `In-context learning curve: ${req.split}`;
-  return { option, title, subtitle: [subtitle(sel, sel.where), single ? `r${evaluated[0].run.id}` : '', at].filter(Boolean).join(' · '), notes };
+  return {
+    option,
+    title,
+    subtitle: [subtitle(sel, sel.where), single ? `r${evaluated[0].run.id}` : '', at].filter(Boolean).join(' · '),
+    notes,
+  };
 }

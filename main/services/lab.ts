@@ -64,7 +64,12 @@ export class Lab implements LabApi {
   }
 
   async getInfo(): Promise<LabInfo> {
-    return { version: appVersion(), home: this.options.home, host: this.options.host, concurrency: this.scheduler.concurrency };
+    return {
+      version: appVersion(),
+      home: this.options.home,
+      host: this.options.host,
+      concurrency: this.scheduler.concurrency,
+    };
   }
 
   /** The spec checked against the schema, then against what the engine knows (its datasets exist and fit the task). */
@@ -226,7 +231,10 @@ export function guardedApi(lab: LabApi): LabApi {
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
         const [index, ...rest] = issue.path;
-        throw new LabError(`${method}: argument ${Number(index) + 1}${rest.length ? ` field ${formatPath(rest as (string | number)[])}` : ''}: ${issue.message}`);
+        throw new LabError(
+          `${method}: argument ${Number(index) + 1}` +
+            `${rest.length ? ` field ${formatPath(rest as (string | number)[])}` : ''}: ${issue.message}`,
+        );
       }
       return (lab[method] as (...a: unknown[]) => Promise<unknown>).apply(lab, parsed.data as unknown[]);
     };

@@ -12,7 +12,10 @@ export function appRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const pkg = path.join(dir, 'package.json');
-    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'metalab') return (root = dir);
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === 'metalab') {
+      root = dir;
+      return root;
+    }
     const parent = path.dirname(dir);
     if (parent === dir) throw new Error('cannot find the metalab package folder');
     dir = parent;
@@ -41,7 +44,8 @@ export function rendererDir(): string {
 export function defaultHome(): string {
   if (process.env.METALAB_HOME) return path.resolve(process.env.METALAB_HOME);
   const home = os.homedir();
-  if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'metalab');
+  if (process.platform === 'win32')
+    return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'metalab');
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'metalab');
   return path.join(process.env.XDG_CONFIG_HOME ?? path.join(home, '.config'), 'metalab');
 }

@@ -11,7 +11,9 @@ export const MAX_TIMED_CONFIGS = 8;
 const PLAN_TIMEOUT_MS = 120_000;
 const CACHE_LIMIT = 256;
 
-/** Task fields that change neither the model nor the cost of a step (dMMSE's one-off cost grows with the pool; ignored). */
+/**
+ * Task fields that change neither the model nor the cost of a step (dMMSE's one-off cost grows with the pool; ignored).
+ */
 const COST_NEUTRAL_TASK_FIELDS = new Set(['numTasks', 'biasedFraction', 'noiseVariance']);
 
 interface Measured {
@@ -35,7 +37,11 @@ export function estimateSeconds(spec: RunSpec, cost: ConfigCost): number {
   const { steps } = spec.training;
   const every = spec.evaluation.every;
   const evaluations = Math.floor(steps / every) + (steps % every ? 1 : 0);
-  return cost.setupSeconds + steps * cost.stepSeconds + (evaluations ? cost.firstEvalSeconds + (evaluations - 1) * cost.evalSeconds : 0);
+  return (
+    cost.setupSeconds +
+    steps * cost.stepSeconds +
+    (evaluations ? cost.firstEvalSeconds + (evaluations - 1) * cost.evalSeconds : 0)
+  );
 }
 
 /** When the last run ends if runs start in order, each as soon as one of `slots` is free. */
@@ -73,7 +79,10 @@ export class Planner {
     return next;
   }
 
-  private async planNow(runs: readonly { point: SweepPoint; spec: RunSpec }[], concurrency: number): Promise<ExperimentPlan> {
+  private async planNow(
+    runs: readonly { point: SweepPoint; spec: RunSpec }[],
+    concurrency: number,
+  ): Promise<ExperimentPlan> {
     const keys = runs.map((r) => configKey(r.spec));
     const distinct = [...new Map(keys.map((k, i) => [k, runs[i].spec])).entries()];
     const timed = new Set(distinct.slice(0, MAX_TIMED_CONFIGS).map(([k]) => k));
@@ -121,7 +130,10 @@ export class Planner {
       let answered = 0;
       let failure: string | null = null;
       const timer = setTimeout(() => {
-        failure = `measuring took longer than ${Math.round(this.timeoutMs / 1000)} s (${answered} of ${configs.length} configurations done); one training step of this model is very slow here`;
+        const done = `${answered} of ${configs.length} configurations done`;
+        failure =
+          `measuring took longer than ${Math.round(this.timeoutMs / 1000)} s (${done}); ` +
+          'one training step of this model is very slow here';
         worker.kill();
       }, this.timeoutMs);
       worker.onMessage((message) => {

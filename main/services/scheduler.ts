@@ -65,7 +65,10 @@ export class Scheduler {
     return this.active.has(runId) || this.queue.includes(runId);
   }
 
-  /** Stops a run: a queued one at once; a running one between two steps (it checkpoints), or killed after the grace period. */
+  /**
+   * Stops a run: a queued one at once; a running one between two steps (it checkpoints), or killed after the grace
+   * period.
+   */
   cancel(runId: number): void {
     const queued = this.queue.indexOf(runId);
     if (queued >= 0) {
@@ -85,7 +88,8 @@ export class Scheduler {
   retry(runId: number): void {
     const run = this.store.getRun(runId);
     if (!run) throw new Error(`run ${runId} does not exist`);
-    if (!RETRYABLE.includes(run.status)) throw new Error(`run ${runId} is ${run.status}; only ${RETRYABLE.join(', ')} runs can be retried`);
+    if (!RETRYABLE.includes(run.status))
+      throw new Error(`run ${runId} is ${run.status}; only ${RETRYABLE.join(', ')} runs can be retried`);
     const checkpoint = this.store.checkpointOf(runId);
     this.store.truncateAfter(runId, checkpoint?.step ?? 0);
     this.setStatus(runId, 'queued', { step: checkpoint?.step ?? 0, error: null, finishedAt: null });
@@ -112,7 +116,8 @@ export class Scheduler {
 
   /** Kills every worker and leaves their runs interrupted (resumable). Used when the app quits. */
   async shutdown(): Promise<void> {
-    for (const id of this.queue.splice(0)) this.setStatus(id, 'interrupted', { error: 'the app quit before this run started' });
+    for (const id of this.queue.splice(0))
+      this.setStatus(id, 'interrupted', { error: 'the app quit before this run started' });
     await Promise.all(
       [...this.active.values()].map((run) => {
         run.outcome ??= { status: 'interrupted', error: 'the app quit while this run was active' };
@@ -134,7 +139,10 @@ export class Scheduler {
     try {
       worker = this.options.launch();
     } catch (err) {
-      this.setStatus(runId, 'failed', { error: `cannot start a worker: ${(err as Error).message}`, finishedAt: Date.now() });
+      this.setStatus(runId, 'failed', {
+        error: `cannot start a worker: ${(err as Error).message}`,
+        finishedAt: Date.now(),
+      });
       return;
     }
     let markExited!: () => void;
@@ -164,8 +172,13 @@ export class Scheduler {
     worker.onExit((reason) => {
       if (active.killTimer) clearTimeout(active.killTimer);
       this.active.delete(runId);
-      const outcome = active.outcome ?? (active.cancelRequested ? { status: 'cancelled' as const, error: null } : { status: 'failed' as const, error: `worker ${reason}` });
-      if (this.store.getRun(runId)) this.setStatus(runId, outcome.status, { error: outcome.error, finishedAt: Date.now() });
+      const outcome =
+        active.outcome ??
+        (active.cancelRequested
+          ? { status: 'cancelled' as const, error: null }
+          : { status: 'failed' as const, error: `worker ${reason}` });
+      if (this.store.getRun(runId))
+        this.setStatus(runId, outcome.status, { error: outcome.error, finishedAt: Date.now() });
       markExited();
       this.pump();
       this.notifyIfIdle();
@@ -177,7 +190,9 @@ export class Scheduler {
       checkpointDir: checkpointDir(this.options.home, runId),
       dataDir: datasetsDir(this.options.home),
       resumeFrom: checkpoint?.path ?? null,
-      lossHistory: checkpoint ? this.store.series(runId, TRAINING_METRICS.loss.key, checkpoint.step).map(([, loss]) => loss) : [],
+      lossHistory: checkpoint
+        ? this.store.series(runId, TRAINING_METRICS.loss.key, checkpoint.step).map(([, loss]) => loss)
+        : [],
     });
   }
 
@@ -207,7 +222,14 @@ export class Scheduler {
         const done = message.step - run.fromStep;
         const elapsed = (Date.now() - run.startedAt) / 1000;
         const etaSeconds = done > 0 ? ((run.totalSteps - message.step) * elapsed) / done : null;
-        this.options.emit?.({ type: 'run-progress', runId, step: message.step, totalSteps: run.totalSteps, examplesPerSec: message.examplesPerSec, etaSeconds });
+        this.options.emit?.({
+          type: 'run-progress',
+          runId,
+          step: message.step,
+          totalSteps: run.totalSteps,
+          examplesPerSec: message.examplesPerSec,
+          etaSeconds,
+        });
         break;
       }
       case 'checkpoint':
@@ -230,13 +252,14 @@ export class Scheduler {
   private setStatus(runId: number, status: RunStatus, fields: Parameters<Store['setRunStatus']>[2] = {}): void {
     this.store.setRunStatus(runId, status, fields);
     const run = this.store.getRun(runId);
-    if (run) this.options.emit?.({ type: 'run-state', runId, experimentId: run.experimentId, status, error: run.error });
+    if (run)
+      this.options.emit?.({ type: 'run-state', runId, experimentId: run.experimentId, status, error: run.error });
   }
 
   private notifyIfIdle(): void {
     if (this.queue.length || this.active.size) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
-    waiters.forEach((w) => w());
+    for (const w of waiters) w();
   }
 }

@@ -22,7 +22,8 @@ export function connectToParent(): ParentChannel {
   const send = process.send?.bind(process);
   if (send) {
     return {
-      send: (message) => new Promise((resolve, reject) => send(message, undefined, undefined, (err) => (err ? reject(err) : resolve()))),
+      send: (message) =>
+        new Promise((resolve, reject) => send(message, undefined, undefined, (err) => (err ? reject(err) : resolve()))),
       onMessage: (handler) => process.on('message', (m) => handler(m as ToWorker)),
     };
   }

@@ -20,7 +20,9 @@ export function saveCheckpoint(dir: string, state: Omit<TrainState, 'losses'>): 
     adamT: state.adamT,
     tensors: state.tensors.map((t) => ({ name: t.name, shape: t.shape, length: t.values.length })),
   };
-  const blob = Buffer.concat(state.tensors.map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength)));
+  const blob = Buffer.concat(
+    state.tensors.map((t) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength)),
+  );
   fs.writeFileSync(`${base}.bin.tmp`, blob);
   fs.writeFileSync(`${base}.json.tmp`, JSON.stringify(header));
   fs.renameSync(`${base}.bin.tmp`, `${base}.bin`);

@@ -55,7 +55,11 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
 
   const outcome = await runExperiment(start.spec, sink, { signal: abort.signal, resume, dataDir: start.dataDir });
   await flush();
-  await parent.send({ type: 'finished', status: outcome.status, error: outcome.status === 'diverged' ? outcome.error : null });
+  await parent.send({
+    type: 'finished',
+    status: outcome.status,
+    error: outcome.status === 'diverged' ? outcome.error : null,
+  });
 }
 
 /** Answers each config as soon as it is measured, so the parent keeps what was done if it gives up waiting. */
@@ -64,7 +68,12 @@ async function plan(request: Extract<ToWorker, { type: 'plan' }>): Promise<void>
     const measured = index < request.timed ? await measureConfig(config, request.dataDir) : null;
     const cost = measured && { ...measured, setupSeconds: startupSeconds + measured.setupSeconds };
     const size = cost ?? (await sizeConfig(config, request.dataDir));
-    await parent.send({ type: 'plan-config', index, size: { backend: size.backend, paramCount: size.paramCount, stateSize: size.stateSize }, cost });
+    await parent.send({
+      type: 'plan-config',
+      index,
+      size: { backend: size.backend, paramCount: size.paramCount, stateSize: size.stateSize },
+      cost,
+    });
   }
 }
 
@@ -72,7 +81,9 @@ function exitAfter(work: Promise<void>): void {
   work
     .then(() => process.exit(0))
     .catch(async (err: Error) => {
-      await parent.send({ type: 'failed', error: err.message, detail: err.stack ?? err.message }).catch(() => undefined);
+      await parent
+        .send({ type: 'failed', error: err.message, detail: err.stack ?? err.message })
+        .catch(() => undefined);
       process.exit(1);
     });
 }

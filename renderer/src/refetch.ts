@@ -3,10 +3,11 @@ import { watch } from 'vue';
 
 /** Calls `fetch` once a second at most while `ticks` (e.g. runs' metric or evaluation ticks, joined) changes. */
 export function refetchOn(ticks: () => string | number | undefined, fetch: () => Promise<void>): void {
-  let pending: ReturnType<typeof setTimeout> | null = null;
+  let timer: ReturnType<typeof setTimeout> | null = null;
   watch(ticks, () => {
-    pending ??= setTimeout(() => {
-      pending = null;
+    if (timer !== null) return;
+    timer = setTimeout(() => {
+      timer = null;
       void fetch();
     }, 1000);
   });

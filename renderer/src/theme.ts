@@ -3,7 +3,9 @@ import { computed, ref } from 'vue';
 import { CHART_COLORS, type ChartColors, type ThemeName } from '../../shared/figures/colors';
 
 const saved = localStorage.getItem('metalab-theme');
-export const theme = ref<ThemeName>(saved === 'dark' || saved === 'light' ? saved : matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light');
+export const theme = ref<ThemeName>(
+  saved === 'dark' || saved === 'light' ? saved : matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light',
+);
 
 export function setTheme(value: ThemeName): void {
   theme.value = value;

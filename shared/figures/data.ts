@@ -33,7 +33,12 @@ export function ema(data: readonly XY[], weight: number): XY[] {
 }
 
 /** Coarse points outside [from, to] with the finer points fetched for that range in between. */
-export function spliceRange(coarse: readonly SeriesPoint[], fine: readonly SeriesPoint[], from: number, to: number): SeriesPoint[] {
+export function spliceRange(
+  coarse: readonly SeriesPoint[],
+  fine: readonly SeriesPoint[],
+  from: number,
+  to: number,
+): SeriesPoint[] {
   return [...coarse.filter((p) => p.step < from), ...fine, ...coarse.filter((p) => p.step > to)];
 }
 
@@ -72,7 +77,12 @@ export function flatSummary(summary: RunSummary): Record<string, string | number
 export function plateauBand(summary: Run['summary'], lastStep: number): Band | null {
   const plateau = summary?.plateau;
   if (!plateau) return null;
-  return { from: plateau.start, to: plateau.end ?? lastStep, label: plateau.end === null ? 'plateau (open)' : 'plateau', phase: -1 };
+  return {
+    from: plateau.start,
+    to: plateau.end ?? lastStep,
+    label: plateau.end === null ? 'plateau (open)' : 'plateau',
+    phase: -1,
+  };
 }
 
 /** The objective whose model curve the curves hold (accuracy for classification, MSE for regression), if any. */
@@ -94,8 +104,13 @@ export function splitsOf(curves: readonly EvalCurve[]): string[] {
   return sortSplits(curves.map((c) => c.split));
 }
 
-/** The baselines' curves of the objective whose model curve is `metric`, by baseline: computed once, stored at step 0. */
-export function baselineCurves(curves: readonly EvalCurve[], metric: string): { baseline: BaselineInfo; curve: EvalCurve }[] {
+/**
+ * The baselines' curves of the objective whose model curve is `metric`, by baseline: computed once, stored at step 0.
+ */
+export function baselineCurves(
+  curves: readonly EvalCurve[],
+  metric: string,
+): { baseline: BaselineInfo; curve: EvalCurve }[] {
   const objective = objectiveOfCurve(metric);
   if (!objective) return [];
   return objective.baselines.flatMap((baseline) =>
@@ -133,7 +148,13 @@ export function sortValues(values: Iterable<number | string>): (number | string)
 
 /** Numbers first, in order, then names (a number of tasks before 'fresh'). */
 export function compareSweepValues(a: number | string, b: number | string): number {
-  return typeof a === 'number' && typeof b === 'number' ? a - b : typeof a === 'number' ? -1 : typeof b === 'number' ? 1 : a.localeCompare(b);
+  return typeof a === 'number' && typeof b === 'number'
+    ? a - b
+    : typeof a === 'number'
+      ? -1
+      : typeof b === 'number'
+        ? 1
+        : a.localeCompare(b);
 }
 
 const superscripts = '⁰¹²³⁴⁵⁶⁷⁸⁹';
@@ -159,10 +180,17 @@ export function toCsv(table: DataTable): string {
     const s = v === null ? '' : String(v);
     return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
   };
-  return [table.columns, ...table.rows].map((row) => row.map(field).join(',')).join('\r\n') + '\r\n';
+  return `${[table.columns, ...table.rows].map((row) => row.map(field).join(',')).join('\r\n')}\r\n`;
 }
 
 /** Line series as a long table: one row per point. */
-export function seriesTable(series: readonly { name: string; data: readonly XY[] }[], xName: string, yName: string): DataTable {
-  return { columns: ['series', xName, yName || 'value'], rows: series.flatMap((s) => s.data.map(([x, y]) => [s.name, x, y])) };
+export function seriesTable(
+  series: readonly { name: string; data: readonly XY[] }[],
+  xName: string,
+  yName: string,
+): DataTable {
+  return {
+    columns: ['series', xName, yName || 'value'],
+    rows: series.flatMap((s) => s.data.map(([x, y]) => [s.name, x, y])),
+  };
 }

@@ -27,7 +27,12 @@ const LEGEND_TEXT_GAP = 5;
  * the next would pass the width), with its own text measure; `width` is kept narrower than the chart so
  * an estimate errs towards one row too many, never too few.
  */
-function legendRows(names: readonly string[], legend: LegendComponentOption, width: number, textWidth: FigureFrame['textWidth']): number {
+function legendRows(
+  names: readonly string[],
+  legend: LegendComponentOption,
+  width: number,
+  textWidth: FigureFrame['textWidth'],
+): number {
   const font = `${legend.textStyle?.fontSize ?? 12}px sans-serif`;
   const itemWidth = Number(legend.itemWidth ?? 25);
   const gap = Number(legend.itemGap ?? 10);
@@ -62,8 +67,20 @@ export function figureOption(option: ChartOption, frame: FigureFrame): ChartOpti
   const shown = option.legend as LegendComponentOption | undefined;
   let legend = shown;
   if (shown?.show) {
-    const names = [...new Set(([] as { name?: string }[]).concat((option.series as { name?: string }[]) ?? []).flatMap((s) => (s.name ? [s.name] : [])))];
-    legend = { ...shown, type: 'plain', top: titleHeight, left: 'center', itemGap: Math.max(Number(shown.itemGap ?? 10), 14) };
+    const names = [
+      ...new Set(
+        ([] as { name?: string }[])
+          .concat((option.series as { name?: string }[]) ?? [])
+          .flatMap((s) => (s.name ? [s.name] : [])),
+      ),
+    ];
+    legend = {
+      ...shown,
+      type: 'plain',
+      top: titleHeight,
+      left: 'center',
+      itemGap: Math.max(Number(shown.itemGap ?? 10), 14),
+    };
     const rows = legendRows(names, legend, frame.width - 60, frame.textWidth);
     grid.top = titleHeight + 2 * LEGEND_PADDING + rows * LEGEND_ITEM_HEIGHT + (rows - 1) * Number(legend.itemGap) + 14;
   } else {

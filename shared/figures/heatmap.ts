@@ -67,8 +67,24 @@ export function heatmapOption(input: HeatmapInput, c: ChartColors): ChartOption 
       },
     }),
     grid: { left: 84, right: 112, top: 12, bottom: 44 },
-    xAxis: { type: 'category', data: xLabels, name: xName, nameLocation: 'middle', nameGap: 28, ...style, splitArea: { show: false } },
-    yAxis: { type: 'category', data: yLabels, name: yName, nameLocation: 'middle', nameGap: 62, ...style, splitArea: { show: false } },
+    xAxis: {
+      type: 'category',
+      data: xLabels,
+      name: xName,
+      nameLocation: 'middle',
+      nameGap: 28,
+      ...style,
+      splitArea: { show: false },
+    },
+    yAxis: {
+      type: 'category',
+      data: yLabels,
+      name: yName,
+      nameLocation: 'middle',
+      nameGap: 62,
+      ...style,
+      splitArea: { show: false },
+    },
     visualMap: [
       {
         type: 'continuous' as const,
@@ -85,7 +101,14 @@ export function heatmapOption(input: HeatmapInput, c: ChartColors): ChartOption 
         textStyle: { color: c.muted },
       },
       // ECharts colours every heatmap series through a visual map: the cells without a figure get a plain one.
-      { type: 'continuous' as const, show: false, seriesIndex: 1, min: 0, max: 1, inRange: { color: [c.empty, c.empty] } },
+      {
+        type: 'continuous' as const,
+        show: false,
+        seriesIndex: 1,
+        min: 0,
+        max: 1,
+        inRange: { color: [c.empty, c.empty] },
+      },
     ],
     series: [
       {
@@ -106,7 +129,12 @@ export function heatmapOption(input: HeatmapInput, c: ChartColors): ChartOption 
         type: 'heatmap',
         name: 'no figure',
         data: empty.map((cell) => [cell.x, cell.y, 0]),
-        label: { show: cellLabels, fontSize: 11, color: c.muted, formatter: (p: unknown) => empty[(p as ItemParams).dataIndex].note },
+        label: {
+          show: cellLabels,
+          fontSize: 11,
+          color: c.muted,
+          formatter: (p: unknown) => empty[(p as ItemParams).dataIndex].note,
+        },
         itemStyle: { borderColor: c.panel, borderWidth: 2 },
       },
     ],

@@ -86,10 +86,14 @@ export function lineOption(input: LineInput, c: ChartColors): ChartOption {
       trigger: 'axis',
       axisPointer: { type: 'line' },
       formatter: (params: unknown) => {
-        const items = (params as { seriesName: string; marker: string; value: XY }[]).filter((p) => p.value[1] !== null);
+        const items = (params as { seriesName: string; marker: string; value: XY }[]).filter(
+          (p) => p.value[1] !== null,
+        );
         if (!items.length) return '';
         const head = `${xName} ${show(items[0].value[0], xTicks)}`;
-        return [head, ...items.map((p) => `${p.marker}${p.seriesName}: <b>${show(p.value[1], yTicks)}</b>`)].join('<br>');
+        return [head, ...items.map((p) => `${p.marker}${p.seriesName}: <b>${show(p.value[1], yTicks)}</b>`)].join(
+          '<br>',
+        );
       },
     }),
     legend: {
@@ -130,7 +134,14 @@ export function lineOption(input: LineInput, c: ChartColors): ChartOption {
     dataZoom: zoom
       ? [
           { type: 'inside', filterMode: 'none' },
-          { type: 'slider', height: 16, bottom: 6, filterMode: 'none', textStyle: { color: c.muted }, borderColor: c.grid },
+          {
+            type: 'slider',
+            height: 16,
+            bottom: 6,
+            filterMode: 'none',
+            textStyle: { color: c.muted },
+            borderColor: c.grid,
+          },
         ]
       : [],
     series: series.map((s, i) => ({
@@ -147,7 +158,10 @@ export function lineOption(input: LineInput, c: ChartColors): ChartOption {
       itemStyle: { opacity: s.faint ? 0.3 : 1 },
       emphasis: { disabled: true },
       z: s.faint ? 1 : 2,
-      markArea: i === 0 && bandData.length ? { silent: true, label: { color: c.muted, fontSize: 11, position: 'insideTop' }, data: bandData } : undefined,
+      markArea:
+        i === 0 && bandData.length
+          ? { silent: true, label: { color: c.muted, fontSize: 11, position: 'insideTop' }, data: bandData }
+          : undefined,
     })),
   };
 }

@@ -20,7 +20,11 @@ export function defaultAxes(paths: readonly string[]): { x: string | null; y: st
 export const PHASE_TICKS: Tick[] = PHASE_LABELS.map((label, value) => ({ value, label }));
 
 /** Where the axes a chart does not draw are held: at the value picked, else at their largest. */
-export function heldPoint(runs: readonly Run[], paths: readonly string[], picked: Readonly<Record<string, SweepValue>> = {}): SweepPoint {
+export function heldPoint(
+  runs: readonly Run[],
+  paths: readonly string[],
+  picked: Readonly<Record<string, SweepValue>> = {},
+): SweepPoint {
   return Object.fromEntries(paths.map((p) => [p, picked[p] ?? axisValues(runs, p).at(-1)!]));
 }
 
@@ -107,17 +111,28 @@ export interface PhasePlot {
 /** Within-sequence improvement along the axis: `figureKeys` are the figures the runs have (splits come from them). */
 export function phasePlot(axis: SweepAxis, figureKeys: readonly string[], objective: ObjectiveInfo): PhasePlot {
   const improvement = objective.figures.improvement.name;
-  const splits = sortSplits(figureKeys.flatMap((k) => (parseEvalKey(k)?.name === improvement ? [parseEvalKey(k)!.split] : [])));
+  const splits = sortSplits(
+    figureKeys.flatMap((k) => (parseEvalKey(k)?.name === improvement ? [parseEvalKey(k)!.split] : [])),
+  );
   const key = (split: string) => evalMetricKey(split, improvement);
   return {
     series: splits.map((split, i) => ({ name: split, data: figureLine(axis, key(split)), colorIndex: i })),
-    bands: phaseRegions(axis.positions, axis.runs.map((r) => r?.summary?.phase)),
+    bands: phaseRegions(
+      axis.positions,
+      axis.runs.map((r) => r?.summary?.phase),
+    ),
     table: {
       columns: [axis.path, 'split', improvement, 'phase', 'run'],
       rows: axis.values.flatMap((v, j) => {
         const run = axis.runs[j];
         const phase = phaseOf(run);
-        return splits.map((split) => [v, split, figureOf(run, key(split)), phase >= 0 ? PHASE_LABELS[phase] : null, run ? `r${run.id}` : null]);
+        return splits.map((split) => [
+          v,
+          split,
+          figureOf(run, key(split)),
+          phase >= 0 ? PHASE_LABELS[phase] : null,
+          run ? `r${run.id}` : null,
+        ]);
       }),
     },
   };

@@ -55,7 +55,14 @@ export function scatterOption(input: ScatterInput, c: ChartColors): ChartOption 
   const at = (x: number) => (xType === 'log' ? Math.log(x) : x);
   const [xMin, xMax] = [Math.min(...xs.map(at)), Math.max(...xs.map(at))];
   const side = (x: number) => (xMax > xMin && (at(x) - xMin) / (xMax - xMin) > 0.6 ? 'left' : 'right');
-  const axis = (name: string, type: 'log' | 'value') => ({ type, name, nameLocation: 'middle' as const, nameGap: 30, scale: true, ...style });
+  const axis = (name: string, type: 'log' | 'value') => ({
+    type,
+    name,
+    nameLocation: 'middle' as const,
+    nameGap: 30,
+    scale: true,
+    ...style,
+  });
   return {
     ...baseOption(c, {
       formatter: (p: unknown) => {
@@ -68,7 +75,16 @@ export function scatterOption(input: ScatterInput, c: ChartColors): ChartOption 
     legend: { show: legend, top: 0, itemGap: 12, textStyle: { color: c.muted, fontSize: 11 } },
     grid: { left: 64, right: colorName ? 112 : 24, top: legend ? 34 : 16, bottom: 48 },
     xAxis: axis(xName, xType),
-    yAxis: { ...axis(yName, axisType(points.map((p) => p.y), input.logY)), nameGap: 46 },
+    yAxis: {
+      ...axis(
+        yName,
+        axisType(
+          points.map((p) => p.y),
+          input.logY,
+        ),
+      ),
+      nameGap: 46,
+    },
     visualMap: colorName
       ? {
           type: 'continuous' as const,
@@ -81,7 +97,11 @@ export function scatterOption(input: ScatterInput, c: ChartColors): ChartOption 
           top: 'middle',
           itemHeight: 140,
           // From poor (red) to good (blue) on either theme.
-          inRange: { color: input.lowerIsBetter ? [c.palette[0], c.palette[3], c.palette[1]] : [c.palette[1], c.palette[3], c.palette[0]] },
+          inRange: {
+            color: input.lowerIsBetter
+              ? [c.palette[0], c.palette[3], c.palette[1]]
+              : [c.palette[1], c.palette[3], c.palette[0]],
+          },
           outOfRange: { color: c.grid },
           textStyle: { color: c.muted },
         }
@@ -93,7 +113,12 @@ export function scatterOption(input: ScatterInput, c: ChartColors): ChartOption 
       symbolSize: 14,
       // Where the visual map colours the points, the legend keys groups by shape alone.
       itemStyle: { ...(colorName ? { color: c.muted } : {}), borderColor: c.panel, borderWidth: 1 },
-      label: { show: g.points.some((p) => p.label), fontSize: 10, color: c.muted, formatter: (p: unknown) => g.points[(p as ItemParams).dataIndex].label ?? '' },
+      label: {
+        show: g.points.some((p) => p.label),
+        fontSize: 10,
+        color: c.muted,
+        formatter: (p: unknown) => g.points[(p as ItemParams).dataIndex].label ?? '',
+      },
       labelLayout: { hideOverlap: true, moveOverlap: 'shiftY' as const },
       data: g.points.map((p) => ({ value: [p.x, p.y, p.color ?? '-'], label: { position: side(p.x) } })),
     })),
@@ -104,7 +129,15 @@ export function scatterOption(input: ScatterInput, c: ChartColors): ChartOption 
 export function scatterTable(input: ScatterInput): DataTable {
   const many = input.groups.length > 1;
   return {
-    columns: [...(many ? ['group'] : []), 'run', input.xName, input.yName, ...(input.colorName ? [input.colorName] : [])],
-    rows: input.groups.flatMap((g) => g.points.map((p) => [...(many ? [g.name] : []), p.name, p.x, p.y, ...(input.colorName ? [p.color] : [])])),
+    columns: [
+      ...(many ? ['group'] : []),
+      'run',
+      input.xName,
+      input.yName,
+      ...(input.colorName ? [input.colorName] : []),
+    ],
+    rows: input.groups.flatMap((g) =>
+      g.points.map((p) => [...(many ? [g.name] : []), p.name, p.x, p.y, ...(input.colorName ? [p.color] : [])]),
+    ),
   };
 }

@@ -28,7 +28,11 @@ export function axisPositions(values: readonly SweepValue[], log = isLog2Axis(va
   const hi = Math.max(...pos);
   const gap = pos.length > 1 ? (hi - lo) / (pos.length - 1) : 1;
   let next = pos.length ? hi : -1;
-  return values.map((v) => (typeof v === 'number' ? at(v) : (next += gap)));
+  return values.map((v) => {
+    if (typeof v === 'number') return at(v);
+    next += gap;
+    return next;
+  });
 }
 
 /** Whether axisPositions puts these values on a log2 scale. */

@@ -18,7 +18,12 @@ export const classification = {
   curve: figure('acc', 'accuracy', 'higher', 'Accuracy at each position of the sequence.'),
   extraCurves: [figure('loss', 'cross-entropy', 'lower', 'Cross-entropy at each position of the sequence.')],
   figures: {
-    last: figure('last_acc', 'accuracy at the last position', 'higher', 'Accuracy at the last position of the sequence.'),
+    last: figure(
+      'last_acc',
+      'accuracy at the last position',
+      'higher',
+      'Accuracy at the last position of the sequence.',
+    ),
     improvement: figure(
       'improvement',
       'within-sequence improvement',
@@ -37,7 +42,12 @@ export const classification = {
   ],
   baselineCurve: (b: string) => `${b}_acc`,
   baselineFigures: (b: string) => ({
-    last: figure(`${b}_last_acc`, `${b}: accuracy at the last position`, 'higher', `The ${b}'s accuracy at the last position.`),
+    last: figure(
+      `${b}_last_acc`,
+      `${b}: accuracy at the last position`,
+      'higher',
+      `The ${b}'s accuracy at the last position.`,
+    ),
     improvement: figure(`${b}_improvement`, `${b}: within-sequence improvement`, 'higher', `The ${b}'s improvement.`),
   }),
 } as const satisfies ObjectiveInfo;

@@ -38,7 +38,13 @@ const defined = <T>(xs: (T | undefined)[]): T[] => xs.filter((x): x is T => x !=
 
 function allFigures(o: ObjectiveInfo): FigureInfo[] {
   const { last, mean, improvement, others } = o.figures;
-  return [last, mean, improvement, ...others, ...o.baselines.flatMap((b) => defined(Object.values(o.baselineFigures(b.name))))];
+  return [
+    last,
+    mean,
+    improvement,
+    ...others,
+    ...o.baselines.flatMap((b) => defined(Object.values(o.baselineFigures(b.name)))),
+  ];
 }
 
 /** Figures charted over training in a run's detail: the model's, and its distance to each baseline where recorded. */
@@ -53,9 +59,11 @@ export function objectiveOfCurve(metric: string): ObjectiveInfo | null {
 }
 
 const fixed = new Map<string, MetricInfo>(
-  [...Object.values(TRAINING_METRICS), ...Object.values(RUN_FIGURES), ...Object.values(OBJECTIVES).flatMap((o) => o.stepMetrics)].map(
-    (m) => [m.key, m],
-  ),
+  [
+    ...Object.values(TRAINING_METRICS),
+    ...Object.values(RUN_FIGURES),
+    ...Object.values(OBJECTIVES).flatMap((o) => o.stepMetrics),
+  ].map((m) => [m.key, m]),
 );
 
 /** Label, unit, direction and description of any recorded key (evaluation keys of every objective included). */

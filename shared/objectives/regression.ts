@@ -20,12 +20,30 @@ export const regression = {
     others: [],
   },
   baselines: [
-    { name: 'ridge', label: 'ridge', description: 'Ridge regression on the examples so far (lambda = noise variance).' },
-    { name: 'dmmse', label: 'dMMSE', description: "The Bayes estimator for the task pool (posterior mean over the pool's tasks)." },
+    {
+      name: 'ridge',
+      label: 'ridge',
+      description: 'Ridge regression on the examples so far (lambda = noise variance).',
+    },
+    {
+      name: 'dmmse',
+      label: 'dMMSE',
+      description: "The Bayes estimator for the task pool (posterior mean over the pool's tasks).",
+    },
   ],
   baselineCurve: (b: string) => `${b}_mse`,
   baselineFigures: (b: string) => ({
-    last: figure(`${b}_last_mse`, `${b}: MSE at the last position`, 'lower', `The ${b} baseline's MSE at the last position.`),
-    distance: figure(`distance_to_${b}`, `distance to ${b}`, null, `Mean squared distance of the predictions to ${b}'s.`),
+    last: figure(
+      `${b}_last_mse`,
+      `${b}: MSE at the last position`,
+      'lower',
+      `The ${b} baseline's MSE at the last position.`,
+    ),
+    distance: figure(
+      `distance_to_${b}`,
+      `distance to ${b}`,
+      null,
+      `Mean squared distance of the predictions to ${b}'s.`,
+    ),
   }),
 } as const satisfies ObjectiveInfo;

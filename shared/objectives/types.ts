@@ -29,7 +29,9 @@ export interface ObjectiveInfo {
   baselines: readonly BaselineInfo[];
   /** A baseline's per-position curve (stored once, at step 0). */
   baselineCurve(baseline: string): string;
-  /** Figures recorded per split for a baseline; `distance` (of the model's predictions to the baseline's) where defined. */
+  /**
+   * Figures recorded per split for a baseline; `distance` (of the model's predictions to the baseline's) where defined.
+   */
   baselineFigures(baseline: string): { last: FigureInfo; improvement?: FigureInfo; distance?: FigureInfo };
 }
 

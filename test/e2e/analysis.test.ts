@@ -78,7 +78,8 @@ function parseCsv(text: string): string[][] {
     .map((line) => line.split(','));
 }
 
-const run = (point: Record<string, number | string>) => runs.find((r) => Object.entries(point).every(([k, v]) => r.sweepPoint[k] === v))!;
+const run = (point: Record<string, number | string>) =>
+  runs.find((r) => Object.entries(point).every(([k, v]) => r.sweepPoint[k] === v))!;
 
 describe('the analysis pages', () => {
   it('draws a run: curves, in-context curve with baselines, exported as the database holds it', async () => {
@@ -94,7 +95,9 @@ describe('the analysis pages', () => {
     await page.waitForTimeout(1500);
     expect(sent.filter((f) => f.includes('getEvalCurves')).length - before).toBe(0);
 
-    const { name, text } = await download(page.getByRole('button', { name: 'download In-context learning curve (MSE) data as CSV' }));
+    const { name, text } = await download(
+      page.getByRole('button', { name: 'download In-context learning curve (MSE) data as CSV' }),
+    );
     expect(name).toBe(`r${r.id}-in-context-60.csv`);
     const [header, ...rows] = parseCsv(text);
     expect(header).toEqual(['series', 'position', 'MSE']);
@@ -127,14 +130,25 @@ describe('the analysis pages', () => {
 
   it('fills the phase heatmaps with the runs stored figures and phases', async () => {
     await go('#/phases');
-    await expect.poll(() => page.getByRole('combobox', { name: 'experiment' }).textContent()).toContain('analysis sweep');
+    await expect
+      .poll(() => page.getByRole('combobox', { name: 'experiment' }).textContent())
+      .toContain('analysis sweep');
     await expect.poll(() => page.getByTestId('heatmap-0').locator('canvas').count()).toBeGreaterThan(0);
     await shoot('analysis-phases');
 
     await page.getByRole('button', { name: 'show seen/last_mse as a table' }).click();
     const table = page.getByRole('table', { name: 'seen/last_mse data' });
-    expect(await table.locator('thead th').allTextContents()).toEqual(['task.numTasks', 'training.batchSize', 'eval/seen/last_mse', 'phase', 'run', 'status']);
-    const cells = await table.locator('tbody tr').evaluateAll((rows) => rows.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.dataset.value ?? '')));
+    expect(await table.locator('thead th').allTextContents()).toEqual([
+      'task.numTasks',
+      'training.batchSize',
+      'eval/seen/last_mse',
+      'phase',
+      'run',
+      'status',
+    ]);
+    const cells = await table
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.dataset.value ?? '')));
     expect(cells).toHaveLength(runs.length);
     for (const [, , value, phase, id] of cells) {
       const r = runs.find((x) => `r${x.id}` === id)!;

@@ -49,7 +49,9 @@ describe('designing and following an experiment', () => {
     // A value out of range is refused beside its field, and the experiment cannot start.
     const steps = textbox('Steps');
     await steps.fill('0');
-    await expect.poll(() => rowOf(steps).locator('.message').textContent()).toMatch(/^training\.steps: Too small: expected number to be >=1/);
+    await expect
+      .poll(() => rowOf(steps).locator('.message').textContent())
+      .toMatch(/^training\.steps: Too small: expected number to be >=1/);
     expect(await steps.getAttribute('aria-invalid')).toBe('true');
     expect(await page.getByRole('button', { name: 'Start' }).isDisabled()).toBe(true);
     await steps.fill('400');
@@ -60,7 +62,9 @@ describe('designing and following an experiment', () => {
     await page.getByRole('combobox', { name: 'sweep axis 1: field' }).selectOption('task.numTasks');
     await page.getByRole('textbox', { name: 'sweep axis 1: values' }).fill('4, fresh');
     await expect.poll(() => page.getByTestId('spec-status').textContent()).toContain('valid · 2 runs');
-    expect(await page.locator('.field', { hasText: 'Number of tasks' }).locator('.swept').textContent()).toContain('4, fresh');
+    expect(await page.locator('.field', { hasText: 'Number of tasks' }).locator('.swept').textContent()).toContain(
+      '4, fresh',
+    );
 
     // The plan: each run's model size and an estimate measured on this machine.
     const planRows = page.getByTestId('plan-runs').locator('tbody tr');
@@ -81,7 +85,11 @@ describe('designing and following an experiment', () => {
     // The JSON tab holds the same spec.
     await page.getByRole('tab', { name: 'JSON' }).click();
     const spec = JSON.parse(await page.getByRole('textbox', { name: 'experiment spec (JSON)' }).inputValue());
-    expect(spec).toMatchObject({ model: { kind: 'transformer', dModel: 16, layers: 1 }, training: { steps: 400 }, sweep: { axes: [{ path: 'task.numTasks', values: [4, 'fresh'] }] } });
+    expect(spec).toMatchObject({
+      model: { kind: 'transformer', dModel: 16, layers: 1 },
+      training: { steps: 400 },
+      sweep: { axes: [{ path: 'task.numTasks', values: [4, 'fresh'] }] },
+    });
     await page.getByRole('tab', { name: 'Form' }).click();
 
     await page.getByRole('button', { name: 'Start' }).click();
@@ -90,7 +98,8 @@ describe('designing and following an experiment', () => {
     const progress = () => first.getByRole('progressbar').getAttribute('aria-valuenow').then(Number);
     await expect.poll(progress, { timeout: 30_000 }).toBeGreaterThan(0);
     const seen = new Set<number>();
-    await expect.poll(async () => (seen.add(await progress()), seen.size), { timeout: 30_000, interval: 100 }).toBeGreaterThan(2);
+    const distinct = async () => seen.add(await progress()).size;
+    await expect.poll(distinct, { timeout: 30_000, interval: 100 }).toBeGreaterThan(2);
     expect(await first.getByTestId('live').textContent()).toMatch(/ETA .* · [\d,]+ ex\/s/);
     expect(await page.locator('tr[data-run-id="2"] .status').textContent()).toBe('queued');
     await page.screenshot({ path: screenshotPath('e2e', 'runs-live') });
@@ -106,14 +115,18 @@ describe('designing and following an experiment', () => {
     await expect.poll(async () => (await lab.listExperiments())[0].tags).toEqual(['smoke', 'e2e']);
     await expect.poll(() => page.locator('[data-experiment-id="1"] .tag').allTextContents()).toEqual(['smoke', 'e2e']);
 
-    await expect.poll(() => page.locator('tr[data-run-id="2"] .status').textContent(), { timeout: 45_000 }).toBe('finished');
+    await expect
+      .poll(() => page.locator('tr[data-run-id="2"] .status').textContent(), { timeout: 45_000 })
+      .toBe('finished');
     expect(await first.locator('.status').textContent()).toBe('finished');
 
     // Sorting by a column reorders the runs and says so.
     const runHeader = page.getByRole('columnheader', { name: /Run/ });
     await runHeader.getByRole('button').click();
     expect(await runHeader.getAttribute('aria-sort')).toBe('descending');
-    expect(await page.locator('tr[data-run-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id')))).toEqual(['2', '1']);
+    expect(
+      await page.locator('tr[data-run-id]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run-id'))),
+    ).toEqual(['2', '1']);
 
     // Deleting asks first; keeping changes nothing, confirming removes the run and its metrics.
     await page.getByRole('button', { name: 'delete run r2' }).click();
@@ -158,19 +171,25 @@ describe('designing and following an experiment', () => {
     await other.close();
 
     // A spec file (here a paper preset) imported into the designer.
-    await page.getByLabel('import a spec file').setInputFiles(path.join(appRoot(), 'presets', 'plateau-batch-size.json'));
+    await page
+      .getByLabel('import a spec file')
+      .setInputFiles(path.join(appRoot(), 'presets', 'plateau-batch-size.json'));
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Imported plateau-batch-size.json');
     expect(await textbox('Name').inputValue()).toBe('Loss plateaus: meta-batch size');
     expect(await textbox('Tags').inputValue()).toBe('paper, gpicl, plateau');
     await expect.poll(() => page.getByTestId('spec-status').textContent()).toContain('valid · 4 runs');
 
     // A spec naming a dataset this lab does not have is refused by the lab's check, naming the field.
-    const preset = JSON.parse(fs.readFileSync(path.join(appRoot(), 'presets', 'plateau-batch-size.json'), 'utf8')) as { task: object };
+    const preset = JSON.parse(fs.readFileSync(path.join(appRoot(), 'presets', 'plateau-batch-size.json'), 'utf8')) as {
+      task: object;
+    };
     const unknown = path.join(os.tmpdir(), `metalab-unknown-dataset-${process.pid}.json`);
     fs.writeFileSync(unknown, JSON.stringify({ ...preset, task: { ...preset.task, dataset: 'no-such-dataset' } }));
     await page.getByLabel('import a spec file').setInputFiles(unknown);
     fs.rmSync(unknown);
-    await expect.poll(() => page.getByTestId('spec-issues').textContent()).toContain("task.dataset: unknown dataset 'no-such-dataset'");
+    await expect
+      .poll(() => page.getByTestId('spec-issues').textContent())
+      .toContain("task.dataset: unknown dataset 'no-such-dataset'");
     expect(await page.getByRole('button', { name: 'Start' }).isDisabled()).toBe(true);
     expect(pageErrors).toEqual([]);
   });

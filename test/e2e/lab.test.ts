@@ -19,7 +19,9 @@ describe('the lab in a browser', () => {
   it('refuses to connect without the token', async () => {
     const bare = await browser.newPage();
     await bare.goto(`http://127.0.0.1:${host.port}/#/runs`);
-    await expect.poll(() => bare.getByRole('alert').textContent()).toContain('needs the address that `metalab serve` printed');
+    await expect
+      .poll(() => bare.getByRole('alert').textContent())
+      .toContain('needs the address that `metalab serve` printed');
     await bare.close();
   });
 

@@ -5,7 +5,10 @@ import type { Model } from '../../main/engine/models/index';
 export function tensorCountsOverPasses(model: Model, x: tf.Tensor3D): number[] {
   const counts: number[] = [];
   for (let k = 0; k < 3; k++) {
-    const { value, grads } = tf.variableGrads(() => tf.mean(tf.square(model.apply(x))) as tf.Scalar, model.params.map((p) => p.variable));
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(tf.square(model.apply(x))) as tf.Scalar,
+      model.params.map((p) => p.variable),
+    );
     tf.dispose([value, ...Object.values(grads)]);
     tf.tidy(() => model.apply(x)).dispose();
     counts.push(tf.memory().numTensors);

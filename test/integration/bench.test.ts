@@ -11,14 +11,27 @@ interface BenchJson {
   tiny: boolean;
   lossRelTolerance: number;
   machine: { torch: string; blas: string[]; wasmPeakGflops: number; torchPeakGflops: number };
-  configs: { key: string; oursMs: number; torchMs: number; ratio: number; lossesOurs: number[]; lossesTorch: number[]; maxLossRelDiff: number; lossesAgree: boolean }[];
+  configs: {
+    key: string;
+    oursMs: number;
+    torchMs: number;
+    ratio: number;
+    lossesOurs: number[];
+    lossesTorch: number[];
+    maxLossRelDiff: number;
+    lossesAgree: boolean;
+  }[];
   sweeps: { concurrency: number; runs: number; stepsPerSec: number; workerPeakMiB: number[] }[];
 }
 
 describe('benchmark against PyTorch (tiny)', () => {
   it('runs both sides on every reference configuration, and their losses agree', () => {
     const out = path.join(tempDir(), 'bench.json');
-    const r = spawnSync(process.execPath, ['bench/run.mjs', '--tiny', '--no-curve', '--out', out], { cwd: appRoot(), encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, ['bench/run.mjs', '--tiny', '--no-curve', '--out', out], {
+      cwd: appRoot(),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
 
     const keys = ['transformer', 'lstm', 'lstm-preset', 'vsml', 'regression'];
@@ -31,7 +44,11 @@ describe('benchmark against PyTorch (tiny)', () => {
     for (const c of json.configs) {
       expect(c.lossesOurs.length, c.key).toBeGreaterThanOrEqual(2);
       expect(c.lossesTorch).toHaveLength(c.lossesOurs.length);
-      c.lossesOurs.forEach((l, k) => expect(Math.abs(l - c.lossesTorch[k]), `${c.key} step ${k}`).toBeLessThanOrEqual(json.lossRelTolerance * Math.abs(c.lossesTorch[k])));
+      for (const [k, l] of c.lossesOurs.entries()) {
+        expect(Math.abs(l - c.lossesTorch[k]), `${c.key} step ${k}`).toBeLessThanOrEqual(
+          json.lossRelTolerance * Math.abs(c.lossesTorch[k]),
+        );
+      }
       expect(c.lossesAgree).toBe(true);
       expect(c.oursMs).toBeGreaterThan(0);
       expect(c.torchMs).toBeGreaterThan(0);

@@ -25,7 +25,11 @@ describe('metalab CLI', () => {
     const csv = metalab(home, 'export', '1', '--format', 'csv').stdout.trim().split('\n');
     expect(csv[0]).toBe('run_id,experiment_id,key,step,value');
     const db = new Database(path.join(home, 'metalab.db'), { readonly: true });
-    const stored = db.prepare('SELECT key, step, value FROM metrics WHERE run_id = 1 ORDER BY key, step').all() as { key: string; step: number; value: number }[];
+    const stored = db.prepare('SELECT key, step, value FROM metrics WHERE run_id = 1 ORDER BY key, step').all() as {
+      key: string;
+      step: number;
+      value: number;
+    }[];
     db.close();
     expect(csv.length - 1).toBe(stored.length);
     const loss300 = csv.find((l) => l.startsWith('1,1,loss,300,'))!;
@@ -33,10 +37,16 @@ describe('metalab CLI', () => {
 
     const jsonText = metalab(home, 'export', 'e1', '--format', 'json').stdout;
     // Through a pipe whose reader is slow (the pipe fills at 64 KiB): every byte arrives all the same.
-    const piped = spawnSync('sh', ['-c', 'node bin/metalab.cjs export e1 --format json | (sleep 0.5; wc -c)'], { cwd: appRoot(), env: { ...process.env, METALAB_HOME: home }, encoding: 'utf8' });
+    const piped = spawnSync('sh', ['-c', 'node bin/metalab.cjs export e1 --format json | (sleep 0.5; wc -c)'], {
+      cwd: appRoot(),
+      env: { ...process.env, METALAB_HOME: home },
+      encoding: 'utf8',
+    });
     expect(Buffer.byteLength(jsonText)).toBeGreaterThan(65536);
     expect(Number(piped.stdout.trim())).toBe(Buffer.byteLength(jsonText));
-    const json = JSON.parse(jsonText) as { runs: { id: number; metrics: Record<string, unknown[]>; evalCurves: { step: number; metric: string }[] }[] };
+    const json = JSON.parse(jsonText) as {
+      runs: { id: number; metrics: Record<string, unknown[]>; evalCurves: { step: number; metric: string }[] }[];
+    };
     expect(json.runs[0].metrics.loss).toHaveLength(300);
     // tiny-regression evaluates 3 times on 2 splits; ridge and dMMSE baselines are stored once per split.
     expect(json.runs[0].evalCurves.filter((c) => c.metric === 'mse')).toHaveLength(6);
@@ -48,22 +58,50 @@ describe('metalab CLI', () => {
     const fashion = (f: string) => path.join('/usr/share/datasets/fashion-mnist', f);
     const truncated = path.join(home, 'short-labels.gz');
     fs.writeFileSync(truncated, fs.readFileSync(fashion('t10k-labels-idx1-ubyte.gz')).subarray(0, 100));
-    const bad = metalab(home, 'import', 'fashion', '--train-images', fashion('t10k-images-idx3-ubyte.gz'), '--train-labels', truncated);
+    const bad = metalab(
+      home,
+      'import',
+      'fashion',
+      '--train-images',
+      fashion('t10k-images-idx3-ubyte.gz'),
+      '--train-labels',
+      truncated,
+    );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('short-labels.gz');
     expect(bad.stderr).toContain('nothing was imported');
     expect(fs.existsSync(path.join(home, 'datasets', 'fashion'))).toBe(false);
 
-    const ok = metalab(home, 'import', 'fashion', '--train-images', fashion('t10k-images-idx3-ubyte.gz'), '--train-labels', fashion('t10k-labels-idx1-ubyte.gz'));
+    const ok = metalab(
+      home,
+      'import',
+      'fashion',
+      '--train-images',
+      fashion('t10k-images-idx3-ubyte.gz'),
+      '--train-labels',
+      fashion('t10k-labels-idx1-ubyte.gz'),
+    );
     expect(ok.stderr).toBe('');
-    expect(ok.stdout).toMatch(/imported 'fashion': \d+ training and \d+ test \(held out: the last 1\/6 of each class\) images of 28x28, 10 classes/);
+    const imported = new RegExp(
+      String.raw`imported 'fashion': \d+ training and \d+ test \(held out: the last 1/6 of each class\) ` +
+        'images of 28x28, 10 classes',
+    );
+    expect(ok.stdout).toMatch(imported);
 
     const spec = path.join(home, 'on-fashion.json');
     fs.writeFileSync(
       spec,
       JSON.stringify({
         name: 'on fashion',
-        task: { family: 'gpicl-classification', dataset: 'fashion', classes: 3, inputDim: 8, seqLen: 6, numTasks: 4, evalDatasets: ['mnist'] },
+        task: {
+          family: 'gpicl-classification',
+          dataset: 'fashion',
+          classes: 3,
+          inputDim: 8,
+          seqLen: 6,
+          numTasks: 4,
+          evalDatasets: ['mnist'],
+        },
         model: { kind: 'mlp', hidden: [16] },
         training: { steps: 20, batchSize: 8, checkpointEvery: 20 },
         evaluation: { every: 20, sequences: 16 },
@@ -75,11 +113,16 @@ describe('metalab CLI', () => {
     expect(metalab(home, 'show', 'r1').stdout).toMatch(/eval\/unseen-mnist\/last_acc\s+20\s/);
   });
 
-  it('keeps a spec\'s tags, and refuses a spec that names a dataset this lab lacks before storing anything', () => {
+  it("keeps a spec's tags, and refuses a spec that names a dataset this lab lacks before storing anything", () => {
     const home = tempDir();
-    const example = JSON.parse(fs.readFileSync(path.join(appRoot(), 'examples', 'tiny-regression.json'), 'utf8')) as object;
+    const example = JSON.parse(
+      fs.readFileSync(path.join(appRoot(), 'examples', 'tiny-regression.json'), 'utf8'),
+    ) as object;
     const tagged = path.join(home, 'tagged.json');
-    fs.writeFileSync(tagged, JSON.stringify({ ...example, tags: ['paper', 'tiny'], training: { steps: 20, checkpointEvery: 20 } }));
+    fs.writeFileSync(
+      tagged,
+      JSON.stringify({ ...example, tags: ['paper', 'tiny'], training: { steps: 20, checkpointEvery: 20 } }),
+    );
     expect(metalab(home, 'run', tagged, '--backend', 'wasm').code).toBe(0);
     const file = path.join(home, 'unknown-dataset.json');
     fs.writeFileSync(
@@ -110,7 +153,11 @@ describe('metalab CLI', () => {
     const file = path.join(home, 'bad.json');
     fs.writeFileSync(
       file,
-      JSON.stringify({ name: 'bad', task: { family: 'linear-regression', dim: 4 }, model: { kind: 'mlp' }, training: { steps: 0 } }, null, 2),
+      JSON.stringify(
+        { name: 'bad', task: { family: 'linear-regression', dim: 4 }, model: { kind: 'mlp' }, training: { steps: 0 } },
+        null,
+        2,
+      ),
     );
     const r = metalab(home, 'run', file);
     expect(r.code).toBe(2);
@@ -125,7 +172,9 @@ describe('metalab CLI', () => {
 
     const missing = metalab(home, 'run', path.join(home, 'nope.json'));
     expect(missing.stderr).toMatch(/nope\.json: cannot read the file \(ENOENT\)/);
-    expect(metalab(home, 'run', 'examples/tiny-regression.json', '--backend', 'quantum').stderr).toMatch(/:\d+:\d+: backend: Invalid option/);
+    expect(metalab(home, 'run', 'examples/tiny-regression.json', '--backend', 'quantum').stderr).toMatch(
+      /:\d+:\d+: backend: Invalid option/,
+    );
     expect(metalab(home, 'show', 'r9').stderr).toMatch(/run r9 does not exist/);
     expect(metalab(home, 'frobnicate').code).toBe(2);
   });

@@ -52,7 +52,10 @@ describe('planning an experiment', () => {
       expect(run.secondsPerStep).toBeGreaterThan(0);
       expect(run.estimatedSeconds).toBeGreaterThan(40 * run.secondsPerStep!);
     }
-    expect(plan.totalSeconds).toBeCloseTo(plan.runs.reduce((s, r) => s + r.estimatedSeconds!, 0), 6);
+    expect(plan.totalSeconds).toBeCloseTo(
+      plan.runs.reduce((s, r) => s + r.estimatedSeconds!, 0),
+      6,
+    );
     expect(plan.wallSeconds).toBeLessThan(plan.totalSeconds!);
 
     // Asked again: answered from the cache, without starting a worker.
@@ -74,15 +77,32 @@ describe('planning an experiment', () => {
     const launched = workers.length;
     const api = guardedApi(lab);
     await expect(api.planExperiment(tinySpec({ training: { steps: 0 } }))).rejects.toThrow(LabError);
-    await expect(api.planExperiment(tinySpec({ training: { steps: 0 } }))).rejects.toThrow(/training\.steps: Too small/);
-    await expect(api.planExperiment(tinySpec({ sweep: { axes: [{ path: 'task.dim', range: { from: 0, to: 8, scale: 'log2' } }] } }))).rejects.toThrow(
-      /sweep\.axes\[0\]\.range\.from: a log2 range must start above 0/,
+    await expect(api.planExperiment(tinySpec({ training: { steps: 0 } }))).rejects.toThrow(
+      /training\.steps: Too small/,
     );
-    const huge = await api.validateSpec(tinySpec({ sweep: { axes: [{ path: 'task.dim', range: { from: 1, to: 1e12, scale: 'linear' } }] } }));
-    expect(huge).toEqual({ ok: false, issues: [{ path: ['sweep'], message: 'the sweep expands to 1000000000000 runs; at most 1024 are allowed' }] });
-    const unknownDataset = { ...tinySpec(), task: { family: 'gpicl-classification', dataset: 'no-such-data', classes: 2, inputDim: 4, seqLen: 4 } };
-    await expect(api.planExperiment(unknownDataset)).rejects.toThrow(/task\.dataset: unknown dataset 'no-such-data'; this lab has mnist, random/);
-    expect(await api.validateSpec(unknownDataset)).toMatchObject({ ok: false, issues: [{ path: ['task', 'dataset'] }] });
+    await expect(
+      api.planExperiment(
+        tinySpec({ sweep: { axes: [{ path: 'task.dim', range: { from: 0, to: 8, scale: 'log2' } }] } }),
+      ),
+    ).rejects.toThrow(/sweep\.axes\[0\]\.range\.from: a log2 range must start above 0/);
+    const huge = await api.validateSpec(
+      tinySpec({ sweep: { axes: [{ path: 'task.dim', range: { from: 1, to: 1e12, scale: 'linear' } }] } }),
+    );
+    expect(huge).toEqual({
+      ok: false,
+      issues: [{ path: ['sweep'], message: 'the sweep expands to 1000000000000 runs; at most 1024 are allowed' }],
+    });
+    const unknownDataset = {
+      ...tinySpec(),
+      task: { family: 'gpicl-classification', dataset: 'no-such-data', classes: 2, inputDim: 4, seqLen: 4 },
+    };
+    await expect(api.planExperiment(unknownDataset)).rejects.toThrow(
+      /task\.dataset: unknown dataset 'no-such-data'; this lab has mnist, random/,
+    );
+    expect(await api.validateSpec(unknownDataset)).toMatchObject({
+      ok: false,
+      issues: [{ path: ['task', 'dataset'] }],
+    });
     expect(workers.length).toBe(launched);
   });
 
@@ -120,7 +140,12 @@ function fakeWorker(answer: (request: Extract<ToWorker, { type: 'plan' }>) => Fr
     send(message) {
       if (message.type !== 'plan') return;
       const replies = answer(message);
-      if (replies) setImmediate(() => (replies.forEach(onMessage), onExit('exited with code 0')));
+      if (replies) {
+        setImmediate(() => {
+          for (const r of replies) onMessage(r);
+          onExit('exited with code 0');
+        });
+      }
     },
   };
 }
@@ -131,20 +156,42 @@ describe('the planner', () => {
   const size = { backend: 'wasm', paramCount: 10, stateSize: 2 };
   const cost = { ...size, setupSeconds: 1, stepSeconds: 0.5, firstEvalSeconds: 2, evalSeconds: 1 };
 
-  it("says why a worker failed, and why it gave up on one that takes too long, keeping what was measured", async () => {
-    const failing = new Planner(() => fakeWorker(() => [{ type: 'failed', error: 'backend wasm is not available: no SIMD', detail: 'Error: backend wasm is not available: no SIMD\n    at init' }]), '/nowhere');
-    await expect(failing.plan(expanded.runs, 1)).rejects.toThrow(new PlanError('backend wasm is not available: no SIMD'));
+  it('says why a worker failed, and why it gave up on one that takes too long, keeping what was measured', async () => {
+    const failing = new Planner(
+      () =>
+        fakeWorker(() => [
+          {
+            type: 'failed',
+            error: 'backend wasm is not available: no SIMD',
+            detail: 'Error: backend wasm is not available: no SIMD\n    at init',
+          },
+        ]),
+      '/nowhere',
+    );
+    await expect(failing.plan(expanded.runs, 1)).rejects.toThrow(
+      new PlanError('backend wasm is not available: no SIMD'),
+    );
 
     // This worker answers requests for one configuration and hangs on more.
     const requested: number[] = [];
     const slow = new Planner(
-      () => fakeWorker((request) => (requested.push(request.configs.length), request.configs.length > 1 ? null : [{ type: 'plan-config', index: 0, size, cost }])),
+      () =>
+        fakeWorker((request) => {
+          requested.push(request.configs.length);
+          return request.configs.length > 1 ? null : [{ type: 'plan-config', index: 0, size, cost }];
+        }),
       '/nowhere',
       50,
     );
-    await expect(slow.plan(expanded.runs, 1)).rejects.toThrow(/measuring took longer than 0 s \(0 of 2 configurations done\)/);
+    await expect(slow.plan(expanded.runs, 1)).rejects.toThrow(
+      /measuring took longer than 0 s \(0 of 2 configurations done\)/,
+    );
     const first = await slow.plan(expanded.runs.slice(0, 2), 1); // both runs share one configuration
-    expect(first.runs[1]).toMatchObject({ paramCount: 10, secondsPerStep: 0.5, estimatedSeconds: 1 + 40 * 0.5 + 2 + 1 });
+    expect(first.runs[1]).toMatchObject({
+      paramCount: 10,
+      secondsPerStep: 0.5,
+      estimatedSeconds: 1 + 40 * 0.5 + 2 + 1,
+    });
     const all = await slow.plan(expanded.runs, 2);
     expect(requested).toEqual([2, 1, 1]); // the last request measured only the configuration not yet known
     expect(all).toMatchObject({ totalSeconds: 4 * 24, wallSeconds: 2 * 24 });

@@ -1,10 +1,11 @@
 // The paper presets: every one is a valid experiment, and one runs end to end at a tiny size through the
-// `metalab` command (Fashion-MNIST straight from Debian's package, then the stored phase labels), so presets cannot silently break.
+// `metalab` command (Fashion-MNIST straight from Debian's package, then the stored phase labels), so presets cannot
+// silently break.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { expandExperiment, type SweepAxis } from '../../shared/spec';
+import { expandExperiment, type ExperimentSpecInput } from '../../shared/spec';
 import { PHASE_LABELS } from '../../shared/results';
 import { appRoot } from '../../main/services/paths';
 import { metalab } from '../helpers/cli';
@@ -12,16 +13,17 @@ import { tempDir } from '../helpers/tmp';
 
 const presetDir = path.join(appRoot(), 'presets');
 const presets = fs.readdirSync(presetDir).filter((f) => f.endsWith('.json'));
-const read = (file: string) => JSON.parse(fs.readFileSync(path.join(presetDir, file), 'utf8')) as Record<string, any>;
+type Preset = ExperimentSpecInput & { description: string; tags: string[] };
+const read = (file: string) => JSON.parse(fs.readFileSync(path.join(presetDir, file), 'utf8')) as Preset;
 
 /** The preset at a tiny size: same task family, datasets, model kind and axes; two values per axis, a few steps. */
-function tiny(spec: Record<string, any>): Record<string, any> {
+function tiny(spec: Preset): Preset {
   const shrunk = structuredClone(spec);
   shrunk.training = { ...shrunk.training, steps: 12, batchSize: 4, warmupSteps: 0, checkpointEvery: 6 };
   shrunk.evaluation = { ...shrunk.evaluation, every: 6, sequences: 8 };
   shrunk.task = { ...shrunk.task, seqLen: 6 };
   if (shrunk.sweep) {
-    shrunk.sweep.axes = shrunk.sweep.axes.map((a: SweepAxis) => ({ path: a.path, values: [a.values![0], a.values!.at(-1)] }));
+    shrunk.sweep.axes = shrunk.sweep.axes.map((a) => ({ path: a.path, values: [a.values![0], a.values!.at(-1)!] }));
   }
   return shrunk;
 }
@@ -45,9 +47,17 @@ describe('paper presets', () => {
     expect(run.stderr).toMatch(/experiment e1: 4 runs/);
 
     const db = new Database(path.join(home, 'metalab.db'), { readonly: true });
-    const runs = db.prepare('SELECT id, status, sweep_point FROM runs ORDER BY id').all() as { id: number; status: string; sweep_point: string }[];
-    const phases = db.prepare("SELECT run_id, step, value FROM metrics WHERE key = 'phase' ORDER BY run_id, step").all() as { run_id: number; step: number; value: number }[];
-    const splits = db.prepare("SELECT DISTINCT key FROM metrics WHERE key LIKE 'eval/%/last_acc' ORDER BY key").all() as { key: string }[];
+    const runs = db.prepare('SELECT id, status, sweep_point FROM runs ORDER BY id').all() as {
+      id: number;
+      status: string;
+      sweep_point: string;
+    }[];
+    const phases = db
+      .prepare("SELECT run_id, step, value FROM metrics WHERE key = 'phase' ORDER BY run_id, step")
+      .all() as { run_id: number; step: number; value: number }[];
+    const splits = db
+      .prepare("SELECT DISTINCT key FROM metrics WHERE key LIKE 'eval/%/last_acc' ORDER BY key")
+      .all() as { key: string }[];
     db.close();
     expect(runs.map((r) => r.status)).toEqual(['finished', 'finished', 'finished', 'finished']);
     expect(runs.map((r) => JSON.parse(r.sweep_point))).toContainEqual({ 'task.numTasks': 'fresh', 'model.dModel': 64 });
@@ -57,7 +67,12 @@ describe('paper presets', () => {
       expect(labels.map((p) => p.step)).toEqual([6, 12]);
       for (const p of labels) expect(PHASE_LABELS[p.value]).toBeDefined();
     }
-    expect(splits.map((s) => s.key)).toEqual(['eval/seen/last_acc', 'eval/unseen-fashion-mnist/last_acc', 'eval/unseen-random/last_acc', 'eval/unseen/last_acc']);
+    expect(splits.map((s) => s.key)).toEqual([
+      'eval/seen/last_acc',
+      'eval/unseen-fashion-mnist/last_acc',
+      'eval/unseen-random/last_acc',
+      'eval/unseen/last_acc',
+    ]);
     expect(metalab(home, 'show', 'r4').stdout).toMatch(/phase\s+\S/);
   });
 });

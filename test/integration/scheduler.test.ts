@@ -11,7 +11,10 @@ import { tinySpec } from '../helpers/specs';
 import { tempDir } from '../helpers/tmp';
 
 function steps(store: Store, runId: number, key = 'loss'): number[] {
-  return store.allMetrics(runId).filter((m) => m.key === key).map((m) => m.step);
+  return store
+    .allMetrics(runId)
+    .filter((m) => m.key === key)
+    .map((m) => m.step);
 }
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -26,7 +29,9 @@ describe('scheduler with worker processes', () => {
       if (e.status === 'running') peak = Math.max(peak, ++running);
       else if (e.status !== 'queued') running--;
     });
-    const { runIds } = await lab.createExperiment(tinySpec({ sweep: { axes: [{ path: 'training.learningRate', values: [0.01, 0.005, 0.002] }] } }));
+    const { runIds } = await lab.createExperiment(
+      tinySpec({ sweep: { axes: [{ path: 'training.learningRate', values: [0.01, 0.005, 0.002] }] } }),
+    );
     await lab.idle();
     expect(peak).toBe(2);
     for (const id of runIds) {
@@ -46,7 +51,9 @@ describe('scheduler with worker processes', () => {
 
   it('cancels a running run at a checkpoint, and retry resumes it to the end with every step once', async () => {
     const { lab, store } = testLab(tempDir(), 1);
-    const { runIds } = await lab.createExperiment(tinySpec({ training: { steps: 8000, batchSize: 16, checkpointEvery: 1000 } }));
+    const { runIds } = await lab.createExperiment(
+      tinySpec({ training: { steps: 8000, batchSize: 16, checkpointEvery: 1000 } }),
+    );
     const [id] = runIds;
     await waitForEvent(lab, (e) => e.type === 'run-progress' && e.runId === id && e.step > 100);
     const cancelledAt = Date.now();
@@ -69,7 +76,9 @@ describe('scheduler with worker processes', () => {
 
   it('marks a run failed when its worker is killed, keeping every flushed metric and a sound database', async () => {
     const { lab, store, workers } = testLab(tempDir(), 1);
-    const { runIds } = await lab.createExperiment(tinySpec({ training: { steps: 100_000, batchSize: 16, checkpointEvery: 500 } }));
+    const { runIds } = await lab.createExperiment(
+      tinySpec({ training: { steps: 100_000, batchSize: 16, checkpointEvery: 500 } }),
+    );
     const [id] = runIds;
     await waitForEvent(lab, (e) => e.type === 'metrics-appended' && e.runId === id && e.lastStep > 600);
     const flushed = steps(store, id).length;
@@ -93,11 +102,27 @@ describe('scheduler with worker processes', () => {
     const images = path.join(home, 'images.idx');
     const labels = path.join(home, 'labels.idx');
     // 60 random 8x8 images of 3 classes.
-    fs.writeFileSync(images, encodeIdx('images', [60, 8, 8], Uint8Array.from({ length: 60 * 64 }, (_, i) => (i * 37) % 256)));
-    fs.writeFileSync(labels, encodeIdx('labels', [60], Uint8Array.from({ length: 60 }, (_, i) => i % 3)));
+    fs.writeFileSync(
+      images,
+      encodeIdx(
+        'images',
+        [60, 8, 8],
+        Uint8Array.from({ length: 60 * 64 }, (_, i) => (i * 37) % 256),
+      ),
+    );
+    fs.writeFileSync(
+      labels,
+      encodeIdx(
+        'labels',
+        [60],
+        Uint8Array.from({ length: 60 }, (_, i) => i % 3),
+      ),
+    );
     lab.importDataset({ name: 'doomed', trainImages: images, trainLabels: labels });
     // Valid when created; its dataset is gone by the time the worker loads it.
-    const spec = tinySpec({ task: { family: 'gpicl-classification', dataset: 'doomed', classes: 3, inputDim: 4, seqLen: 4 } });
+    const spec = tinySpec({
+      task: { family: 'gpicl-classification', dataset: 'doomed', classes: 3, inputDim: 4, seqLen: 4 },
+    });
     const { runIds } = await lab.createExperiment(spec);
     fs.rmSync(path.join(home, 'datasets', 'doomed'), { recursive: true });
     await lab.idle();
@@ -106,7 +131,7 @@ describe('scheduler with worker processes', () => {
     expect(run.error).toMatch(/^unknown dataset 'doomed': available are [^\n]* \(details: logs\/run-1\.log\)$/);
     expect(run.error).not.toMatch(/\bat \//);
     const log = fs.readFileSync(path.join(home, 'logs', 'run-1.log'), 'utf8');
-    expect(log).toMatch(/Error: unknown dataset 'doomed'[^]*\n\s+at /);
+    expect(log).toMatch(/Error: unknown dataset 'doomed'[\s\S]*\n\s+at /);
     await lab.close();
     store.close();
   });
@@ -114,7 +139,9 @@ describe('scheduler with worker processes', () => {
   it('marks runs left running by a dead app interrupted, and resumes them from their checkpoint', async () => {
     const home = tempDir();
     const first = testLab(home, 1);
-    const { runIds } = await first.lab.createExperiment(tinySpec({ training: { steps: 1500, batchSize: 16, checkpointEvery: 200 } }));
+    const { runIds } = await first.lab.createExperiment(
+      tinySpec({ training: { steps: 1500, batchSize: 16, checkpointEvery: 200 } }),
+    );
     const [id] = runIds;
     await waitForEvent(first.lab, (e) => e.type === 'run-progress' && e.runId === id && e.step > 450);
     // Simulate an app that died: the worker is killed and the store is left saying `running`, owned by a dead pid.

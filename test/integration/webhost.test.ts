@@ -27,11 +27,14 @@ afterEach(() => close());
 function get(pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     // http.get would normalise the path; a raw request path keeps '..' as an attacker would send it.
-    const req = http.request({ host: '127.0.0.1', port: host.port, path: pathname, headers: { host: `127.0.0.1:${host.port}`, ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: host.port, path: pathname, headers: { host: `127.0.0.1:${host.port}`, ...headers } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -49,7 +52,12 @@ function connect(query: string, headers: Record<string, string> = {}): Promise<W
 function client(ws: WebSocket, events: LabEvent[] = []) {
   return createBirpc<LabApi, LabEvents>(
     { event: (e) => void events.push(e) },
-    { post: (d) => ws.send(d), on: (fn) => ws.on('message', (d) => fn(d.toString())), serialize: encode, deserialize: decode },
+    {
+      post: (d) => ws.send(d),
+      on: (fn) => ws.on('message', (d) => fn(d.toString())),
+      serialize: encode,
+      deserialize: decode,
+    },
   );
 }
 
@@ -60,7 +68,14 @@ describe('web host', () => {
     expect(index.body).toContain('<div id="app">');
     const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(index.body)![1];
     expect((await get(`/${script}`)).status).toBe(200);
-    for (const evil of ['/../package.json', '/..%2fpackage.json', '/%2e%2e/%2e%2e/package.json', '/assets/../../package.json', '/..\\package.json', '/%00']) {
+    for (const evil of [
+      '/../package.json',
+      '/..%2fpackage.json',
+      '/%2e%2e/%2e%2e/package.json',
+      '/assets/../../package.json',
+      '/..\\package.json',
+      '/%00',
+    ]) {
       const res = await get(evil);
       expect([400, 403, 404], evil).toContain(res.status);
       expect(res.body).not.toContain('"name": "metalab"');
@@ -72,7 +87,9 @@ describe('web host', () => {
     await expect(connect('')).rejects.toThrow('HTTP 401');
     await expect(connect('?token=wrong')).rejects.toThrow('HTTP 401');
     await expect(connect(`?token=${host.token}`, { origin: 'http://evil.example' })).rejects.toThrow('HTTP 403');
-    await expect(connect(`?token=${host.token}`, { origin: `http://127.0.0.1:${host.port + 1}` })).rejects.toThrow('HTTP 403');
+    await expect(connect(`?token=${host.token}`, { origin: `http://127.0.0.1:${host.port + 1}` })).rejects.toThrow(
+      'HTTP 403',
+    );
     const ws = await connect(`?token=${host.token}`, { origin: `http://127.0.0.1:${host.port}` });
     ws.close();
   });
@@ -82,11 +99,22 @@ describe('web host', () => {
     const events: LabEvent[] = [];
     const rpc = client(ws, events);
     expect((await rpc.getInfo()).host).toBe('web');
-    expect(await rpc.validateSpec({ ...tinySpec(), training: { steps: -1 } })).toMatchObject({ ok: false, issues: [{ path: ['training', 'steps'] }] });
-    await expect(rpc.getRun('1; DROP TABLE runs' as never).catch((e: unknown) => Promise.reject(toError(e)))).rejects.toThrow(/getRun: argument 1: /);
-    await expect(rpc.getSeries([1], [], {}).catch((e: unknown) => Promise.reject(toError(e)))).rejects.toThrow(/getSeries: argument 2/);
-    await expect(rpc.createExperiment({ model: 1 }).catch((e: unknown) => Promise.reject(toError(e)))).rejects.toThrow(/invalid spec: task: .*model/);
-    await expect(rpc.getRun(4242).catch((e: unknown) => Promise.reject(toError(e)))).rejects.toThrow('run 4242 does not exist');
+    expect(await rpc.validateSpec({ ...tinySpec(), training: { steps: -1 } })).toMatchObject({
+      ok: false,
+      issues: [{ path: ['training', 'steps'] }],
+    });
+    await expect(
+      rpc.getRun('1; DROP TABLE runs' as never).catch((e: unknown) => Promise.reject(toError(e))),
+    ).rejects.toThrow(/getRun: argument 1: /);
+    await expect(rpc.getSeries([1], [], {}).catch((e: unknown) => Promise.reject(toError(e)))).rejects.toThrow(
+      /getSeries: argument 2/,
+    );
+    await expect(rpc.createExperiment({ model: 1 }).catch((e: unknown) => Promise.reject(toError(e)))).rejects.toThrow(
+      /invalid spec: task: .*model/,
+    );
+    await expect(rpc.getRun(4242).catch((e: unknown) => Promise.reject(toError(e)))).rejects.toThrow(
+      'run r4242 does not exist',
+    );
 
     const { runIds } = await rpc.createExperiment(tinySpec());
     await new Promise<void>((resolve) => {

@@ -34,14 +34,22 @@ function sequence(rng: Rng, w: number[], seqLen: number, noise: number): Sequenc
  * Monte-Carlo posterior mean prediction at position t: draw weight vectors from `prior`, weight each by the
  * likelihood of the examples before t, and average their predictions (self-normalised importance sampling).
  */
-function monteCarlo(seq: SequenceBatch, dim: number, t: number, noise: number, prior: () => number[], samples: number): number {
+function monteCarlo(
+  seq: SequenceBatch,
+  dim: number,
+  t: number,
+  noise: number,
+  prior: () => number[],
+  samples: number,
+): number {
   let num = 0;
   let den = 0;
   const x = (i: number) => Array.from(seq.inputs.subarray(i * (dim + 1), i * (dim + 1) + dim));
   for (let s = 0; s < samples; s++) {
     const w = prior();
     let logLik = 0;
-    for (let i = 0; i < t; i++) logLik -= (seq.targets[i] - w.reduce((a, wd, d) => a + wd * x(i)[d], 0)) ** 2 / (2 * noise);
+    for (let i = 0; i < t; i++)
+      logLik -= (seq.targets[i] - w.reduce((a, wd, d) => a + wd * x(i)[d], 0)) ** 2 / (2 * noise);
     const weight = Math.exp(logLik);
     num += weight * w.reduce((a, wd, d) => a + wd * x(t)[d], 0);
     den += weight;
@@ -98,14 +106,22 @@ describe('conventional learner baseline', () => {
       for (let t = 0; t < L; t++) {
         const row = (b * L + t) * (d + C);
         let s = 0;
-        for (let k = 0; k < d; k++) s += w[k] * (inputs[row + k] = rng.normal());
+        for (let k = 0; k < d; k++) {
+          inputs[row + k] = rng.normal();
+          s += w[k] * inputs[row + k];
+        }
         if (prev >= 0) inputs[row + d + prev] = 1;
         targets[b * L + t] = prev = s > 0 ? 1 : 0;
       }
     }
     const task = { inputDim: d + C, outputDim: C, seqLen: L, feedback: C } as TaskSampler;
     const before = tf.memory().numTensors;
-    const scores = await learnerPredictions(task, { batch: B, inputs, targets }, { optimizer: 'adam', learningRate: 0.1, stepsPerExample: 5, hidden: 0 }, 1);
+    const scores = await learnerPredictions(
+      task,
+      { batch: B, inputs, targets },
+      { optimizer: 'adam', learningRate: 0.1, stepsPerExample: 5, hidden: 0 },
+      1,
+    );
     expect(tf.memory().numTensors).toBe(before);
     const { acc } = classificationCurves(scores, targets, B, L, C);
     expect(acc[0]).toBeLessThan(0.7);

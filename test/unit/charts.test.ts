@@ -5,7 +5,15 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appRoot } from '../../main/services/paths';
 import { CHART_COLORS } from '../../shared/figures/colors';
-import { differingPaths, ema, flatten, formatSweepValue, phaseBands, sortValues, toCsv } from '../../shared/figures/data';
+import {
+  differingPaths,
+  ema,
+  flatten,
+  formatSweepValue,
+  phaseBands,
+  sortValues,
+  toCsv,
+} from '../../shared/figures/data';
 import { axisPositions, phaseRegions } from '../../shared/figures/sweep';
 
 describe('chart data', () => {
@@ -54,7 +62,10 @@ describe('chart data', () => {
   });
 
   it('shades phase regions halfway between points and leaves unfinished points out', () => {
-    const regions = phaseRegions([0, 2, 4, 6], ['memorization', 'memorization', undefined, 'general learning-to-learn']);
+    const regions = phaseRegions(
+      [0, 2, 4, 6],
+      ['memorization', 'memorization', undefined, 'general learning-to-learn'],
+    );
     expect(regions.map((r) => [r.from, r.to, r.label])).toEqual([
       [0, 3, 'memorize'],
       [5, 6, 'learn'],
@@ -64,24 +75,44 @@ describe('chart data', () => {
   it('lists only the spec paths that differ, a missing field included', () => {
     const a = flatten({ model: { kind: 'lstm', hidden: 64 }, seed: 1, dims: [1, 2] });
     const b = flatten({ model: { kind: 'lstm', hidden: 128 }, seed: 1, dims: [1, 2], note: 'x' });
-    expect(a['dims']).toBe('[1,2]');
+    expect(a.dims).toBe('[1,2]');
     expect(differingPaths([a, b])).toEqual(['model.hidden', 'note']);
   });
 
   it('writes RFC 4180 CSV', () => {
-    expect(toCsv({ columns: ['name', 'value'], rows: [['a,b', 1], ['say "hi"', null]] })).toBe('name,value\r\n"a,b",1\r\n"say ""hi""",\r\n');
+    expect(
+      toCsv({
+        columns: ['name', 'value'],
+        rows: [
+          ['a,b', 1],
+          ['say "hi"', null],
+        ],
+      }),
+    ).toBe('name,value\r\n"a,b",1\r\n"say ""hi""",\r\n');
   });
 
   it("draws in the page's colours: style.css holds the same values for each theme", () => {
     const css = fs.readFileSync(path.join(appRoot(), 'renderer', 'src', 'style.css'), 'utf8');
     const vars = (selector: string) => {
       const block = css.slice(css.indexOf(selector)).split('}')[0];
-      return Object.fromEntries([...block.matchAll(/--([\w-]+):\s*([^;]+);/g)].map(([, name, value]) => [name, value.trim()]));
+      return Object.fromEntries(
+        [...block.matchAll(/--([\w-]+):\s*([^;]+);/g)].map(([, name, value]) => [name, value.trim()]),
+      );
     };
-    for (const [theme, selector] of [['light', ':root {'], ['dark', ":root[data-theme='dark'] {"]] as const) {
+    for (const [theme, selector] of [
+      ['light', ':root {'],
+      ['dark', ":root[data-theme='dark'] {"],
+    ] as const) {
       const v = vars(selector);
       const c = CHART_COLORS[theme];
-      expect([c.text, c.muted, c.grid, c.panel, c.accent, c.empty], theme).toEqual([v.fg, v['fg-muted'], v.border, v.panel, v.accent, v.bar]);
+      expect([c.text, c.muted, c.grid, c.panel, c.accent, c.empty], theme).toEqual([
+        v.fg,
+        v['fg-muted'],
+        v.border,
+        v.panel,
+        v.accent,
+        v.bar,
+      ]);
     }
   });
 });

@@ -26,7 +26,8 @@ function moments(e: Examples): { mean: number[]; variance: number[] } {
   const mean = new Array<number>(e.dim).fill(0);
   const variance = new Array<number>(e.dim).fill(0);
   for (let i = 0; i < e.count; i++) for (let j = 0; j < e.dim; j++) mean[j] += e.inputs[i * e.dim + j] / e.count;
-  for (let i = 0; i < e.count; i++) for (let j = 0; j < e.dim; j++) variance[j] += (e.inputs[i * e.dim + j] - mean[j]) ** 2 / e.count;
+  for (let i = 0; i < e.count; i++)
+    for (let j = 0; j < e.dim; j++) variance[j] += (e.inputs[i * e.dim + j] - mean[j]) ** 2 / e.count;
   return { mean, variance };
 }
 
@@ -43,7 +44,15 @@ describe('IDX import', () => {
       },
       dataDir,
     );
-    expect(manifest).toMatchObject({ name: 'fashion-mnist', width: 28, height: 28, trainCount: 60_000, testCount: 10_000, numClasses: 10, testSplit: 'files' });
+    expect(manifest).toMatchObject({
+      name: 'fashion-mnist',
+      width: 28,
+      height: 28,
+      trainCount: 60_000,
+      testCount: 10_000,
+      numClasses: 10,
+      testSplit: 'files',
+    });
     expect(fs.readdirSync(dataDir)).toEqual(['fashion-mnist']);
     expect(JSON.parse(fs.readFileSync(path.join(dataDir, 'fashion-mnist', 'manifest.json'), 'utf8'))).toEqual(manifest);
     expect(listDatasets(dataDir).map((d) => [d.name, d.trainCount, d.testCount, d.imported])).toEqual([
@@ -52,13 +61,29 @@ describe('IDX import', () => {
       ['fashion-mnist', 60_000, 10_000, true],
     ]);
 
-    const prepared = await loadDataset('fashion-mnist', { inputDim: 16, method: 'resize', normalization: 'global', classes: 10 }, { dataDir, seed: 0 });
-    expect([prepared.name, prepared.train.count, prepared.test.count, prepared.train.dim]).toEqual(['fashion-mnist', 60_000, 10_000, 16]);
+    const prepared = await loadDataset(
+      'fashion-mnist',
+      { inputDim: 16, method: 'resize', normalization: 'global', classes: 10 },
+      { dataDir, seed: 0 },
+    );
+    expect([prepared.name, prepared.train.count, prepared.test.count, prepared.train.dim]).toEqual([
+      'fashion-mnist',
+      60_000,
+      10_000,
+      16,
+    ]);
     expect(prepared.train.byClass.map((c) => c.length)).toEqual(new Array(10).fill(6000));
     expect(prepared.test.byClass.map((c) => c.length)).toEqual(new Array(10).fill(1000));
-    expect(() => importIdx({ name: 'fashion-mnist', trainImages: fashion('t10k-images-idx3-ubyte.gz'), trainLabels: fashion('t10k-labels-idx1-ubyte.gz') }, dataDir)).toThrow(
-      /already exists/,
-    );
+    expect(() =>
+      importIdx(
+        {
+          name: 'fashion-mnist',
+          trainImages: fashion('t10k-images-idx3-ubyte.gz'),
+          trainLabels: fashion('t10k-labels-idx1-ubyte.gz'),
+        },
+        dataDir,
+      ),
+    ).toThrow(/already exists/);
   });
 
   it("uses Debian's packaged Fashion-MNIST where it lies, without an import", async () => {
@@ -67,28 +92,100 @@ describe('IDX import', () => {
       ['random', 10_000, 2000, false],
       ['fashion-mnist', 60_000, 10_000, false],
     ]);
-    const prepared = await loadDataset('fashion-mnist', { inputDim: 16, method: 'resize', normalization: 'global', classes: 3 }, noData);
+    const prepared = await loadDataset(
+      'fashion-mnist',
+      { inputDim: 16, method: 'resize', normalization: 'global', classes: 3 },
+      noData,
+    );
     expect([prepared.train.count, prepared.test.count]).toEqual([18_000, 3000]);
   });
 
   it('holds out the last sixth of each class when no test files are given', () => {
     const dataDir = tempDir();
-    const manifest = importIdx({ name: 'small', trainImages: fashion('t10k-images-idx3-ubyte.gz'), trainLabels: fashion('t10k-labels-idx1-ubyte.gz') }, dataDir);
-    expect(manifest).toMatchObject({ trainCount: 8340, testCount: 1660, numClasses: 10, testSplit: 'held-out', source: { testImages: null } });
+    const manifest = importIdx(
+      {
+        name: 'small',
+        trainImages: fashion('t10k-images-idx3-ubyte.gz'),
+        trainLabels: fashion('t10k-labels-idx1-ubyte.gz'),
+      },
+      dataDir,
+    );
+    expect(manifest).toMatchObject({
+      trainCount: 8340,
+      testCount: 1660,
+      numClasses: 10,
+      testSplit: 'held-out',
+      source: { testImages: null },
+    });
   });
 
   describe('refuses broken files with an error naming the file, and leaves nothing behind', () => {
     const images = gunzipSync(fs.readFileSync(fashion('t10k-images-idx3-ubyte.gz')));
     const labels = gunzipSync(fs.readFileSync(fashion('t10k-labels-idx1-ubyte.gz')));
-    const cases: [string, (dir: string) => { trainImages: string; trainLabels: string; maxClasses?: number }, RegExp][] = [
-      ['a truncated images file', (dir) => ({ trainImages: write(dir, 'cut.idx', images.subarray(0, images.length - 1000)), trainLabels: write(dir, 'l.idx', labels) }), /cut\.idx: truncated: a 10000 x 28 x 28 images file needs 7840016 bytes, found 7839016/],
-      ['a wrong magic number', (dir) => ({ trainImages: write(dir, 'magic.idx', withMagic(images, 0x00000c03)), trainLabels: write(dir, 'l.idx', labels) }), /magic\.idx: wrong magic number 0x00000c03, expected 0x00000803/],
-      ['labels given as images', (dir) => ({ trainImages: write(dir, 'swapped.idx', labels), trainLabels: write(dir, 'l.idx', labels) }), /swapped\.idx: .*it is an IDX labels file/],
-      ['a count mismatch', (dir) => ({ trainImages: write(dir, 'i.idx', images), trainLabels: write(dir, 'short.idx', encodeIdx('labels', [9999], labels.subarray(8, 8 + 9999))) }), /i\.idx holds 10000 images but .*short\.idx holds 9999 labels/],
-      ['non-gzip garbage', (dir) => ({ trainImages: write(dir, 'garbage.bin', randomBytes(5000)), trainLabels: write(dir, 'l.idx', labels) }), /garbage\.bin: wrong magic number .*not an IDX file/],
-      ['a broken gzip file', (dir) => ({ trainImages: write(dir, 'broken.gz', Buffer.concat([Buffer.from([0x1f, 0x8b]), randomBytes(100)])), trainLabels: write(dir, 'l.idx', labels) }), /broken\.gz: starts like a gzip file but cannot be ungzipped/],
-      ['labels above the limit', (dir) => ({ trainImages: write(dir, 'i.idx', images), trainLabels: write(dir, 'labels.idx', labels), maxClasses: 5 }), /labels\.idx: label \d of example \d+ is out of range: labels must be below 5/],
-      ['a missing file', (dir) => ({ trainImages: path.join(dir, 'nope.idx'), trainLabels: write(dir, 'l.idx', labels) }), /nope\.idx: cannot read it/],
+    const cases: [
+      string,
+      (dir: string) => { trainImages: string; trainLabels: string; maxClasses?: number },
+      RegExp,
+    ][] = [
+      [
+        'a truncated images file',
+        (dir) => ({
+          trainImages: write(dir, 'cut.idx', images.subarray(0, images.length - 1000)),
+          trainLabels: write(dir, 'l.idx', labels),
+        }),
+        /cut\.idx: truncated: a 10000 x 28 x 28 images file needs 7840016 bytes, found 7839016/,
+      ],
+      [
+        'a wrong magic number',
+        (dir) => ({
+          trainImages: write(dir, 'magic.idx', withMagic(images, 0x00000c03)),
+          trainLabels: write(dir, 'l.idx', labels),
+        }),
+        /magic\.idx: wrong magic number 0x00000c03, expected 0x00000803/,
+      ],
+      [
+        'labels given as images',
+        (dir) => ({ trainImages: write(dir, 'swapped.idx', labels), trainLabels: write(dir, 'l.idx', labels) }),
+        /swapped\.idx: .*it is an IDX labels file/,
+      ],
+      [
+        'a count mismatch',
+        (dir) => ({
+          trainImages: write(dir, 'i.idx', images),
+          trainLabels: write(dir, 'short.idx', encodeIdx('labels', [9999], labels.subarray(8, 8 + 9999))),
+        }),
+        /i\.idx holds 10000 images but .*short\.idx holds 9999 labels/,
+      ],
+      [
+        'non-gzip garbage',
+        (dir) => ({
+          trainImages: write(dir, 'garbage.bin', randomBytes(5000)),
+          trainLabels: write(dir, 'l.idx', labels),
+        }),
+        /garbage\.bin: wrong magic number .*not an IDX file/,
+      ],
+      [
+        'a broken gzip file',
+        (dir) => ({
+          trainImages: write(dir, 'broken.gz', Buffer.concat([Buffer.from([0x1f, 0x8b]), randomBytes(100)])),
+          trainLabels: write(dir, 'l.idx', labels),
+        }),
+        /broken\.gz: starts like a gzip file but cannot be ungzipped/,
+      ],
+      [
+        'labels above the limit',
+        (dir) => ({
+          trainImages: write(dir, 'i.idx', images),
+          trainLabels: write(dir, 'labels.idx', labels),
+          maxClasses: 5,
+        }),
+        /labels\.idx: label \d of example \d+ is out of range: labels must be below 5/,
+      ],
+      [
+        'a missing file',
+        (dir) => ({ trainImages: path.join(dir, 'nope.idx'), trainLabels: write(dir, 'l.idx', labels) }),
+        /nope\.idx: cannot read it/,
+      ],
     ];
     for (const [what, files, message] of cases) {
       it(what, () => {
@@ -102,7 +199,10 @@ describe('IDX import', () => {
 
   it('refuses bad names and the names of built-in datasets', () => {
     const dataDir = tempDir();
-    const files = { trainImages: fashion('t10k-images-idx3-ubyte.gz'), trainLabels: fashion('t10k-labels-idx1-ubyte.gz') };
+    const files = {
+      trainImages: fashion('t10k-images-idx3-ubyte.gz'),
+      trainLabels: fashion('t10k-labels-idx1-ubyte.gz'),
+    };
     expect(() => importIdx({ name: 'Fashion', ...files }, dataDir)).toThrow(/'Fashion' is not a valid dataset name/);
     expect(() => importIdx({ name: '../up', ...files }, dataDir)).toThrow(/not a valid dataset name/);
     expect(() => importIdx({ name: 'mnist', ...files }, dataDir)).toThrow(/'mnist' is a built-in dataset/);
@@ -196,13 +296,23 @@ describe('preprocessing', () => {
     const before = tf.memory().numTensors;
     const k = 4;
     const pca = await fitPca(rows, count, dim, k);
-    const projected = await projectPca(pca, rows, Int32Array.from({ length: count }, (_, i) => i));
+    const projected = await projectPca(
+      pca,
+      rows,
+      Int32Array.from({ length: count }, (_, i) => i),
+    );
     expect(tf.memory().numTensors).toBe(before);
 
     // Brute force: the sample covariance in float64, its top eigenvectors by power iteration with deflation.
-    const mean = Array.from({ length: dim }, (_, r) => Array.from({ length: count }, (_, n) => rows[n * dim + r]).reduce((a, b) => a + b) / count);
+    const mean = Array.from(
+      { length: dim },
+      (_, r) => Array.from({ length: count }, (_, n) => rows[n * dim + r]).reduce((a, b) => a + b) / count,
+    );
     const cov = Array.from({ length: dim }, () => new Array<number>(dim).fill(0));
-    for (let n = 0; n < count; n++) for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) cov[i][j] += ((rows[n * dim + i] - mean[i]) * (rows[n * dim + j] - mean[j])) / count;
+    for (let n = 0; n < count; n++)
+      for (let i = 0; i < dim; i++)
+        for (let j = 0; j < dim; j++)
+          cov[i][j] += ((rows[n * dim + i] - mean[i]) * (rows[n * dim + j] - mean[j])) / count;
     for (let c = 0; c < k; c++) {
       let v = new Array<number>(dim).fill(1);
       let lambda = 0;
@@ -231,7 +341,7 @@ describe('preprocessing', () => {
     for (let c = 1; c < k; c++) expect(pca.variances[c]).toBeLessThan(pca.variances[c - 1]);
   });
 
-  it('PCA on mnist with one global scale: train mean 0, pooled std 1, variance falling along the components, no tensor left', async () => {
+  it('PCA on mnist, one global scale: train mean 0, pooled std 1, variance falling, no tensor left', async () => {
     clearDatasetCache();
     const before = tf.memory().numTensors;
     const data = await loadDataset('mnist', pca16, noData);
@@ -246,7 +356,11 @@ describe('preprocessing', () => {
   });
 
   it('per-dimension normalisation gives every dimension std 1; classes keeps the first labels only', async () => {
-    const data = await loadDataset('mnist', { inputDim: 49, method: 'resize', normalization: 'per-dimension', classes: 5 }, noData);
+    const data = await loadDataset(
+      'mnist',
+      { inputDim: 49, method: 'resize', normalization: 'per-dimension', classes: 5 },
+      noData,
+    );
     const { mean, variance } = moments(data.train);
     for (const m of mean) expect(Math.abs(m)).toBeLessThan(1e-4);
     for (const v of variance) expect(v === 0 || Math.abs(v - 1) < 1e-4).toBe(true);
@@ -257,11 +371,21 @@ describe('preprocessing', () => {
   });
 
   it('gives clear errors for unknown datasets and impossible options', async () => {
-    await expect(loadDataset('cifar', pca16, noData)).rejects.toThrow(/unknown dataset 'cifar': available are mnist, random/);
+    await expect(loadDataset('cifar', pca16, noData)).rejects.toThrow(
+      /unknown dataset 'cifar': available are mnist, random/,
+    );
     await expect(loadDataset('cifar', pca16, { dataDir: tempDir(), seed: 0 })).rejects.toThrow(/imported ones live in/);
-    await expect(loadDataset('mnist', { ...pca16, method: 'resize', inputDim: 15 }, noData)).rejects.toThrow(/inputDim must be a perfect square .* not 15/);
-    await expect(loadDataset('mnist', { ...pca16, method: 'none' }, noData)).rejects.toThrow(/'none' keeps the 28x28 = 784 pixels of 'mnist': inputDim must be 784, not 16/);
-    await expect(loadDataset('mnist', { ...pca16, inputDim: 800 }, noData)).rejects.toThrow(/cannot make 800 dimensions/);
-    await expect(loadDataset('mnist', { ...pca16, classes: 11 }, noData)).rejects.toThrow(/'mnist' has 10 classes; the task asks for 11/);
+    await expect(loadDataset('mnist', { ...pca16, method: 'resize', inputDim: 15 }, noData)).rejects.toThrow(
+      /inputDim must be a perfect square .* not 15/,
+    );
+    await expect(loadDataset('mnist', { ...pca16, method: 'none' }, noData)).rejects.toThrow(
+      /'none' keeps the 28x28 = 784 pixels of 'mnist': inputDim must be 784, not 16/,
+    );
+    await expect(loadDataset('mnist', { ...pca16, inputDim: 800 }, noData)).rejects.toThrow(
+      /cannot make 800 dimensions/,
+    );
+    await expect(loadDataset('mnist', { ...pca16, classes: 11 }, noData)).rejects.toThrow(
+      /'mnist' has 10 classes; the task asks for 11/,
+    );
   });
 });

@@ -22,9 +22,12 @@ describe('meta-training loop', () => {
     expect(model[0].values).toHaveLength(8);
     // Baselines do not change with training: stored once, at step 0, per split.
     const baselines = out.curves.filter((c) => c.metric !== 'mse');
-    expect(baselines.map((c) => `${c.step}/${c.split}/${c.metric}`).sort()).toEqual(
-      ['0/seen/dmmse_mse', '0/seen/ridge_mse', '0/unseen/dmmse_mse', '0/unseen/ridge_mse'],
-    );
+    expect(baselines.map((c) => `${c.step}/${c.split}/${c.metric}`).sort()).toEqual([
+      '0/seen/dmmse_mse',
+      '0/seen/ridge_mse',
+      '0/unseen/dmmse_mse',
+      '0/unseen/ridge_mse',
+    ]);
     expect(out.summary).toMatchObject({ steps: 60, backend: 'wasm', figures: { param_count: 5 * 16 + 16 + 16 + 1 } });
     expect(out.summary!.figures.final_loss).toBe(loss.at(-1)![1]);
     expect(out.checkpoints.map((c) => c.step)).toEqual([20, 40]);
@@ -51,7 +54,10 @@ describe('meta-training loop', () => {
     const counts: number[] = [];
     const before = tf.memory().numTensors;
     const { sink } = collectingSink(() => counts.push(tf.memory().numTensors));
-    await runExperiment(spec({ training: { steps: 50, batchSize: 8, checkpointEvery: 10 }, evaluation: { every: 10, sequences: 8 } }), sink);
+    await runExperiment(
+      spec({ training: { steps: 50, batchSize: 8, checkpointEvery: 10 }, evaluation: { every: 10, sequences: 8 } }),
+      sink,
+    );
     expect(new Set(counts.slice(1)).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -60,7 +66,10 @@ describe('meta-training loop', () => {
     const { sink } = collectingSink();
     // Seven wide layers and a huge step: activations overflow float32 within a few steps.
     const outcome = await runExperiment(
-      spec({ model: { kind: 'mlp', hidden: Array(7).fill(256) }, training: { steps: 50, learningRate: 10, gradClip: null, batchSize: 8 } }),
+      spec({
+        model: { kind: 'mlp', hidden: Array(7).fill(256) },
+        training: { steps: 50, learningRate: 10, gradClip: null, batchSize: 8 },
+      }),
       sink,
     );
     expect(outcome.status).toBe('diverged');

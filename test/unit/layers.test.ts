@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 const root = path.resolve(__dirname, '../..');
 
 function sources(dir: string): string[] {
-  return fs.readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
+  return fs
+    .readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' })
     .filter((f) => /\.(ts|vue|mjs)$/.test(f))
     .map((f) => path.join(dir, f));
 }
@@ -26,7 +27,8 @@ function importsOf(file: string): Import[] {
     found.push({ file, target: m[3], typeOnly: Boolean(m[2]) });
   }
   for (const m of text.matchAll(/^\s*import\s+['"]([^'"]+)['"]/gm)) found.push({ file, target: m[1], typeOnly: false });
-  for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ file, target: m[1], typeOnly: false });
+  for (const m of text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g))
+    found.push({ file, target: m[1], typeOnly: false });
   return found;
 }
 
@@ -42,13 +44,21 @@ describe('layering', () => {
   it('finds the imports it checks', () => {
     const main = sources('main').flatMap(importsOf);
     expect(main.some((i) => landsIn(i) === 'shared')).toBe(true);
-    expect(sources('renderer/src').flatMap(importsOf).some((i) => landsIn(i) === 'shared')).toBe(true);
+    expect(
+      sources('renderer/src')
+        .flatMap(importsOf)
+        .some((i) => landsIn(i) === 'shared'),
+    ).toBe(true);
   });
 
   it('main/ does not import renderer/, and renderer/ does not import main/', () => {
     const wrong = [
-      ...sources('main').flatMap(importsOf).filter((i) => landsIn(i) === 'renderer'),
-      ...sources('renderer').flatMap(importsOf).filter((i) => landsIn(i) === 'main'),
+      ...sources('main')
+        .flatMap(importsOf)
+        .filter((i) => landsIn(i) === 'renderer'),
+      ...sources('renderer')
+        .flatMap(importsOf)
+        .filter((i) => landsIn(i) === 'main'),
     ];
     expect(wrong.map(describeImport)).toEqual([]);
   });

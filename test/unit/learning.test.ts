@@ -7,7 +7,9 @@ import { collectingSink } from '../helpers/collect';
 async function train(spec: ExperimentSpecInput) {
   const { out, sink } = collectingSink();
   expect(await runExperiment(runSpec.parse(spec), sink)).toEqual({ status: 'finished' });
-  const finalCurve = (split: string, metric: string) => out.curves.find((c) => c.step === out.summary!.steps && c.split === split && c.metric === metric)!.values as number[];
+  const finalCurve = (split: string, metric: string) =>
+    out.curves.find((c) => c.step === out.summary!.steps && c.split === split && c.metric === metric)!
+      .values as number[];
   return { summary: out.summary!, finalCurve };
 }
 
@@ -37,7 +39,14 @@ describe('meta-training learns in context', () => {
     const { summary, finalCurve } = await train({
       ...common,
       name: 'learn-classification',
-      task: { family: 'gpicl-classification', dataset: 'mnist', classes: 2, inputDim: 8, seqLen: 12, numTasks: 'fresh' },
+      task: {
+        family: 'gpicl-classification',
+        dataset: 'mnist',
+        classes: 2,
+        inputDim: 8,
+        seqLen: 12,
+        numTasks: 'fresh',
+      },
       training: { steps: 400, batchSize: 32, learningRate: 0.003, warmupSteps: 40, checkpointEvery: 400 },
       evaluation: { every: 400, sequences: 256 },
     });

@@ -4,13 +4,14 @@ import { quarters } from '../../main/engine/objectives/index';
 import { classifyRegression, mseImprovement } from '../../main/engine/objectives/regression';
 import { detectPlateau, escapeStep } from '../../main/engine/plateau';
 
-const ramp = (from: number, to: number, n = 40) => Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
+const ramp = (from: number, to: number, n = 40) =>
+  Array.from({ length: n }, (_, i) => from + ((to - from) * i) / (n - 1));
 const flat = (v: number, n = 40) => Array<number>(n).fill(v);
 
 describe('within-sequence improvement', () => {
   it('compares the first and last quarter of positions', () => {
     expect(quarters([1, 2, 3, 4, 5, 6, 7, 8])).toEqual({ early: 1.5, late: 7.5 });
-    expect(accuracyImprovement(ramp(0.2, 0.8))).toBeCloseTo(0.6 * (30 + 4.5 - 4.5) / 39, 6);
+    expect(accuracyImprovement(ramp(0.2, 0.8))).toBeCloseTo((0.6 * (30 + 4.5 - 4.5)) / 39, 6);
     expect(mseImprovement([4, 4, 2, 1])).toBeCloseTo(0.75);
     expect(mseImprovement([0, 0])).toBe(0);
   });
@@ -22,11 +23,17 @@ describe('phase rules (classification, 5 classes: chance 0.2)', () => {
     expect(classifyClassification({ chance, seen: flat(0.2), unseen: flat(0.2) })).toBe('not learning yet');
     expect(classifyClassification({ chance, seen: flat(0.95), unseen: flat(0.2) })).toBe('memorization');
     expect(classifyClassification({ chance, seen: ramp(0.3, 0.8), unseen: flat(0.2) })).toBe('task identification');
-    expect(classifyClassification({ chance, seen: ramp(0.45, 0.85), unseen: ramp(0.45, 0.8) })).toBe('general learning-to-learn');
+    expect(classifyClassification({ chance, seen: ramp(0.45, 0.85), unseen: ramp(0.45, 0.8) })).toBe(
+      'general learning-to-learn',
+    );
   });
   it('needs unseen tasks to end above chance, and small wiggles are not learning', () => {
-    expect(classifyClassification({ chance, seen: ramp(0.2, 0.23), unseen: ramp(0.15, 0.22) })).toBe('not learning yet');
-    expect(classifyClassification({ chance, seen: ramp(0.1, 0.6), unseen: ramp(0.1, 0.22) })).toBe('task identification');
+    expect(classifyClassification({ chance, seen: ramp(0.2, 0.23), unseen: ramp(0.15, 0.22) })).toBe(
+      'not learning yet',
+    );
+    expect(classifyClassification({ chance, seen: ramp(0.1, 0.6), unseen: ramp(0.1, 0.22) })).toBe(
+      'task identification',
+    );
   });
 });
 
@@ -35,17 +42,30 @@ describe('phase rules (regression)', () => {
   it('follows dMMSE or ridge on unseen tasks', () => {
     expect(classifyRegression({ ...base, seen: flat(8), unseen: flat(8) })).toBe('not learning yet');
     expect(classifyRegression({ ...base, seen: flat(0.3), unseen: flat(9) })).toBe('memorization');
-    expect(classifyRegression({ ...base, seen: ramp(8, 1), unseen: flat(9), distanceToRidge: 5, distanceToDmmse: 1 })).toBe('task identification');
+    expect(
+      classifyRegression({ ...base, seen: ramp(8, 1), unseen: flat(9), distanceToRidge: 5, distanceToDmmse: 1 }),
+    ).toBe('task identification');
     expect(classifyRegression({ ...base, seen: ramp(8, 1), unseen: ramp(8, 2) })).toBe('general learning-to-learn');
-    expect(classifyRegression({ ...base, seen: ramp(8, 1), unseen: ramp(8, 2), distanceToDmmse: null })).toBe('general learning-to-learn');
+    expect(classifyRegression({ ...base, seen: ramp(8, 1), unseen: ramp(8, 2), distanceToDmmse: null })).toBe(
+      'general learning-to-learn',
+    );
   });
 });
 
 describe('plateau detection', () => {
   // A loss that drops, sits at ln 5 for a long time, then falls: the plateau of GPICL meta-training.
-  function lossCurve(plateauFrom: number, plateauTo: number, steps: number, start = 2.3, noise = 0.01): [number, number][] {
+  function lossCurve(
+    plateauFrom: number,
+    plateauTo: number,
+    steps: number,
+    start = 2.3,
+    noise = 0.01,
+  ): [number, number][] {
     let s = 42;
-    const rand = () => ((s = (s * 16807) % 2147483647) / 2147483647 - 0.5) * 2;
+    const rand = () => {
+      s = (s * 16807) % 2147483647;
+      return (s / 2147483647 - 0.5) * 2;
+    };
     return Array.from({ length: steps }, (_, i) => {
       const step = i + 1;
       let v: number;

@@ -23,7 +23,9 @@ describe('experiment spec', () => {
     expect(issues(tinySpec({ task: { family: 'linear-regression', dim: 2.5 } })).join('\n')).toMatch(/^task\.dim: /m);
     expect(issues({ ...tinySpec(), model: { kind: 'nope' } }).join('\n')).toMatch(/^model\.kind: /m);
     expect(issues({ ...tinySpec(), lerningRate: 1 }).join('\n')).toMatch(/lerningRate/);
-    expect(issues({ ...tinySpec(), task: { family: 'linear-regression', numTasks: 'many' } }).join('\n')).toMatch(/^task\.numTasks: /m);
+    expect(issues({ ...tinySpec(), task: { family: 'linear-regression', numTasks: 'many' } }).join('\n')).toMatch(
+      /^task\.numTasks: /m,
+    );
   });
 
   it('expands a grid sweep over log2 and list axes, in order', () => {
@@ -66,7 +68,9 @@ describe('experiment spec', () => {
     const r = expandExperiment(tinySpec({ sweep: { axes: [{ path: 'task.numTasks', values: [4, 'fresh'] }] } }));
     expect(r.ok && r.runs.map((x) => x.spec.task.numTasks)).toEqual([4, 'fresh']);
     expect(issues(tinySpec({ sweep: { axes: [{ path: 'task.nope', values: [1] }] } })).join()).toMatch(/task/);
-    expect(issues(tinySpec({ sweep: { axes: [{ path: 'bad path', values: [1] }] } })).join()).toMatch(/sweep\.axes\[0\]\.path/);
+    expect(issues(tinySpec({ sweep: { axes: [{ path: 'bad path', values: [1] }] } })).join()).toMatch(
+      /sweep\.axes\[0\]\.path/,
+    );
     expect(issues(tinySpec({ sweep: { axes: [{ path: 'task.dim' }] } })).join()).toMatch(/either values or range/);
   });
 
@@ -82,7 +86,16 @@ describe('experiment spec', () => {
 
   it('refuses sweeps with too many runs', () => {
     const values = Array.from({ length: 64 }, (_, i) => i + 1);
-    const msg = issues(tinySpec({ sweep: { axes: [{ path: 'task.dim', values }, { path: 'task.seqLen', values: values.map((v) => v + 1) }] } })).join();
+    const msg = issues(
+      tinySpec({
+        sweep: {
+          axes: [
+            { path: 'task.dim', values },
+            { path: 'task.seqLen', values: values.map((v) => v + 1) },
+          ],
+        },
+      }),
+    ).join();
     expect(msg).toMatch(new RegExp(`4096 runs; at most ${MAX_RUNS_PER_EXPERIMENT}`));
   });
 });

@@ -27,7 +27,12 @@ function bruteForce(rows: [number, number | null][], from: number, to: number, n
   return [...buckets.values()].map((bucket) => {
     const values = bucket.map(([, v]) => v).filter((v): v is number => v !== null);
     const last = bucket.reduce((a, b) => (b[0] > a[0] ? b : a));
-    return { step: last[0], min: values.length ? Math.min(...values) : null, max: values.length ? Math.max(...values) : null, last: last[1] };
+    return {
+      step: last[0],
+      min: values.length ? Math.min(...values) : null,
+      max: values.length ? Math.max(...values) : null,
+      last: last[1],
+    };
   });
 }
 
@@ -54,14 +59,34 @@ describe('store', () => {
        VALUES (?, 1, 0, '{}', '{}', 'finished', 0, 10, 1)`,
     );
     const stored = {
-      1: { steps: 60, final_loss: 0.3, param_count: 5, backend: 'wasm', 'eval/unseen/last_mse': 3.5, phase: 'memorization',
-        plateau_start: 6, plateau_end: 'open', plateau_length: 54, loss_escape_step: 'never' },
-      2: { steps: 60, final_loss: 0.3, backend: 'wasm', phase: 'task identification',
-        plateau_start: 'none', plateau_end: 'none', plateau_length: 0, loss_escape_step: 12 },
+      1: {
+        steps: 60,
+        final_loss: 0.3,
+        param_count: 5,
+        backend: 'wasm',
+        'eval/unseen/last_mse': 3.5,
+        phase: 'memorization',
+        plateau_start: 6,
+        plateau_end: 'open',
+        plateau_length: 54,
+        loss_escape_step: 'never',
+      },
+      2: {
+        steps: 60,
+        final_loss: 0.3,
+        backend: 'wasm',
+        phase: 'task identification',
+        plateau_start: 'none',
+        plateau_end: 'none',
+        plateau_length: 0,
+        loss_escape_step: 12,
+      },
     };
     for (const [id, summary] of Object.entries(stored)) {
       insertRun.run(Number(id));
-      old.prepare('INSERT INTO run_summaries (run_id, figures, updated_at) VALUES (?, ?, 1)').run(Number(id), JSON.stringify(summary));
+      old
+        .prepare('INSERT INTO run_summaries (run_id, figures, updated_at) VALUES (?, ?, 1)')
+        .run(Number(id), JSON.stringify(summary));
     }
     old.close();
 
@@ -71,7 +96,13 @@ describe('store', () => {
       backend: 'wasm',
       phase: 'memorization',
       plateau: { start: 6, end: null, length: 54 },
-      figures: { final_loss: 0.3, param_count: 5, 'eval/unseen/last_mse': 3.5, plateau_length: 54, loss_escape_step: null },
+      figures: {
+        final_loss: 0.3,
+        param_count: 5,
+        'eval/unseen/last_mse': 3.5,
+        plateau_length: 54,
+        loss_escape_step: null,
+      },
     });
     expect(store.getRun(2)?.summary).toEqual({
       steps: 60,
@@ -99,9 +130,12 @@ describe('store', () => {
     old.exec(MIGRATIONS[0] as string);
     old.pragma('user_version = 1');
     old.prepare(`INSERT INTO experiments (id, name, spec, created_at) VALUES (1, 'old', '{}', 1)`).run();
-    old.prepare(
-      `INSERT INTO runs (id, experiment_id, sweep_index, sweep_point, spec, status, seed, total_steps, created_at) VALUES (1, 1, 0, '{}', '{}', 'finished', 0, 10, 1)`,
-    ).run();
+    old
+      .prepare(
+        `INSERT INTO runs (id, experiment_id, sweep_index, sweep_point, spec, status, seed, total_steps, created_at)
+         VALUES (1, 1, 0, '{}', '{}', 'finished', 0, 10, 1)`,
+      )
+      .run();
     old.prepare(`INSERT INTO metrics VALUES (1, 'loss', 5, 0.5)`).run();
     old.close();
 
@@ -146,7 +180,10 @@ describe('store', () => {
       x = (x * 48271) % 2147483647;
       rows.push([step, step % 97 === 0 ? null : (x % 10_000) / 100]);
     }
-    store.appendMetrics(runId, rows.map(([s, v]) => ['loss', s, v ?? NaN]));
+    store.appendMetrics(
+      runId,
+      rows.map(([s, v]) => ['loss', s, v ?? NaN]),
+    );
     for (const [from, to, n] of [
       [1, 5000, 100],
       [1, 5000, 7],

@@ -22,7 +22,11 @@ function weightsOf(task: TaskSampler, b: SequenceBatch, seq: number): [number, n
 
 describe('linear-regression task family', () => {
   const make = (numTasks: number | 'fresh', seed = 1) =>
-    createTaskSampler(linearRegressionTask.parse({ family: 'linear-regression', dim: 2, seqLen: 6, noiseVariance: 0, numTasks }), seed, data);
+    createTaskSampler(
+      linearRegressionTask.parse({ family: 'linear-regression', dim: 2, seqLen: 6, noiseVariance: 0, numTasks }),
+      seed,
+      data,
+    );
 
   it('samples deterministically from its RNG, with tokens [x_i, y_{i-1}]', async () => {
     const task = await make(8);
@@ -55,7 +59,15 @@ describe('linear-regression task family', () => {
 
 describe('gpicl-classification task family', () => {
   const spec = (over: Record<string, unknown> = {}) =>
-    gpiclClassificationTask.parse({ family: 'gpicl-classification', dataset: 'mnist', classes: 5, inputDim: 8, seqLen: 10, numTasks: 4, ...over });
+    gpiclClassificationTask.parse({
+      family: 'gpicl-classification',
+      dataset: 'mnist',
+      classes: 5,
+      inputDim: 8,
+      seqLen: 10,
+      numTasks: 4,
+      ...over,
+    });
 
   it('builds tokens [A x_i, onehot(y_{i-1})] with permuted labels, deterministically', async () => {
     const task = await createTaskSampler(spec(), 3, data);
@@ -83,7 +95,11 @@ describe('gpicl-classification task family', () => {
 
   it('draws a biased fraction of each training batch from one fixed task', async () => {
     // With every sequence from one task, equal inputs get equal tokens: the projection is shared.
-    const task = await createTaskSampler(spec({ biasedFraction: 1, numTasks: 'fresh', inputDim: 4, classes: 2 }), 3, data);
+    const task = await createTaskSampler(
+      spec({ biasedFraction: 1, numTasks: 'fresh', inputDim: 4, classes: 2 }),
+      3,
+      data,
+    );
     const b = task.sample(new Rng(1), 200, 'train');
     const byToken = new Map<string, number>();
     let clashes = 0;

@@ -25,19 +25,28 @@ function forward(inputs: tf.Tensor, weights: tf.Tensor[]): tf.Tensor3D {
 function update(state: State, x: tf.Tensor, y: tf.Tensor, options: Options, t: number): State {
   return tf.tidy(() => {
     // The sum over sequences of each one's mean loss, so each sequence's weights get their own gradient.
-    const loss = (...ws: tf.Tensor[]) => tf.sum(tf.mean(tf.losses.softmaxCrossEntropy(y, forward(x, ws), undefined, 0, tf.Reduction.NONE), 1));
+    const loss = (...ws: tf.Tensor[]) =>
+      tf.sum(tf.mean(tf.losses.softmaxCrossEntropy(y, forward(x, ws), undefined, 0, tf.Reduction.NONE), 1));
     const grads = tf.grads(loss)(state.weights);
     const lr = options.learningRate;
-    if (options.optimizer === 'sgd') return { weights: state.weights.map((w, i) => tf.sub(w, tf.mul(grads[i], lr))), m: [], v: [] };
+    if (options.optimizer === 'sgd')
+      return { weights: state.weights.map((w, i) => tf.sub(w, tf.mul(grads[i], lr))), m: [], v: [] };
     const m = state.m.map((mi, i) => tf.add(tf.mul(mi, 0.9), tf.mul(grads[i], 0.1)));
     const v = state.v.map((vi, i) => tf.add(tf.mul(vi, 0.999), tf.mul(tf.square(grads[i]), 0.001)));
-    const weights = state.weights.map((w, i) => tf.sub(w, tf.div(tf.mul(m[i], lr / (1 - 0.9 ** t)), tf.add(tf.sqrt(tf.div(v[i], 1 - 0.999 ** t)), 1e-8))));
+    const weights = state.weights.map((w, i) =>
+      tf.sub(w, tf.div(tf.mul(m[i], lr / (1 - 0.9 ** t)), tf.add(tf.sqrt(tf.div(v[i], 1 - 0.999 ** t)), 1e-8))),
+    );
     return { weights, m, v };
   });
 }
 
 /** Class scores [batch, seqLen, classes] the learner gave each example before training on it. */
-export async function learnerPredictions(task: TaskSampler, batch: SequenceBatch, options: Options, seed: number): Promise<Float32Array> {
+export async function learnerPredictions(
+  task: TaskSampler,
+  batch: SequenceBatch,
+  options: Options,
+  seed: number,
+): Promise<Float32Array> {
   const B = batch.batch;
   const L = task.seqLen;
   const C = task.outputDim;
@@ -45,14 +54,22 @@ export async function learnerPredictions(task: TaskSampler, batch: SequenceBatch
   const rng = new Rng(seedFrom(seed, 'learner-baseline'));
   const init = (rows: number, cols: number) => {
     const limit = Math.sqrt(6 / (rows + cols));
-    return tf.tensor3d(Float32Array.from({ length: B * rows * cols }, () => (rng.next() * 2 - 1) * limit), [B, rows, cols]);
+    return tf.tensor3d(
+      Float32Array.from({ length: B * rows * cols }, () => (rng.next() * 2 - 1) * limit),
+      [B, rows, cols],
+    );
   };
   const { x, y } = tf.tidy(() => ({
     x: tf.slice(tf.tensor3d(batch.inputs, [B, L, task.inputDim]), [0, 0, 0], [B, L, d]) as tf.Tensor3D,
     y: tf.oneHot(tf.tensor2d(batch.targets, [B, L], 'int32'), C).toFloat() as tf.Tensor3D,
   }));
-  const weights: tf.Tensor[] = options.hidden > 0 ? [init(d, options.hidden), init(options.hidden, C)] : [tf.zeros([B, d, C])];
-  let state: State = { weights, m: options.optimizer === 'adam' ? weights.map((w) => tf.zerosLike(w)) : [], v: options.optimizer === 'adam' ? weights.map((w) => tf.zerosLike(w)) : [] };
+  const weights: tf.Tensor[] =
+    options.hidden > 0 ? [init(d, options.hidden), init(options.hidden, C)] : [tf.zeros([B, d, C])];
+  let state: State = {
+    weights,
+    m: options.optimizer === 'adam' ? weights.map((w) => tf.zerosLike(w)) : [],
+    v: options.optimizer === 'adam' ? weights.map((w) => tf.zerosLike(w)) : [],
+  };
   const scores: tf.Tensor3D[] = [];
   let t = 0;
   for (let position = 0; position < L; position++) {

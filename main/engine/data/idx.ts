@@ -68,12 +68,15 @@ export function parseIdx(bytes: Uint8Array, file: string, kind: Kind): { dims: n
   }
   const rank = DIMS[kind];
   const header = 4 + 4 * rank;
-  if (bytes.length < header) throw new IdxError(`${file}: truncated: the header needs ${header} bytes, the file has ${bytes.length}`);
+  if (bytes.length < header)
+    throw new IdxError(`${file}: truncated: the header needs ${header} bytes, the file has ${bytes.length}`);
   const dims = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i));
   const expected = header + dims.reduce((a, b) => a * b, 1);
   const shape = dims.join(' x ');
-  if (bytes.length < expected) throw new IdxError(`${file}: truncated: a ${shape} ${kind} file needs ${expected} bytes, found ${bytes.length}`);
-  if (bytes.length > expected) throw new IdxError(`${file}: a ${shape} ${kind} file has ${expected} bytes, found ${bytes.length} (trailing data)`);
+  if (bytes.length < expected)
+    throw new IdxError(`${file}: truncated: a ${shape} ${kind} file needs ${expected} bytes, found ${bytes.length}`);
+  if (bytes.length > expected)
+    throw new IdxError(`${file}: a ${shape} ${kind} file has ${expected} bytes, found ${bytes.length} (trailing data)`);
   if (dims[0] === 0) throw new IdxError(`${file}: holds no ${kind}`);
   return { dims, data: bytes.subarray(header) };
 }
@@ -91,14 +94,16 @@ export function readIdxLabels(file: string, limit?: number): IdxLabels {
   let max = 0;
   for (let i = 0; i < data.length; i++) {
     if (data[i] > max) max = data[i];
-    if (limit !== undefined && data[i] >= limit) throw new IdxError(`${file}: label ${data[i]} of example ${i} is out of range: labels must be below ${limit}`);
+    if (limit !== undefined && data[i] >= limit)
+      throw new IdxError(`${file}: label ${data[i]} of example ${i} is out of range: labels must be below ${limit}`);
   }
   return { file, count: dims[0], labels: data, numClasses: max + 1 };
 }
 
 /** Images and labels must describe the same examples. */
 export function checkPair(images: IdxImages, labels: IdxLabels): void {
-  if (images.count !== labels.count) throw new IdxError(`${images.file} holds ${images.count} images but ${labels.file} holds ${labels.count} labels`);
+  if (images.count !== labels.count)
+    throw new IdxError(`${images.file} holds ${images.count} images but ${labels.file} holds ${labels.count} labels`);
 }
 
 /** An uncompressed IDX file holding `data` with the given dimensions. */
@@ -107,7 +112,7 @@ export function encodeIdx(kind: Kind, dims: number[], data: Uint8Array): Uint8Ar
   const out = new Uint8Array(header + data.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, magicOf(kind));
-  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+  for (const [i, d] of dims.entries()) view.setUint32(4 + 4 * i, d);
   out.set(data, header);
   return out;
 }

@@ -55,17 +55,22 @@ function subset(split: Split, indices: number[]): Split {
   };
 }
 
-/** Holds out the last 1/6 of each class (per class, so a file sorted by label still gives a test set of every class). */
+/**
+ * Holds out the last 1/6 of each class (per class, so a file sorted by label still gives a test set of every class).
+ */
 function holdOut(all: Split): { train: Split; test: Split } {
   const byClass: number[][] = Array.from({ length: all.labels.numClasses }, () => []);
-  all.labels.labels.forEach((label, i) => byClass[label].push(i));
+  for (const [i, label] of all.labels.labels.entries()) byClass[label].push(i);
   const train: number[] = [];
   const test: number[] = [];
   for (const members of byClass) {
     const cut = members.length - Math.floor(members.length / 6);
-    members.forEach((i, rank) => (rank < cut ? train : test).push(i));
+    for (const [rank, i] of members.entries()) (rank < cut ? train : test).push(i);
   }
-  if (!test.length) throw new IdxError(`${all.labels.file}: too few examples (${all.labels.count}) to hold out a test split; give test files`);
+  if (!test.length)
+    throw new IdxError(
+      `${all.labels.file}: too few examples (${all.labels.count}) to hold out a test split; give test files`,
+    );
   train.sort((a, b) => a - b);
   test.sort((a, b) => a - b);
   return { train: subset(all, train), test: subset(all, test) };
@@ -81,19 +86,28 @@ function readSplit(imagesFile: string, labelsFile: string, maxClasses?: number):
 /** Validates every file, then writes the dataset into `<dataDir>/<name>/` atomically (temp folder, then rename). */
 export function writeImport(request: ImportRequest, dataDir: string): Manifest {
   const { name } = request;
-  if (!DATASET_NAME.test(name)) throw new IdxError(`'${name}' is not a valid dataset name: use lower-case letters, digits and '-', up to 64 characters`);
+  if (!DATASET_NAME.test(name))
+    throw new IdxError(
+      `'${name}' is not a valid dataset name: use lower-case letters, digits and '-', up to 64 characters`,
+    );
   const target = path.join(dataDir, name);
-  if (fs.existsSync(target)) throw new IdxError(`a dataset named '${name}' already exists in ${target}; delete that folder to import it again`);
+  if (fs.existsSync(target))
+    throw new IdxError(`a dataset named '${name}' already exists in ${target}; delete that folder to import it again`);
   const { maxClasses } = request;
   if (maxClasses !== undefined && !(Number.isInteger(maxClasses) && maxClasses >= 1 && maxClasses <= 256)) {
     throw new IdxError(`the class limit must be a whole number from 1 to 256, not ${maxClasses}`);
   }
-  if (!request.testImages !== !request.testLabels) throw new IdxError('give both test files (images and labels) or neither');
+  if (!request.testImages !== !request.testLabels)
+    throw new IdxError('give both test files (images and labels) or neither');
 
-  const given = request.testImages && request.testLabels ? readSplit(request.testImages, request.testLabels, maxClasses) : null;
+  const given =
+    request.testImages && request.testLabels ? readSplit(request.testImages, request.testLabels, maxClasses) : null;
   const all = readSplit(request.trainImages, request.trainLabels, maxClasses);
   if (given && (given.images.width !== all.images.width || given.images.height !== all.images.height)) {
-    throw new IdxError(`${given.images.file} holds ${given.images.height} x ${given.images.width} images but ${all.images.file} holds ${all.images.height} x ${all.images.width}`);
+    throw new IdxError(
+      `${given.images.file} holds ${given.images.height} x ${given.images.width} images ` +
+        `but ${all.images.file} holds ${all.images.height} x ${all.images.width}`,
+    );
   }
   const { train, test } = given ? { train: all, test: given } : holdOut(all);
   const manifest: Manifest = {
@@ -119,7 +133,10 @@ export function writeImport(request: ImportRequest, dataDir: string): Manifest {
   const temp = path.join(dataDir, `.import-${name}-${process.pid}-${Date.now()}`);
   fs.mkdirSync(temp);
   try {
-    for (const [key, split] of [['train', train], ['test', test]] as const) {
+    for (const [key, split] of [
+      ['train', train],
+      ['test', test],
+    ] as const) {
       const { count, height, width, data } = split.images;
       fs.writeFileSync(path.join(temp, FILES[`${key}Images`]), encodeIdx('images', [count, height, width], data));
       fs.writeFileSync(path.join(temp, FILES[`${key}Labels`]), encodeIdx('labels', [count], split.labels.labels));
@@ -139,7 +156,13 @@ export function readManifest(name: string, dataDir: string): Manifest | null {
   const file = path.join(dataDir, name, MANIFEST);
   if (!fs.existsSync(file)) return null;
   const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Manifest>;
-  if (manifest.format !== 1 || manifest.name !== name || !manifest.trainCount || !manifest.testCount || !manifest.numClasses) {
+  if (
+    manifest.format !== 1 ||
+    manifest.name !== name ||
+    !manifest.trainCount ||
+    !manifest.testCount ||
+    !manifest.numClasses
+  ) {
     throw new Error(`${file} is not a metalab dataset manifest`);
   }
   return manifest as Manifest;
@@ -175,15 +198,28 @@ export type IdxFiles = Record<keyof typeof FILES, string>;
 /** The four IDX files under their standard names in `dir` (`suffix` '.gz' for gzipped ones). */
 export function idxPaths(dir: string, suffix = ''): IdxFiles {
   const at = (file: string) => path.join(dir, file + suffix);
-  return { trainImages: at(FILES.trainImages), trainLabels: at(FILES.trainLabels), testImages: at(FILES.testImages), testLabels: at(FILES.testLabels) };
+  return {
+    trainImages: at(FILES.trainImages),
+    trainLabels: at(FILES.trainLabels),
+    testImages: at(FILES.testImages),
+    testLabels: at(FILES.testLabels),
+  };
 }
 
 /** A dataset source that reads IDX files where they lie, checking them against the counts it announces. */
-export function idxSource(name: string, description: string, counts: DatasetCounts, files: IdxFiles, where: string): DatasetSource {
+export function idxSource(
+  name: string,
+  description: string,
+  counts: DatasetCounts,
+  files: IdxFiles,
+  where: string,
+): DatasetSource {
   const read = (split: 'train' | 'test', count: number): Split => {
     const s = readSplit(files[`${split}Images`], files[`${split}Labels`]);
     if (s.images.count !== count || s.images.width !== counts.width || s.images.height !== counts.height) {
-      throw new Error(`${where}: the ${split} files are not the expected ${count} images of ${counts.width}x${counts.height}`);
+      throw new Error(
+        `${where}: the ${split} files are not the expected ${count} images of ${counts.width}x${counts.height}`,
+      );
     }
     return s;
   };
@@ -192,7 +228,10 @@ export function idxSource(name: string, description: string, counts: DatasetCoun
     description,
     counts,
     async load() {
-      return { train: toRaw(read('train', counts.trainCount), counts.numClasses), test: toRaw(read('test', counts.testCount), counts.numClasses) };
+      return {
+        train: toRaw(read('train', counts.trainCount), counts.numClasses),
+        test: toRaw(read('test', counts.testCount), counts.numClasses),
+      };
     },
   };
 }
@@ -201,6 +240,14 @@ export function idxSource(name: string, description: string, counts: DatasetCoun
 export function importedSource(manifest: Manifest, dataDir: string): DatasetSource {
   const dir = path.join(dataDir, manifest.name);
   const { width, height, trainCount, testCount, numClasses } = manifest;
-  const description = `imported ${manifest.importedAt.slice(0, 10)} from ${path.basename(manifest.source.trainImages)}${manifest.testSplit === 'held-out' ? ' (test: last 1/6 of each class)' : ''}`;
-  return idxSource(manifest.name, description, { width, height, trainCount, testCount, numClasses }, idxPaths(dir), `${dir} (import the dataset again)`);
+  const heldOut = manifest.testSplit === 'held-out' ? ' (test: last 1/6 of each class)' : '';
+  const source = path.basename(manifest.source.trainImages);
+  const description = `imported ${manifest.importedAt.slice(0, 10)} from ${source}${heldOut}`;
+  return idxSource(
+    manifest.name,
+    description,
+    { width, height, trainCount, testCount, numClasses },
+    idxPaths(dir),
+    `${dir} (import the dataset again)`,
+  );
 }

@@ -1,5 +1,13 @@
 // The dataset layer: the registry of dataset sources, prepared datasets (cached in-process), listing, importing.
-import { DATASET_NAME, importedNames, importedSource, readManifest, writeImport, type ImportRequest, type Manifest } from './imported.js';
+import {
+  DATASET_NAME,
+  importedNames,
+  importedSource,
+  readManifest,
+  writeImport,
+  type ImportRequest,
+  type Manifest,
+} from './imported.js';
 import { IdxError } from './idx.js';
 import { mnist } from './mnist.js';
 import { packagedSources } from './packaged.js';
@@ -18,14 +26,17 @@ function resolve(name: string, context: DataContext): { source: DatasetSource; v
   const builtIn = DATASETS.find((s) => s.name === name);
   if (builtIn) return { source: builtIn, version: builtIn.seeded ? `seed ${context.seed}` : 'bundled' };
   const manifest = context.dataDir && DATASET_NAME.test(name) ? readManifest(name, context.dataDir) : null;
-  if (manifest && context.dataDir) return { source: importedSource(manifest, context.dataDir), version: `${context.dataDir} ${manifest.importedAt}` };
+  if (manifest && context.dataDir)
+    return { source: importedSource(manifest, context.dataDir), version: `${context.dataDir} ${manifest.importedAt}` };
   const packaged = packagedSources().find((s) => s.name === name);
   if (packaged) return { source: packaged, version: 'packaged' };
   throw new Error(
     `unknown dataset '${name}': available are ${listDatasets(context.dataDir)
       .map((d) => d.name)
       .join(', ')}` +
-      (context.dataDir ? ` (imported ones live in ${context.dataDir})` : ' (no data folder for imported datasets here)') +
+      (context.dataDir
+        ? ` (imported ones live in ${context.dataDir})`
+        : ' (no data folder for imported datasets here)') +
       '; import IDX files with `metalab import`',
   );
 }
@@ -35,7 +46,11 @@ const cache = new Map<string, Promise<PreparedDataset>>();
 const CACHE_LIMIT = 16;
 
 /** A dataset reduced and normalised as `options` say; cached in-process (every evaluation and run asks again). */
-export async function loadDataset(name: string, options: PreprocessOptions, context: DataContext): Promise<PreparedDataset> {
+export async function loadDataset(
+  name: string,
+  options: PreprocessOptions,
+  context: DataContext,
+): Promise<PreparedDataset> {
   const { source, version } = resolve(name, context);
   checkOptions(name, source.counts, options);
   const { inputDim, method, normalization, classes } = options;
@@ -81,6 +96,7 @@ export function listDatasets(dataDir: string | null): DatasetInfo[] {
  * is written, and a failed import leaves nothing behind. Throws IdxError for invalid files or names.
  */
 export function importIdx(request: ImportRequest, dataDir: string): Manifest {
-  if (DATASETS.some((s) => s.name === request.name)) throw new IdxError(`'${request.name}' is a built-in dataset; choose another name`);
+  if (DATASETS.some((s) => s.name === request.name))
+    throw new IdxError(`'${request.name}' is a built-in dataset; choose another name`);
   return writeImport(request, dataDir);
 }

@@ -22,7 +22,14 @@ function readDigit(dir: string, digit: number): number[] {
 }
 
 function images(count: number): RawImages {
-  return { width: SIZE, height: SIZE, count, pixels: new Float32Array(count * SIZE * SIZE), labels: new Uint8Array(count), numClasses: 10 };
+  return {
+    width: SIZE,
+    height: SIZE,
+    count,
+    pixels: new Float32Array(count * SIZE * SIZE),
+    labels: new Uint8Array(count),
+    numClasses: 10,
+  };
 }
 
 export const mnist: DatasetSource = {

@@ -26,6 +26,8 @@ const PACKAGED: readonly Packaged[] = [
 export function packagedSources(): DatasetSource[] {
   return PACKAGED.flatMap((p) => {
     const files = idxPaths(p.dir, '.gz');
-    return Object.values(files).every((f) => fs.existsSync(f)) ? [idxSource(p.name, p.description, p.counts, files, p.dir)] : [];
+    return Object.values(files).every((f) => fs.existsSync(f))
+      ? [idxSource(p.name, p.description, p.counts, files, p.dir)]
+      : [];
   });
 }

@@ -13,7 +13,9 @@ export interface Pca {
   variances: Float64Array;
 }
 
-/** Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations; eigenvalues descending, vectors as rows. */
+/**
+ * Eigen-decomposition of a symmetric n x n matrix by cyclic Jacobi rotations; eigenvalues descending, vectors as rows.
+ */
 export function jacobiEigen(matrix: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
   const a = Float64Array.from(matrix);
   const v = new Float64Array(n * n);
@@ -70,7 +72,10 @@ function dot(x: Float64Array, y: Float64Array): number {
   return s;
 }
 
-/** Orthonormalises the vectors in place (modified Gram-Schmidt, twice); a vector that vanishes is replaced by a random one. */
+/**
+ * Orthonormalises the vectors in place (modified Gram-Schmidt, twice); a vector that vanishes is replaced by a random
+ * one.
+ */
 function orthonormalize(vectors: Float64Array[], rng: Rng): void {
   for (let j = 0; j < vectors.length; j++) {
     const x = vectors[j];
@@ -110,7 +115,9 @@ function combine(vectors: Float64Array[], w: Float64Array): Float64Array[] {
 /** Multiplies a symmetric n x n matrix with each of p vectors. */
 type Multiply = (vectors: Float64Array[]) => Promise<Float64Array[]>;
 
-/** Relative change of the captured variance between two rounds below which subspace iteration stops (float32 products). */
+/**
+ * Relative change of the captured variance between two rounds below which subspace iteration stops (float32 products).
+ */
 const SETTLED = 1e-7;
 const MAX_ITERATIONS = 300;
 
@@ -118,7 +125,11 @@ const MAX_ITERATIONS = 300;
  * The top k eigenvectors of a symmetric positive semi-definite n x n matrix: subspace iteration on a block of
  * k + oversampling vectors with a Rayleigh-Ritz step each round, until the Ritz values settle.
  */
-export async function topEigen(multiply: Multiply, n: number, k: number): Promise<{ values: Float64Array; vectors: Float64Array }> {
+export async function topEigen(
+  multiply: Multiply,
+  n: number,
+  k: number,
+): Promise<{ values: Float64Array; vectors: Float64Array }> {
   const p = Math.min(n, k + Math.max(8, k));
   const rng = new Rng(seedFrom('pca-start'));
   let q: Float64Array[] = Array.from({ length: p }, () => Float64Array.from({ length: n }, () => rng.normal()));
@@ -127,7 +138,8 @@ export async function topEigen(multiply: Multiply, n: number, k: number): Promis
   for (let iteration = 0; ; iteration++) {
     const z = await multiply(q);
     const t = new Float64Array(p * p);
-    for (let a = 0; a < p; a++) for (let b = a; b < p; b++) t[a * p + b] = t[b * p + a] = (dot(q[a], z[b]) + dot(q[b], z[a])) / 2;
+    for (let a = 0; a < p; a++)
+      for (let b = a; b < p; b++) t[a * p + b] = t[b * p + a] = (dot(q[a], z[b]) + dot(q[b], z[a])) / 2;
     const eig = jacobiEigen(t, p);
     // Ritz vectors as columns of w: eig.vectors holds them as rows.
     const w = new Float64Array(p * p);
@@ -170,7 +182,7 @@ export async function fitPca(rows: Float32Array, count: number, dim: number, k: 
   const multiply: Multiply = async (vectors) => {
     const p = vectors.length;
     const block = new Float32Array(dim * p); // [dim, p]
-    vectors.forEach((v, j) => v.forEach((x, r) => (block[r * p + j] = x)));
+    for (const [j, v] of vectors.entries()) for (const [r, x] of v.entries()) block[r * p + j] = x;
     const product = tf.tidy(() => tf.matMul(covariance, tf.tensor2d(block, [dim, p])));
     try {
       const values = await product.data();
@@ -187,7 +199,10 @@ export async function fitPca(rows: Float32Array, count: number, dim: number, k: 
   }
 }
 
-/** Projects the rows `indices` of `rows` ([*, dim]) onto the components: out[i] = (row - mean) . components, [indices.length, k]. */
+/**
+ * Projects the rows `indices` of `rows` ([*, dim]) onto the components: out[i] = (row - mean) . components,
+ * [indices.length, k].
+ */
 export async function projectPca(pca: Pca, rows: Float32Array, indices: Int32Array): Promise<Float32Array> {
   const { dim, k } = pca;
   const count = indices.length;
@@ -202,7 +217,8 @@ export async function projectPca(pca: Pca, rows: Float32Array, indices: Int32Arr
   try {
     for (let start = 0; start < count; start += chunk) {
       const end = Math.min(count, start + chunk);
-      for (let i = start; i < end; i++) buffer.set(rows.subarray(indices[i] * dim, (indices[i] + 1) * dim), (i - start) * dim);
+      for (let i = start; i < end; i++)
+        buffer.set(rows.subarray(indices[i] * dim, (indices[i] + 1) * dim), (i - start) * dim);
       const y = tf.tidy(() => tf.matMul(tf.tensor2d(buffer.subarray(0, (end - start) * dim), [end - start, dim]), w));
       try {
         const values = await y.data();

@@ -19,16 +19,22 @@ export function optionsProblem(
     return { option: 'classes', message: `classes must be a positive whole number, not ${classes}` };
   }
   if (classes > counts.numClasses) {
-    return { option: 'classes', message: `dataset '${name}' has ${counts.numClasses} classes; the task asks for ${classes}` };
+    return {
+      option: 'classes',
+      message: `dataset '${name}' has ${counts.numClasses} classes; the task asks for ${classes}`,
+    };
   }
   const shape = `${counts.width}x${counts.height} = ${pixels} pixels`;
   if (method === 'none' && d !== pixels) {
     return inputDim(`preprocess 'none' keeps the ${shape} of '${name}': inputDim must be ${pixels}, not ${d}`);
   }
   if (method === 'resize' && Math.round(Math.sqrt(d)) ** 2 !== d) {
-    return inputDim(`preprocess 'resize' makes s x s images: inputDim must be a perfect square (such as 16, 64 or 196), not ${d}`);
+    return inputDim(
+      `preprocess 'resize' makes s x s images: inputDim must be a perfect square (such as 16, 64 or 196), not ${d}`,
+    );
   }
-  if (method === 'pca' && d > pixels) return inputDim(`preprocess 'pca' cannot make ${d} dimensions from the ${shape} of '${name}'`);
+  if (method === 'pca' && d > pixels)
+    return inputDim(`preprocess 'pca' cannot make ${d} dimensions from the ${shape} of '${name}'`);
   return null;
 }
 
@@ -48,11 +54,13 @@ function kept(raw: RawImages, classes: number): Int32Array {
 function copyRows(raw: RawImages, indices: Int32Array): Float32Array {
   const dim = raw.width * raw.height;
   const out = new Float32Array(indices.length * dim);
-  indices.forEach((from, to) => out.set(raw.pixels.subarray(from * dim, (from + 1) * dim), to * dim));
+  for (const [to, from] of indices.entries()) out.set(raw.pixels.subarray(from * dim, (from + 1) * dim), to * dim);
   return out;
 }
 
-/** weights[o] lists (input index, weight) of output pixel o: the share of each input pixel it covers (area averaging). */
+/**
+ * weights[o] lists (input index, weight) of output pixel o: the share of each input pixel it covers (area averaging).
+ */
 function areaWeights(inSize: number, outSize: number): { index: number; weight: number }[][] {
   const scale = inSize / outSize;
   return Array.from({ length: outSize }, (_, o) => {
@@ -77,7 +85,8 @@ function resize(raw: RawImages, indices: Int32Array, s: number): Float32Array {
   indices.forEach((from, to) => {
     const image = raw.pixels.subarray(from * w * h, (from + 1) * w * h);
     rows.fill(0);
-    for (let y = 0; y < h; y++) for (let x = 0; x < s; x++) for (const t of xs[x]) rows[y * s + x] += t.weight * image[y * w + t.index];
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < s; x++) for (const t of xs[x]) rows[y * s + x] += t.weight * image[y * w + t.index];
     for (let y = 0; y < s; y++) {
       for (let x = 0; x < s; x++) {
         let v = 0;
@@ -90,7 +99,12 @@ function resize(raw: RawImages, indices: Int32Array, s: number): Float32Array {
 }
 
 /** Mean and scale per dimension from the training inputs; `global` uses one pooled standard deviation for all. */
-function normalizer(inputs: Float32Array, count: number, dim: number, mode: PreprocessOptions['normalization']): { mean: Float64Array; scale: Float64Array } {
+function normalizer(
+  inputs: Float32Array,
+  count: number,
+  dim: number,
+  mode: PreprocessOptions['normalization'],
+): { mean: Float64Array; scale: Float64Array } {
   const mean = new Float64Array(dim);
   const variance = new Float64Array(dim);
   for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) mean[j] += inputs[i * dim + j];
@@ -103,26 +117,43 @@ function normalizer(inputs: Float32Array, count: number, dim: number, mode: Prep
   return { mean, scale };
 }
 
-function examples(inputs: Float32Array, labels: Int32Array, dim: number, classes: number, norm: { mean: Float64Array; scale: Float64Array }): Examples {
+function examples(
+  inputs: Float32Array,
+  labels: Int32Array,
+  dim: number,
+  classes: number,
+  norm: { mean: Float64Array; scale: Float64Array },
+): Examples {
   const count = labels.length;
-  for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) inputs[i * dim + j] = (inputs[i * dim + j] - norm.mean[j]) / norm.scale[j];
+  for (let i = 0; i < count; i++)
+    for (let j = 0; j < dim; j++) inputs[i * dim + j] = (inputs[i * dim + j] - norm.mean[j]) / norm.scale[j];
   const members: number[][] = Array.from({ length: classes }, () => []);
-  labels.forEach((label, i) => members[label].push(i));
+  for (const [i, label] of labels.entries()) members[label].push(i);
   return { count, dim, inputs, labels, numClasses: classes, byClass: members.map((m) => Int32Array.from(m)) };
 }
 
 /** Reduces and normalises both splits; the PCA basis and the normalisation come from the training split only. */
-export async function preprocess(name: string, raw: { train: RawImages; test: RawImages }, options: PreprocessOptions): Promise<PreparedDataset> {
+export async function preprocess(
+  name: string,
+  raw: { train: RawImages; test: RawImages },
+  options: PreprocessOptions,
+): Promise<PreparedDataset> {
   const { train, test } = raw;
-  if (train.width !== test.width || train.height !== test.height) throw new Error(`dataset '${name}': its training and test images differ in size`);
+  if (train.width !== test.width || train.height !== test.height)
+    throw new Error(`dataset '${name}': its training and test images differ in size`);
   const numClasses = Math.max(train.numClasses, test.numClasses);
-  checkOptions(name, { width: train.width, height: train.height, trainCount: train.count, testCount: test.count, numClasses }, options);
+  checkOptions(
+    name,
+    { width: train.width, height: train.height, trainCount: train.count, testCount: test.count, numClasses },
+    options,
+  );
   const { inputDim: d, classes } = options;
   const trainIdx = kept(train, classes);
   const testIdx = kept(test, classes);
   const labelsOf = (split: RawImages, idx: Int32Array) => Int32Array.from(idx, (i) => split.labels[i]);
   const trainLabels = labelsOf(train, trainIdx);
-  for (let c = 0; c < classes; c++) if (!trainLabels.includes(c)) throw new Error(`dataset '${name}' has no training examples of class ${c}`);
+  for (let c = 0; c < classes; c++)
+    if (!trainLabels.includes(c)) throw new Error(`dataset '${name}' has no training examples of class ${c}`);
   if (!testIdx.length) throw new Error(`dataset '${name}' has no test examples of classes 0..${classes - 1}`);
 
   let reduce: (split: RawImages, idx: Int32Array) => Promise<Float32Array>;
@@ -132,7 +163,10 @@ export async function preprocess(name: string, raw: { train: RawImages; test: Ra
     // Loaded here so that listing and importing datasets (CLI, services) do not load TensorFlow.js.
     const { fitPca, projectPca } = await import('./pca.js');
     const fitCount = Math.min(trainIdx.length, PCA_FIT_LIMIT);
-    const fitIdx = Int32Array.from({ length: fitCount }, (_, i) => trainIdx[Math.floor((i * trainIdx.length) / fitCount)]);
+    const fitIdx = Int32Array.from(
+      { length: fitCount },
+      (_, i) => trainIdx[Math.floor((i * trainIdx.length) / fitCount)],
+    );
     const pca = await fitPca(copyRows(train, fitIdx), fitCount, train.width * train.height, d);
     reduce = (split, idx) => projectPca(pca, split.pixels, idx);
   }

@@ -49,7 +49,9 @@ export interface PreprocessOptions {
   classes: number;
 }
 
-/** One split of a prepared dataset: inputs [count, dim] (z-normalised with the training split's statistics) and labels. */
+/**
+ * One split of a prepared dataset: inputs [count, dim] (z-normalised with the training split's statistics) and labels.
+ */
 export interface Examples {
   count: number;
   dim: number;

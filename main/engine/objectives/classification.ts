@@ -62,7 +62,12 @@ export function classificationCurves(
       const row = scores.subarray((b * seqLen + t) * classes, (b * seqLen + t + 1) * classes);
       let best = 0;
       let max = -Infinity;
-      for (let c = 0; c < classes; c++) if (row[c] > max) (max = row[c]), (best = c);
+      for (let c = 0; c < classes; c++) {
+        if (row[c] > max) {
+          max = row[c];
+          best = c;
+        }
+      }
       let sum = 0;
       for (let c = 0; c < classes; c++) sum += Math.exp(row[c] - max);
       const target = targets[b * seqLen + t];
@@ -83,7 +88,9 @@ export const classificationObjective: Objective<number[]> = {
   async extraBaselines(task, batch, spec) {
     const learner = spec.evaluation.learnerBaseline;
     const [baseline] = info.baselines;
-    return learner ? [{ name: baseline.name, predictions: await learnerPredictions(task, batch, learner, spec.seed) }] : [];
+    return learner
+      ? [{ name: baseline.name, predictions: await learnerPredictions(task, batch, learner, spec.seed) }]
+      : [];
   },
   score(predictions, batch, task, baselines) {
     const { acc, loss } = classificationCurves(predictions, batch.targets, batch.batch, task.seqLen, task.outputDim);
@@ -107,6 +114,10 @@ export const classificationObjective: Objective<number[]> = {
     return { curves, baselineCurves, figures, evidence: acc };
   },
   phase(evidence, task) {
-    return classifyClassification({ chance: 1 / task.outputDim, seen: evidence.get(SPLITS.seen)!, unseen: evidence.get(SPLITS.unseen)! });
+    return classifyClassification({
+      chance: 1 / task.outputDim,
+      seen: evidence.get(SPLITS.seen)!,
+      unseen: evidence.get(SPLITS.unseen)!,
+    });
   },
 };

@@ -23,11 +23,21 @@ export interface SplitScore<E> {
 
 export interface Objective<E = unknown> {
   info: ObjectiveInfo;
-  /** The mean loss over every position of a batch of model outputs, and the step metrics `info.stepMetrics` names, in order. */
+  /**
+   * The mean loss over every position of a batch of model outputs, and the step metrics `info.stepMetrics` names, in
+   * order.
+   */
   loss(out: tf.Tensor, batch: SequenceBatch, task: TaskSampler): { loss: tf.Scalar; stepMetrics: tf.Scalar[] };
-  /** Baselines the objective adds to the task's own on an evaluation batch (e.g. a learner trained on each sequence). */
+  /**
+   * Baselines the objective adds to the task's own on an evaluation batch (e.g. a learner trained on each sequence).
+   */
   extraBaselines(task: TaskSampler, batch: SequenceBatch, spec: RunSpec): Promise<BaselinePredictions[]>;
-  score(predictions: Float32Array, batch: SequenceBatch, task: TaskSampler, baselines: readonly BaselinePredictions[]): SplitScore<E>;
+  score(
+    predictions: Float32Array,
+    batch: SequenceBatch,
+    task: TaskSampler,
+    baselines: readonly BaselinePredictions[],
+  ): SplitScore<E>;
   /** The phase an evaluation shows, from the evidence of each split. */
   phase(evidence: ReadonlyMap<string, E>, task: TaskSampler): Phase;
 }

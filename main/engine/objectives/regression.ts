@@ -74,7 +74,10 @@ export const regressionObjective: Objective<SplitEvidence> = {
   info,
   loss(out, b, task) {
     const predictions = out.reshape([b.batch, task.seqLen]);
-    return { loss: tf.mean(tf.square(tf.sub(predictions, tf.tensor2d(b.targets, [b.batch, task.seqLen])))) as tf.Scalar, stepMetrics: [] };
+    return {
+      loss: tf.mean(tf.square(tf.sub(predictions, tf.tensor2d(b.targets, [b.batch, task.seqLen])))) as tf.Scalar,
+      stepMetrics: [],
+    };
   },
   extraBaselines: async () => [],
   score(predictions, batch, task, baselines) {
@@ -95,7 +98,12 @@ export const regressionObjective: Objective<SplitEvidence> = {
       return { metric: info.baselineCurve(baseline.name), values: b };
     });
     const zeroMse = batch.targets.reduce((a, y) => a + y * y, 0) / batch.targets.length;
-    return { curves: [{ metric: info.curve.name, values: mse }], baselineCurves, figures, evidence: { mse, zeroMse, distances } };
+    return {
+      curves: [{ metric: info.curve.name, values: mse }],
+      baselineCurves,
+      figures,
+      evidence: { mse, zeroMse, distances },
+    };
   },
   phase(evidence) {
     const seen = evidence.get(SPLITS.seen)!;

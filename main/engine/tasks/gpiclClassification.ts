@@ -30,7 +30,12 @@ function makeTask(seed: number, d: number, classes: number): Task {
 
 export const gpiclClassification: TaskFamily<Spec> = {
   async create(spec, seed, data) {
-    const options = { inputDim: spec.inputDim, method: spec.preprocess, normalization: spec.normalization, classes: spec.classes };
+    const options = {
+      inputDim: spec.inputDim,
+      method: spec.preprocess,
+      normalization: spec.normalization,
+      classes: spec.classes,
+    };
     const base = await loadDataset(spec.dataset, options, data);
     const others = await Promise.all(spec.evalDatasets.map((name) => loadDataset(name, options, data)));
     const d = spec.inputDim;
@@ -42,7 +47,9 @@ export const gpiclClassification: TaskFamily<Spec> = {
 
     const taskSeed = (split: SampleSplit, rng: Rng): number => {
       if (split === 'train' || split === SPLITS.seen) {
-        return spec.numTasks === 'fresh' ? seedFrom(seed, 'fresh-task', rng.int(2 ** 31), rng.int(2 ** 31)) : seedFrom(seed, 'pool-task', rng.int(spec.numTasks));
+        return spec.numTasks === 'fresh'
+          ? seedFrom(seed, 'fresh-task', rng.int(2 ** 31), rng.int(2 ** 31))
+          : seedFrom(seed, 'pool-task', rng.int(spec.numTasks));
       }
       // Unseen tasks (on any dataset) come from a stream pool tasks never use.
       return seedFrom(seed, 'unseen-task', rng.int(2 ** 31), rng.int(2 ** 31));

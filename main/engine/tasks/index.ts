@@ -9,10 +9,15 @@ import { linearRegression } from './linearRegression.js';
 
 export type { TaskSpec };
 
-/** `train` draws from the task pool (or fresh tasks); evaluation splits are named by the family (`seen`, `unseen`, ...). */
+/**
+ * `train` draws from the task pool (or fresh tasks); evaluation splits are named by the family (`seen`, `unseen`, ...).
+ */
 export type SampleSplit = 'train' | string;
 
-/** A batch of sequences, row-major: inputs [batch, seqLen, inputDim], targets [batch, seqLen] (a value or a class index). */
+/**
+ * A batch of sequences, row-major: inputs [batch, seqLen, inputDim], targets [batch, seqLen] (a value or a class
+ * index).
+ */
 export interface SequenceBatch {
   batch: number;
   inputs: Float32Array;

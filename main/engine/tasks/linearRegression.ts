@@ -70,7 +70,13 @@ export function ridgePredictions(batch: SequenceBatch, dim: number, seqLen: numb
 }
 
 /** dMMSE predictions: the posterior-weighted mean of the pool's predictions, from the examples before each position. */
-export function dmmsePredictions(batch: SequenceBatch, pool: Float32Array[], dim: number, seqLen: number, noiseVariance: number): Float32Array {
+export function dmmsePredictions(
+  batch: SequenceBatch,
+  pool: Float32Array[],
+  dim: number,
+  seqLen: number,
+  noiseVariance: number,
+): Float32Array {
   const out = new Float32Array(batch.batch * seqLen);
   const tokenDim = dim + 1;
   const scale = 1 / (2 * Math.max(noiseVariance, 1e-8));
@@ -155,7 +161,9 @@ export const linearRegression: TaskFamily<Spec> = {
       },
       baselines(batch: SequenceBatch): BaselinePredictions[] {
         const ridgeLambda = Math.max(noiseVariance, 1e-8);
-        const out: BaselinePredictions[] = [{ name: ridge.name, predictions: ridgePredictions(batch, dim, seqLen, ridgeLambda) }];
+        const out: BaselinePredictions[] = [
+          { name: ridge.name, predictions: ridgePredictions(batch, dim, seqLen, ridgeLambda) },
+        ];
         if (numTasks !== 'fresh' && numTasks <= DMMSE_MAX_POOL) {
           pool ??= Array.from({ length: numTasks }, (_, m) => poolWeights(seed, m, dim));
           out.push({ name: dmmse.name, predictions: dmmsePredictions(batch, pool, dim, seqLen, noiseVariance) });

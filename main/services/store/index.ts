@@ -24,7 +24,8 @@ export function openDatabase(file: string): Database.Database {
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new StoreError(
-        `${file} has schema version ${version}, but this metalab knows versions up to ${SCHEMA_VERSION}: it was written by a newer metalab. ` +
+        `${file} has schema version ${version}, but this metalab knows versions up to ${SCHEMA_VERSION}: ` +
+          'it was written by a newer metalab. ' +
           'Upgrade metalab, or set METALAB_HOME to another folder.',
       );
     }
@@ -90,6 +91,10 @@ interface ExperimentRow {
   run_count: number;
 }
 
+const EXPERIMENT_SELECT = `
+  SELECT e.*, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) AS run_count
+  FROM experiments e`;
+
 const RUN_SELECT = `
   SELECT r.*, e.name AS experiment_name, s.summary
   FROM runs r JOIN experiments e ON e.id = r.experiment_id
@@ -130,7 +135,6 @@ function toExperiment(row: ExperimentRow): Experiment {
   };
 }
 
-
 export interface RunFields {
   backend?: string | null;
   step?: number;
@@ -167,7 +171,10 @@ export class Store {
   }
 
   /** The experiment (its tags from the spec) and its runs, queued, in one transaction. */
-  createExperiment(spec: ExperimentSpec, runs: { point: SweepPoint; spec: RunSpec }[]): { experimentId: number; runIds: number[] } {
+  createExperiment(
+    spec: ExperimentSpec,
+    runs: { point: SweepPoint; spec: RunSpec }[],
+  ): { experimentId: number; runIds: number[] } {
     const now = Date.now();
     return this.db.transaction(() => {
       const experimentId = Number(
@@ -179,34 +186,48 @@ export class Store {
         `INSERT INTO runs (experiment_id, sweep_index, sweep_point, spec, status, seed, total_steps, created_at)
          VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
       );
-      const runIds = runs.map(
-        (r, i) =>
-          Number(insert.run(experimentId, i, JSON.stringify(r.point), JSON.stringify(r.spec), r.spec.seed, r.spec.training.steps, now).lastInsertRowid),
+      const runIds = runs.map((r, i) =>
+        Number(
+          insert.run(
+            experimentId,
+            i,
+            JSON.stringify(r.point),
+            JSON.stringify(r.spec),
+            r.spec.seed,
+            r.spec.training.steps,
+            now,
+          ).lastInsertRowid,
+        ),
       );
       return { experimentId, runIds };
     })();
   }
 
   listExperiments(): Experiment[] {
-    const rows = this.db
-      .prepare(`SELECT e.*, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) AS run_count FROM experiments e ORDER BY e.id DESC`)
-      .all() as ExperimentRow[];
+    const rows = this.db.prepare(`${EXPERIMENT_SELECT} ORDER BY e.id DESC`).all() as ExperimentRow[];
     return rows.map(toExperiment);
   }
 
   getExperiment(id: number): Experiment | undefined {
-    const row = this.db
-      .prepare(`SELECT e.*, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) AS run_count FROM experiments e WHERE e.id = ?`)
-      .get(id) as ExperimentRow | undefined;
+    const row = this.db.prepare(`${EXPERIMENT_SELECT} WHERE e.id = ?`).get(id) as ExperimentRow | undefined;
     return row && toExperiment(row);
   }
 
   updateExperiment(id: number, patch: { name?: string; tags?: string[]; notes?: string }): void {
     const sets: string[] = [];
     const values: unknown[] = [];
-    if (patch.name !== undefined) sets.push('name = ?'), values.push(patch.name);
-    if (patch.tags !== undefined) sets.push('tags = ?'), values.push(JSON.stringify(patch.tags));
-    if (patch.notes !== undefined) sets.push('notes = ?'), values.push(patch.notes);
+    if (patch.name !== undefined) {
+      sets.push('name = ?');
+      values.push(patch.name);
+    }
+    if (patch.tags !== undefined) {
+      sets.push('tags = ?');
+      values.push(JSON.stringify(patch.tags));
+    }
+    if (patch.notes !== undefined) {
+      sets.push('notes = ?');
+      values.push(patch.notes);
+    }
     if (sets.length) this.db.prepare(`UPDATE experiments SET ${sets.join(', ')} WHERE id = ?`).run(...values, id);
   }
 
@@ -217,8 +238,14 @@ export class Store {
   listRuns(filter: { experimentId?: number; statuses?: RunStatus[] } = {}): Run[] {
     const where: string[] = [];
     const values: unknown[] = [];
-    if (filter.experimentId !== undefined) where.push('r.experiment_id = ?'), values.push(filter.experimentId);
-    if (filter.statuses) where.push(`r.status IN (${filter.statuses.map(() => '?').join(',')})`), values.push(...filter.statuses);
+    if (filter.experimentId !== undefined) {
+      where.push('r.experiment_id = ?');
+      values.push(filter.experimentId);
+    }
+    if (filter.statuses) {
+      where.push(`r.status IN (${filter.statuses.map(() => '?').join(',')})`);
+      values.push(...filter.statuses);
+    }
     const sql = `${RUN_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC`;
     return (this.db.prepare(sql).all(...values) as RunRow[]).map(toRun);
   }
@@ -232,7 +259,9 @@ export class Store {
     const row = this.db.prepare('SELECT checkpoint_path, checkpoint_step FROM runs WHERE id = ?').get(id) as
       | { checkpoint_path: string | null; checkpoint_step: number | null }
       | undefined;
-    return row?.checkpoint_path != null && row.checkpoint_step != null ? { path: row.checkpoint_path, step: row.checkpoint_step } : null;
+    return row?.checkpoint_path != null && row.checkpoint_step != null
+      ? { path: row.checkpoint_path, step: row.checkpoint_step }
+      : null;
   }
 
   setRunStatus(id: number, status: RunStatus, fields: RunFields = {}): void {
@@ -242,7 +271,10 @@ export class Store {
   updateRun(id: number, fields: RunFields, status?: RunStatus): void {
     const sets: string[] = [];
     const values: unknown[] = [];
-    if (status) sets.push('status = ?'), values.push(status);
+    if (status) {
+      sets.push('status = ?');
+      values.push(status);
+    }
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
       sets.push(`${RUN_FIELD_COLUMNS[k as keyof RunFields]} = ?`);
@@ -257,10 +289,17 @@ export class Store {
 
   /** Runs left `running` or `queued` by a process that no longer exists become `interrupted`. */
   markOrphansInterrupted(isAlive: (pid: number) => boolean): number[] {
-    const rows = this.db.prepare(`SELECT id, owner_pid FROM runs WHERE status IN ('running', 'queued')`).all() as { id: number; owner_pid: number | null }[];
+    const rows = this.db.prepare(`SELECT id, owner_pid FROM runs WHERE status IN ('running', 'queued')`).all() as {
+      id: number;
+      owner_pid: number | null;
+    }[];
     const orphans = rows.filter((r) => r.owner_pid === null || !isAlive(r.owner_pid)).map((r) => r.id);
-    const mark = this.db.prepare(`UPDATE runs SET status = 'interrupted', error = 'the app stopped while this run was active' WHERE id = ?`);
-    this.db.transaction(() => orphans.forEach((id) => mark.run(id)))();
+    const mark = this.db.prepare(
+      `UPDATE runs SET status = 'interrupted', error = 'the app stopped while this run was active' WHERE id = ?`,
+    );
+    this.db.transaction(() => {
+      for (const id of orphans) mark.run(id);
+    })();
     return orphans;
   }
 
@@ -281,13 +320,18 @@ export class Store {
   }
 
   metricKeys(runId: number): string[] {
-    return (this.db.prepare('SELECT DISTINCT key FROM metrics WHERE run_id = ? ORDER BY key').all(runId) as { key: string }[]).map((r) => r.key);
+    return (
+      this.db.prepare('SELECT DISTINCT key FROM metrics WHERE run_id = ? ORDER BY key').all(runId) as { key: string }[]
+    ).map((r) => r.key);
   }
 
   /** One series of a run in step order, without missing values, up to `toStep`. */
   series(runId: number, key: string, toStep = Number.MAX_SAFE_INTEGER): [step: number, value: number][] {
     return this.db
-      .prepare('SELECT step, value FROM metrics WHERE run_id = ? AND key = ? AND step <= ? AND value IS NOT NULL ORDER BY step')
+      .prepare(
+        `SELECT step, value FROM metrics
+         WHERE run_id = ? AND key = ? AND step <= ? AND value IS NOT NULL ORDER BY step`,
+      )
       .raw()
       .all(runId, key, toStep) as [number, number][];
   }
@@ -337,20 +381,36 @@ export class Store {
   }
 
   putEvalCurves(runId: number, curves: readonly EvalCurve[]): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO eval_curves (run_id, step, split, metric, curve) VALUES (?, ?, ?, ?, ?)');
+    const insert = this.db.prepare(
+      'INSERT OR REPLACE INTO eval_curves (run_id, step, split, metric, curve) VALUES (?, ?, ?, ?, ?)',
+    );
     this.db.transaction(() => {
-      for (const c of curves) insert.run(runId, c.step, c.split, c.metric, JSON.stringify(c.values.map((v) => (v !== null && Number.isFinite(v) ? v : null))));
+      for (const c of curves)
+        insert.run(
+          runId,
+          c.step,
+          c.split,
+          c.metric,
+          JSON.stringify(c.values.map((v) => (v !== null && Number.isFinite(v) ? v : null))),
+        );
     })();
   }
 
   getEvalCurves(runId: number): EvalCurve[] {
-    const rows = this.db.prepare('SELECT step, split, metric, curve FROM eval_curves WHERE run_id = ? ORDER BY step, split, metric').all(runId) as {
+    const rows = this.db
+      .prepare('SELECT step, split, metric, curve FROM eval_curves WHERE run_id = ? ORDER BY step, split, metric')
+      .all(runId) as {
       step: number;
       split: string;
       metric: string;
       curve: string;
     }[];
-    return rows.map((r) => ({ step: r.step, split: r.split, metric: r.metric, values: JSON.parse(r.curve) as (number | null)[] }));
+    return rows.map((r) => ({
+      step: r.step,
+      split: r.split,
+      metric: r.metric,
+      values: JSON.parse(r.curve) as (number | null)[],
+    }));
   }
 
   putSummary(runId: number, summary: RunSummary): void {

@@ -23,7 +23,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sweep_index INTEGER NOT NULL,
     sweep_point TEXT NOT NULL,
     spec TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued','running','finished','failed','cancelled','interrupted','diverged')),
+    status TEXT NOT NULL
+      CHECK (status IN ('queued','running','finished','failed','cancelled','interrupted','diverged')),
     backend TEXT,
     seed INTEGER NOT NULL,
     step INTEGER NOT NULL DEFAULT 0,
@@ -86,7 +87,8 @@ function typedSummary(old: Record<string, number | string>): RunSummary {
     steps: Number(steps ?? 0),
     backend: String(backend ?? ''),
     phase: PHASE_LABELS.find((p) => p === phase) ?? null,
-    plateau: typeof start === 'number' ? { start, end: typeof end === 'number' ? end : null, length: length ?? 0 } : null,
+    plateau:
+      typeof start === 'number' ? { start, end: typeof end === 'number' ? end : null, length: length ?? 0 } : null,
     figures,
   };
 }

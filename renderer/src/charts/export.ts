@@ -32,7 +32,9 @@ function dataUrlBlob(url: string): Blob {
 
 /** The chart as drawn (zoom and brushes included), at twice the resolution, without the zoom slider. */
 export function pngBlob(chart: ECharts, background: string): Blob {
-  return dataUrlBlob(chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: background, excludeComponents: ['dataZoom'] }));
+  return dataUrlBlob(
+    chart.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: background, excludeComponents: ['dataZoom'] }),
+  );
 }
 
 /**
@@ -42,7 +44,11 @@ export function pngBlob(chart: ECharts, background: string): Blob {
 export function svgText(chart: ECharts, background: string): string {
   const option = chart.getOption() as ChartOption;
   const dataZoom = ([] as object[]).concat(option.dataZoom ?? []).map((dz) => ({ ...dz, show: false }));
-  return renderSvg({ ...option, dataZoom, animation: false, backgroundColor: background }, chart.getWidth(), chart.getHeight());
+  return renderSvg(
+    { ...option, dataZoom, animation: false, backgroundColor: background },
+    chart.getWidth(),
+    chart.getHeight(),
+  );
 }
 
 export function csvBlob(table: DataTable): Blob {

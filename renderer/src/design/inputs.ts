@@ -45,7 +45,10 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/** The issues at the paths `at` accepts (as formatPath writes them), each as `path: message` (`spec: …` for the whole spec). */
+/**
+ * The issues at the paths `at` accepts (as formatPath writes them), each as `path: message` (`spec: …` for the whole
+ * spec).
+ */
 export function issueMessages(issues: readonly SpecIssue[], at: (path: string) => boolean): string[] {
   return issues.flatMap((i) => {
     const path = formatPath(i.path);

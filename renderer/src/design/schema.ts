@@ -56,22 +56,34 @@ function discriminator(branches: JsonSchema[]): string | null {
 export function classify(schema: JsonSchema): Field {
   if (schema.oneOf) {
     const key = discriminator(schema.oneOf);
-    if (key) return { kind: 'variant', key, branches: schema.oneOf.map((b) => ({ value: b.properties![key].const as string, schema: b })) };
+    if (key)
+      return {
+        kind: 'variant',
+        key,
+        branches: schema.oneOf.map((b) => ({ value: b.properties![key].const as string, schema: b })),
+      };
   }
   if (schema.anyOf) {
     const others = schema.anyOf.filter((s) => s.type !== 'null');
-    if (others.length === 1 && others.length < schema.anyOf.length) return { kind: 'nullable', inner: { ...others[0], description: schema.description } };
+    if (others.length === 1 && others.length < schema.anyOf.length)
+      return { kind: 'nullable', inner: { ...others[0], description: schema.description } };
     const number = others.find(isNumeric);
     const named = others.filter((s) => typeof s.const === 'string');
-    if (number && named.length === others.length - 1) return { kind: 'number-or-named', number, names: named.map((s) => s.const as string) };
+    if (number && named.length === others.length - 1)
+      return { kind: 'number-or-named', number, names: named.map((s) => s.const as string) };
   }
   if (schema.enum) return { kind: 'enum', options: schema.enum };
-  if (schema.type === 'object' && schema.properties) return { kind: 'object', properties: Object.entries(schema.properties) };
+  if (schema.type === 'object' && schema.properties)
+    return { kind: 'object', properties: Object.entries(schema.properties) };
   if (isNumeric(schema)) return { kind: 'number', integer: schema.type === 'integer' };
   if (schema.type === 'string') return { kind: 'string' };
   if (schema.type === 'boolean') return { kind: 'boolean' };
   if (schema.type === 'array' && schema.items && (isNumeric(schema.items) || schema.items.type === 'string')) {
-    return { kind: 'list', item: isNumeric(schema.items) ? 'number' : 'string', registry: schema.items.registry ?? null };
+    return {
+      kind: 'list',
+      item: isNumeric(schema.items) ? 'number' : 'string',
+      registry: schema.items.registry ?? null,
+    };
   }
   return { kind: 'json' };
 }
@@ -99,14 +111,26 @@ export function branchOf(field: Extract<Field, { kind: 'variant' }>, value: unkn
 /** "numTasks" -> "Num tasks", unless the schema gives a title. */
 export function titleOf(key: string | number, schema: JsonSchema): string {
   if (schema.title) return schema.title;
-  const words = String(key).replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  const words = String(key)
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** The accepted range as text, e.g. "1 – 256" or "> 0, ≤ 10". */
 export function rangeOf(schema: JsonSchema): string {
-  const low = schema.minimum !== undefined ? `≥ ${schema.minimum}` : schema.exclusiveMinimum !== undefined ? `> ${schema.exclusiveMinimum}` : '';
-  const high = schema.maximum !== undefined ? `≤ ${schema.maximum}` : schema.exclusiveMaximum !== undefined ? `< ${schema.exclusiveMaximum}` : '';
+  const low =
+    schema.minimum !== undefined
+      ? `≥ ${schema.minimum}`
+      : schema.exclusiveMinimum !== undefined
+        ? `> ${schema.exclusiveMinimum}`
+        : '';
+  const high =
+    schema.maximum !== undefined
+      ? `≤ ${schema.maximum}`
+      : schema.exclusiveMaximum !== undefined
+        ? `< ${schema.exclusiveMaximum}`
+        : '';
   if (schema.minimum !== undefined && schema.maximum !== undefined) return `${schema.minimum} – ${schema.maximum}`;
   return [low, high].filter(Boolean).join(', ');
 }
@@ -116,7 +140,10 @@ export function fieldId(path: Path): string {
 }
 
 export function getAt(value: unknown, path: Path): unknown {
-  return path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), value);
+  return path.reduce<unknown>(
+    (v, k) => (v && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined),
+    value,
+  );
 }
 
 /** A copy of `value` with `path` set (undefined removes the key, so the schema's default applies). */
@@ -156,7 +183,9 @@ export function numericFields(schema: JsonSchema, value: unknown, path: string[]
       return numericFields(branch, value, path);
     }
     case 'object':
-      return field.properties.flatMap(([key, s]) => numericFields(s, (value as Record<string, unknown> | undefined)?.[key] ?? defaultsOf(s), [...path, key]));
+      return field.properties.flatMap(([key, s]) =>
+        numericFields(s, (value as Record<string, unknown> | undefined)?.[key] ?? defaultsOf(s), [...path, key]),
+      );
     default:
       return [];
   }

@@ -12,7 +12,10 @@ function fromBase64Url(text: string): Uint8Array<ArrayBuffer> {
   return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
-async function pipe(bytes: Uint8Array<ArrayBuffer>, transform: CompressionStream | DecompressionStream): Promise<Uint8Array<ArrayBuffer>> {
+async function pipe(
+  bytes: Uint8Array<ArrayBuffer>,
+  transform: CompressionStream | DecompressionStream,
+): Promise<Uint8Array<ArrayBuffer>> {
   return new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(transform)).arrayBuffer());
 }
 
@@ -23,7 +26,9 @@ export async function encodeSpec(spec: unknown): Promise<string> {
 /** The spec in a link; throws an Error saying the link is damaged when it does not decode. */
 export async function decodeSpec(encoded: string): Promise<unknown> {
   try {
-    return JSON.parse(new TextDecoder().decode(await pipe(fromBase64Url(encoded), new DecompressionStream('deflate-raw'))));
+    return JSON.parse(
+      new TextDecoder().decode(await pipe(fromBase64Url(encoded), new DecompressionStream('deflate-raw'))),
+    );
   } catch {
     throw new Error('the spec in this link is damaged (it did not decode); ask for the link again');
   }

@@ -10,15 +10,30 @@ export interface Start {
   spec: Record<string, unknown>;
 }
 
-const presets = import.meta.glob<Record<string, unknown>>('../../../presets/*.json', { eager: true, import: 'default' });
-const examples = import.meta.glob<Record<string, unknown>>('../../../examples/*.json', { eager: true, import: 'default' });
+const presets = import.meta.glob<Record<string, unknown>>('../../../presets/*.json', {
+  eager: true,
+  import: 'default',
+});
+const examples = import.meta.glob<Record<string, unknown>>('../../../examples/*.json', {
+  eager: true,
+  import: 'default',
+});
 
 function list(files: Record<string, Record<string, unknown>>, group: Start['group']): Start[] {
   return Object.entries(files)
     .map(([file, spec]) => {
-      const id = file.split('/').pop()!.replace(/\.json$/, '');
+      const id = file
+        .split('/')
+        .pop()!
+        .replace(/\.json$/, '');
       const name = typeof spec.name === 'string' ? spec.name : id;
-      return { id, group, label: group === 'Examples' ? id : name, description: typeof spec.description === 'string' ? spec.description : name, spec };
+      return {
+        id,
+        group,
+        label: group === 'Examples' ? id : name,
+        description: typeof spec.description === 'string' ? spec.description : name,
+        spec,
+      };
     })
     .sort((a, b) => a.label.localeCompare(b.label));
 }

@@ -2,7 +2,11 @@
 // enough (a log2 range from 0 or a linear range of a billion points must not be listed).
 import { axisCount, axisValues, MAX_RUNS_PER_EXPERIMENT, type SweepAxis } from '../../../shared/spec';
 
-export type Axis = { path: string; values?: unknown[]; range?: { from: unknown; to: unknown; scale?: 'log2' | 'linear'; steps?: unknown } };
+export type Axis = {
+  path: string;
+  values?: unknown[];
+  range?: { from: unknown; to: unknown; scale?: 'log2' | 'linear'; steps?: unknown };
+};
 
 export function axesOf(sweep: unknown): Axis[] {
   const list = (sweep as { axes?: unknown } | undefined)?.axes;
@@ -11,7 +15,11 @@ export function axesOf(sweep: unknown): Axis[] {
 
 export function valuesOf(axis: Axis): (number | string)[] | null {
   if (axis.range && !(typeof axis.range.from === 'number' && typeof axis.range.to === 'number')) return null;
-  if (!axis.range && !(Array.isArray(axis.values) && axis.values.every((v) => typeof v === 'number' || typeof v === 'string'))) return null;
+  if (
+    !axis.range &&
+    !(Array.isArray(axis.values) && axis.values.every((v) => typeof v === 'number' || typeof v === 'string'))
+  )
+    return null;
   const count = axisCount(axis as SweepAxis);
   return count > 0 && count <= MAX_RUNS_PER_EXPERIMENT ? axisValues(axis as SweepAxis) : null;
 }
@@ -19,5 +27,6 @@ export function valuesOf(axis: Axis): (number | string)[] | null {
 /** "16, 32, 64, 128, 256, 512, …, 4096 (9 values)". */
 export function summarize(values: (number | string)[]): string {
   const shown = values.length > 8 ? [...values.slice(0, 6), '…', values[values.length - 1]] : values;
-  return `${shown.map((v) => (typeof v === 'number' ? Number(v.toPrecision(6)) : v)).join(', ')} (${values.length} value${values.length === 1 ? '' : 's'})`;
+  const text = shown.map((v) => (typeof v === 'number' ? Number(v.toPrecision(6)) : v)).join(', ');
+  return `${text} (${values.length} value${values.length === 1 ? '' : 's'})`;
 }

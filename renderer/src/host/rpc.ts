@@ -6,11 +6,21 @@ import type { HostConnection } from './types';
 
 export function rpcConnection(kind: HostConnection['kind'], channel: ChannelOptions): Omit<HostConnection, 'onClose'> {
   const listeners = new Set<(event: LabEvent) => void>();
-  const rpc = createBirpc<LabApi, LabEvents>({ event: (e) => listeners.forEach((l) => l(e)) }, { ...channel, timeout: 120_000 });
+  const rpc = createBirpc<LabApi, LabEvents>(
+    {
+      event: (e) => {
+        for (const l of listeners) l(e);
+      },
+    },
+    { ...channel, timeout: 120_000 },
+  );
   const api = Object.fromEntries(
     LAB_API_METHODS.map((method) => [
       method,
-      (...args: unknown[]) => (rpc[method] as (...a: unknown[]) => Promise<unknown>)(...args).catch((reason: unknown) => Promise.reject(toError(reason))),
+      (...args: unknown[]) =>
+        (rpc[method] as (...a: unknown[]) => Promise<unknown>)(...args).catch((reason: unknown) =>
+          Promise.reject(toError(reason)),
+        ),
     ]),
   ) as unknown as LabApi;
   return {

@@ -15,13 +15,21 @@ export const connectWeb = (async () => {
   }
   const token = fromUrl ?? sessionStorage.getItem(TOKEN_KEY);
   if (!token) throw new Error('This page needs the address that `metalab serve` printed (it carries an access token).');
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/rpc?token=${encodeURIComponent(token)}`);
+  const ws = new WebSocket(
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/rpc?token=${encodeURIComponent(token)}`,
+  );
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener('open', () => resolve(), { once: true });
-    ws.addEventListener('close', () => reject(new Error('The lab refused the connection: the access token is wrong or the lab has stopped.')), { once: true });
+    ws.addEventListener(
+      'close',
+      () => reject(new Error('The lab refused the connection: the access token is wrong or the lab has stopped.')),
+      { once: true },
+    );
   });
   const closeListeners: ((reason: string) => void)[] = [];
-  ws.addEventListener('close', () => closeListeners.forEach((l) => l('the connection to the lab was closed')));
+  ws.addEventListener('close', () => {
+    for (const l of closeListeners) l('the connection to the lab was closed');
+  });
   return {
     ...rpcConnection('web', {
       post: (data) => ws.send(data as string),

@@ -84,5 +84,20 @@ export const useLab = defineStore('lab', () => {
     return api.value;
   }
 
-  return { api, info, experiments, runs, live, metricsTick, evalTick, disconnected, datasets, designDraft, connect, refresh, loadDatasets, requireApi };
+  return {
+    api,
+    info,
+    experiments,
+    runs,
+    live,
+    metricsTick,
+    evalTick,
+    disconnected,
+    datasets,
+    designDraft,
+    connect,
+    refresh,
+    loadDatasets,
+    requireApi,
+  };
 });
