@@ -320,7 +320,7 @@ async function commandImport(args: string[]): Promise<number> {
 
 /** Serves the lab until SIGINT/SIGTERM. */
 export async function serve(port: number | undefined, announce: (url: string) => void): Promise<number> {
-  const lab = openLab();
+  const lab = openLab(undefined, 'web');
   const host = await startWebHost({ lab, rendererDir: rendererDir(), port });
   announce(host.url);
   await new Promise<void>((resolve) => {
