@@ -1,8 +1,13 @@
 // What only the engine knows about whether a spec can run: the datasets it names exist in this lab and can
-// be prepared as its task asks (classes, dimensions). The lab checks it before anything is stored.
+// be prepared as its task asks (classes, dimensions), and what it asks of the evaluation suits the task's
+// objective. The lab checks it before anything is stored.
 import type { DatasetInfo } from '../../shared/api.js';
+import { OBJECTIVES, TASK_OBJECTIVES, type ObjectiveInfo } from '../../shared/objectives/index.js';
 import { formatPath, type RunSpec, type SpecIssue } from '../../shared/spec.js';
 import { optionsProblem } from './data/preprocess.js';
+
+/** The baseline `evaluation.learnerBaseline` adds (the classification objective declares it). */
+const LEARNER = OBJECTIVES.classification.baselines[0].name;
 
 /** Issues of the expanded runs (each named once, by the spec field at fault), against the datasets this lab has. */
 export function engineIssues(runs: readonly { spec: RunSpec }[], datasets: readonly DatasetInfo[]): SpecIssue[] {
@@ -10,6 +15,14 @@ export function engineIssues(runs: readonly { spec: RunSpec }[], datasets: reado
   const add = (path: (string | number)[], message: string) => issues.set(formatPath(path), { path, message });
   for (const { spec } of runs) {
     const task = spec.task;
+    const objective: ObjectiveInfo = OBJECTIVES[TASK_OBJECTIVES[task.family]];
+    if (spec.evaluation.learnerBaseline && !objective.baselines.some((b) => b.name === LEARNER)) {
+      const theirs = objective.baselines.map((b) => b.label).join(' and ');
+      add(
+        ['evaluation', 'learnerBaseline'],
+        `the learner baseline is for classification tasks; ${task.family} tasks are compared with ${theirs} (use null)`,
+      );
+    }
     if (task.family !== 'gpicl-classification') continue;
     const options = {
       inputDim: task.inputDim,
