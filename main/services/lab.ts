@@ -14,8 +14,8 @@ import type {
   SeriesOptions,
   ValidateResult,
 } from '../../shared/api.js';
-import { LAB_API_METHODS, LabError, SpecError, labApiArgs } from '../../shared/api.js';
-import { expandExperiment, formatPath, type ExpandResult } from '../../shared/spec.js';
+import { LabError, SpecError } from '../../shared/api.js';
+import { expandExperiment, type ExpandResult } from '../../shared/spec.js';
 import path from 'node:path';
 import { IdxError, importIdx, listDatasets, type ImportRequest, type Manifest } from '../engine/data/index.js';
 import { engineIssues } from '../engine/validate.js';
@@ -217,27 +217,4 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-}
-
-/**
- * The LabApi as served to an untrusted page: every request's arguments are parsed with the contract's
- * schemas first, and a refusal names the argument and field at fault.
- */
-export function guardedApi(lab: LabApi): LabApi {
-  const api = {} as Record<keyof LabApi, (...args: unknown[]) => Promise<unknown>>;
-  for (const method of LAB_API_METHODS) {
-    api[method] = async (...args: unknown[]) => {
-      const parsed = labApiArgs[method].safeParse(args);
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const [index, ...rest] = issue.path;
-        throw new LabError(
-          `${method}: argument ${Number(index) + 1}` +
-            `${rest.length ? ` field ${formatPath(rest as (string | number)[])}` : ''}: ${issue.message}`,
-        );
-      }
-      return (lab[method] as (...a: unknown[]) => Promise<unknown>).apply(lab, parsed.data as unknown[]);
-    };
-  }
-  return api as unknown as LabApi;
 }

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { createBirpc } from 'birpc';
 import { WebSocketServer } from 'ws';
 import type { LabApi, LabEvents } from '../../shared/api.js';
-import { guardedApi, type Lab } from '../services/lab.js';
+import { guardedApi } from '../services/guard.js';
+import type { Lab } from '../services/lab.js';
 import { decode, encode } from '../../shared/wire.js';
 
 export const RPC_PATH = '/rpc';

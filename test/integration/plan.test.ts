@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabError } from '../../shared/api';
 import { expandExperiment } from '../../shared/spec';
-import { guardedApi } from '../../main/services/lab';
+import { guardedApi } from '../../main/services/guard';
 import { appRoot } from '../../main/services/paths';
 import { Planner, PlanError } from '../../main/services/planner';
 import type { WorkerHandle } from '../../main/services/workers';
