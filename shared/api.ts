@@ -3,10 +3,13 @@
 import { z } from 'zod';
 import type { RunSummary } from './results.js';
 import { formatPath, type ExperimentSpec, type RunSpec, type SpecIssue, type SweepPoint } from './spec.js';
+import { plainText } from './text.js';
 
+/** `stalled`: running, but its worker has been silent for longer than its steps take (see the scheduler). */
 export const RUN_STATUSES = [
   'queued',
   'running',
+  'stalled',
   'finished',
   'failed',
   'cancelled',
@@ -14,6 +17,11 @@ export const RUN_STATUSES = [
   'diverged',
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Statuses of a run that is waiting for or has a worker: cancel and delete stop it. */
+export const ACTIVE: readonly RunStatus[] = ['queued', 'running', 'stalled'];
+/** Where a retried run resumes: its latest checkpoint, the one before it, or the start. */
+export const RETRY_FROM = ['latest', 'previous', 'start'] as const;
+export type RetryFrom = (typeof RETRY_FROM)[number];
 /** Statuses a run can be retried (resumed from its checkpoint, if any) from. */
 export const RETRYABLE: readonly RunStatus[] = ['failed', 'cancelled', 'interrupted', 'diverged'];
 
@@ -80,6 +88,8 @@ export interface LabInfo {
   home: string;
   host: 'electron' | 'web' | 'cli';
   concurrency: number;
+  /** The data folder cannot be written: runs can be looked at and exported, not changed. */
+  readOnly: boolean;
 }
 
 /**
@@ -146,7 +156,11 @@ export interface LabApi {
   listRuns(filter?: { experimentId?: number }): Promise<Run[]>;
   getRun(id: number): Promise<Run>;
   cancelRun(id: number): Promise<void>;
-  retryRun(id: number): Promise<void>;
+  /**
+   * Queues a stopped run again: from its latest checkpoint (default), the one before it (when the latest is
+   * damaged), or from the start (its metrics and checkpoints dropped).
+   */
+  retryRun(id: number, options?: { from: RetryFrom }): Promise<void>;
   deleteRun(id: number): Promise<void>;
   getSeries(runIds: number[], keys: string[], options?: SeriesOptions): Promise<Series[]>;
   getEvalCurves(runId: number): Promise<EvalCurve[]>;
@@ -168,7 +182,9 @@ export type LabEvent =
   | { type: 'metrics-appended'; runId: number; keys: string[]; lastStep: number }
   | { type: 'run-state'; runId: number; experimentId: number; status: RunStatus; error: string | null }
   /** The experiment or one of its runs' rows changed (created, edited, deleted, a run's backend known): refetch. */
-  | { type: 'experiment-changed'; experimentId: number };
+  | { type: 'experiment-changed'; experimentId: number }
+  /** Another process sharing the data folder changed it (created, changed or deleted runs): refetch. */
+  | { type: 'store-changed' };
 
 /** What the page exposes back to main: one function that receives pushed events. */
 export interface LabEvents {
@@ -191,9 +207,12 @@ export const labApiArgs = {
     z
       .object({
         id,
-        name: z.string().trim().min(1).max(200).optional(),
-        tags: z.array(z.string().trim().min(1).max(64)).max(32).optional(),
-        notes: z.string().max(20_000).optional(),
+        name: plainText(z.string().trim().min(1).max(200)).optional(),
+        tags: z
+          .array(plainText(z.string().trim().min(1).max(64)))
+          .max(32)
+          .optional(),
+        notes: plainText(z.string().max(20_000), true).optional(),
       })
       .strict(),
   ]),
@@ -201,7 +220,13 @@ export const labApiArgs = {
   listRuns: z.tuple([z.object({ experimentId: id.optional() }).strict().optional()]),
   getRun: z.tuple([id]),
   cancelRun: z.tuple([id]),
-  retryRun: z.tuple([id]),
+  retryRun: z.tuple([
+    id,
+    z
+      .object({ from: z.enum(RETRY_FROM) })
+      .strict()
+      .optional(),
+  ]),
   deleteRun: z.tuple([id]),
   getSeries: z.tuple([
     z.array(id).min(1).max(maxRunsPerQuery),

@@ -1,6 +1,7 @@
 // The experiment spec: everything a run needs, seed included, so it can be shared and rerun.
 // One schema validates specs from the page, the CLI and the store; sweeps expand into single-run specs.
 import { z } from 'zod';
+import { plainText } from './text.js';
 
 const count = (min: number, max: number) => z.int().min(min).max(max);
 /** Display metadata the designer shows beside a field; it never changes what validates. */
@@ -171,7 +172,7 @@ export const backendName = z.enum(['auto', 'tfjs-node-gpu', 'tfjs-node', 'webgpu
 
 export const runSpec = z
   .object({
-    name: z.string().trim().min(1).max(200).default('experiment').describe('Shown in the runs table'),
+    name: plainText(z.string().trim().min(1).max(200)).default('experiment').describe('Shown in the runs table'),
     seed: count(0, 2 ** 31 - 1)
       .default(0)
       .describe('Every random draw of the run follows from it'),
@@ -210,9 +211,11 @@ const sweepAxis = z
 
 export const experimentSpec = runSpec
   .extend({
-    description: z.string().max(4000).optional().describe('What the experiment asks and what to look for'),
+    description: plainText(z.string().max(4000), true)
+      .optional()
+      .describe('What the experiment asks and what to look for'),
     tags: z
-      .array(z.string().trim().min(1).max(64))
+      .array(plainText(z.string().trim().min(1).max(64)))
       .max(32)
       .optional()
       .describe("Labels for finding it again; they become the experiment's tags"),
@@ -244,6 +247,98 @@ export function formatPath(path: readonly (string | number | symbol)[]): string 
     '',
   );
 }
+
+/** A schema as JSON Schema: what an error message describes as expected. */
+interface Expected {
+  type?: string;
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: Expected[];
+  oneOf?: Expected[];
+  properties?: Record<string, Expected>;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+}
+
+const listed = (items: string[]) =>
+  items.length < 3 ? items.join(', or ') : `${items.slice(0, -1).join(', ')}, or ${items[items.length - 1]}`;
+
+function numberText(s: Expected): string {
+  const what = s.type === 'integer' ? 'a whole number' : 'a number';
+  // z.int()'s own bounds (the safe integers) go without saying
+  const bound = (n: number | undefined) => (n !== undefined && Math.abs(n) < Number.MAX_SAFE_INTEGER ? n : undefined);
+  const [min, max] = [bound(s.minimum), bound(s.maximum)];
+  if (min !== undefined && max !== undefined) return `${what} from ${min} to ${max}`;
+  const limits = [
+    min !== undefined && `at least ${min}`,
+    s.exclusiveMinimum !== undefined && `above ${s.exclusiveMinimum}`,
+    max !== undefined && `at most ${max}`,
+    s.exclusiveMaximum !== undefined && `below ${s.exclusiveMaximum}`,
+  ].filter(Boolean);
+  return limits.length ? `${what} ${limits.join(' and ')}` : what;
+}
+
+/** What a schema accepts, in words: "a whole number from 1 to 256, or 'fresh'", "one of mlp, lstm". */
+function expectedText(s: Expected): string {
+  const options = s.anyOf ?? s.oneOf;
+  if (options) {
+    // Objects told apart by a constant property (task family, model kind).
+    const key = Object.keys(options[0].properties ?? {}).find((k) =>
+      options.every((o) => typeof o.properties?.[k]?.const === 'string'),
+    );
+    if (key) return `an object whose ${key} is one of ${options.map((o) => o.properties![key].const).join(', ')}`;
+    return listed(options.map(expectedText));
+  }
+  if (s.enum) return s.enum.length === 1 ? `'${s.enum[0]}'` : `one of ${s.enum.join(', ')}`;
+  if (s.const !== undefined) return typeof s.const === 'string' ? `'${s.const}'` : JSON.stringify(s.const);
+  if (s.type === 'integer' || s.type === 'number') return numberText(s);
+  const types: Record<string, string> = {
+    string: 'a string',
+    boolean: 'true or false',
+    array: 'a list',
+    object: 'an object',
+    null: 'null',
+  };
+  return types[s.type ?? ''] ?? 'a valid value';
+}
+
+const expectedOf = (schema: z.core.$ZodType) =>
+  expectedText(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Expected);
+
+/**
+ * zod's issues as what the field expects, e.g. `expected a whole number from 1 to 256`; messages the schema gives
+ * itself (a pattern's, a refinement's) take precedence.
+ */
+const specErrorMap: z.core.$ZodErrorMap = (issue) => {
+  const missing = issue.input === undefined ? 'missing; ' : '';
+  switch (issue.code) {
+    case 'invalid_union':
+      if (issue.discriminator && Array.isArray(issue.options))
+        return `${missing}expected one of ${issue.options.join(', ')}`;
+      return issue.schema && `${missing}expected ${expectedOf(issue.schema)}`;
+    case 'invalid_type':
+    case 'invalid_value':
+      return issue.schema && `${missing}expected ${expectedOf(issue.schema)}`;
+    case 'too_small':
+    case 'too_big': {
+      // zod's own says the bound: "Too small: expected number to be >=1"
+      if (issue.origin === 'number') return undefined;
+      const n = Number(issue.code === 'too_small' ? issue.minimum : issue.maximum);
+      const unit = issue.origin === 'string' ? 'character' : 'item';
+      if (issue.code === 'too_small' && n === 1 && issue.origin === 'string') return 'must not be empty';
+      return `expected ${issue.code === 'too_small' ? 'at least' : 'at most'} ${n} ${unit}${n === 1 ? '' : 's'}`;
+    }
+    case 'unrecognized_keys': {
+      const fields = issue.schema && Object.keys((issue.schema as z.ZodObject).shape ?? {});
+      const names = issue.keys.map((k) => `'${k}'`).join(', ');
+      const unknown = `unknown field${issue.keys.length === 1 ? '' : 's'} ${names}`;
+      return fields ? `${unknown}; expected ${listed(fields)}` : unknown;
+    }
+  }
+  return undefined;
+};
 
 /** How many values an axis takes, counted without listing them: a range can be too large to list. */
 export function axisCount(axis: SweepAxis): number {
@@ -279,24 +374,79 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
   node[keys[keys.length - 1]] = value;
 }
 
+/** The schema of the field at `path` (a variant chosen by the spec's own discriminator), or null if there is none. */
+function fieldSchema(path: string, spec: unknown): z.core.$ZodType | null {
+  const unwrap = (s: z.core.$ZodType): z.core.$ZodType =>
+    s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodNullable ? unwrap(s.unwrap()) : s;
+  let schema: z.core.$ZodType = runSpec;
+  let value = spec;
+  for (const key of path.split('.')) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodDiscriminatedUnion) {
+      const by = schema._zod.def.discriminator;
+      const chosen = (value as Record<string, unknown> | undefined)?.[by];
+      schema = (schema.options as z.ZodObject[]).find((o) => o.shape[by].safeParse(chosen).success) ?? schema;
+    }
+    if (!(schema instanceof z.ZodObject) || !Object.hasOwn(schema.shape, key)) return null;
+    schema = schema.shape[key];
+    value = (value as Record<string, unknown> | undefined)?.[key];
+  }
+  return unwrap(schema);
+}
+
+/** A number, or a number or a few named values (a number of tasks or 'fresh'): what a sweep can vary. */
+const isNumeric = (s: z.core.$ZodType) =>
+  s instanceof z.ZodNumber ||
+  (s instanceof z.ZodUnion &&
+    s.options.some((o) => o instanceof z.ZodNumber) &&
+    s.options.every((o) => o instanceof z.ZodNumber || o instanceof z.ZodLiteral));
+
+/** An axis must vary a numeric field no other axis varies, over distinct values. */
+function axisIssues(axes: SweepAxis[], base: unknown): SpecIssue[] {
+  return axes.flatMap((axis, a): SpecIssue[] => {
+    const at = (key: string, message: string) => [{ path: ['sweep', 'axes', a, key], message }];
+    const field = fieldSchema(axis.path, base);
+    if (!field) return at('path', `${axis.path} is not a field of this spec`);
+    if (!isNumeric(field)) return at('path', `${axis.path} is not a numeric field; only numeric fields can be swept`);
+    const first = axes.findIndex((other) => other.path === axis.path);
+    if (first < a) return at('path', `${axis.path} is swept by sweep.axes[${first}] already`);
+    return [];
+  });
+}
+
+function duplicateIssues(axes: SweepAxis[], valueLists: (number | string)[][]): SpecIssue[] {
+  return valueLists.flatMap((values, a): SpecIssue[] => {
+    const repeated = values.find((v, i) => values.indexOf(v) !== i);
+    if (repeated === undefined) return [];
+    const times = values.filter((v) => v === repeated).length;
+    return [
+      {
+        path: ['sweep', 'axes', a, axes[a].values ? 'values' : 'range'],
+        message: `${JSON.stringify(repeated)} appears ${times === 2 ? 'twice' : `${times} times`}`,
+      },
+    ];
+  });
+}
+
 export type ExpandResult =
   | { ok: true; spec: ExperimentSpec; runs: { point: SweepPoint; spec: RunSpec }[] }
   | { ok: false; issues: SpecIssue[] };
+
+const issuesOf = (error: z.ZodError): SpecIssue[] =>
+  error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
 
 /**
  * Validates an experiment spec and expands its sweep (grid over all axes) into single-run specs.
  * Every expanded spec is validated again, so a sweep value that is out of range is named by its axis.
  */
 export function expandExperiment(input: unknown): ExpandResult {
-  const parsed = experimentSpec.safeParse(input);
-  if (!parsed.success)
-    return {
-      ok: false,
-      issues: parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message })),
-    };
+  const parsed = experimentSpec.safeParse(input, { error: specErrorMap });
+  if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
   const spec = parsed.data;
   const { sweep, description, tags, ...base } = spec; // description and tags describe the experiment, not a run
   const axes = sweep?.axes ?? [];
+  const misplaced = axisIssues(axes, base);
+  if (misplaced.length) return { ok: false, issues: misplaced };
   const counts = axes.map(axisCount);
   const empty = counts.indexOf(0);
   if (empty >= 0)
@@ -313,6 +463,8 @@ export function expandExperiment(input: unknown): ExpandResult {
       ],
     };
   const valueLists = axes.map(axisValues);
+  const repeated = duplicateIssues(axes, valueLists);
+  if (repeated.length) return { ok: false, issues: repeated };
 
   const runs: { point: SweepPoint; spec: RunSpec }[] = [];
   for (let index = 0; index < total; index++) {
@@ -325,11 +477,15 @@ export function expandExperiment(input: unknown): ExpandResult {
       point[axes[a].path] = v;
       setPath(raw, axes[a].path, v);
     }
-    const one = runSpec.safeParse(raw);
+    const one = runSpec.safeParse(raw, { error: specErrorMap });
     if (!one.success) {
+      // A field no axis varies that fails only at this point (heads that no longer divide dModel) says where.
+      const where = Object.entries(point)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
       return {
         ok: false,
-        issues: one.error.issues.map((i) => {
+        issues: issuesOf(one.error).map((i) => {
           const field = formatPath(i.path);
           const axis = axes.findIndex((ax) => ax.path === field);
           return axis >= 0
@@ -337,7 +493,7 @@ export function expandExperiment(input: unknown): ExpandResult {
                 path: ['sweep', 'axes', axis, 'values'],
                 message: `value ${JSON.stringify(point[field])} for ${field}: ${i.message}`,
               }
-            : { path: i.path as (string | number)[], message: i.message };
+            : { path: i.path, message: `${i.message} (in the sweep at ${where})` };
         }),
       };
     }

@@ -1,5 +1,9 @@
 // JSON framing for the WebSocket host. Errors keep their name and message across the wire
 // (JSON.stringify would turn them into `{}`); non-finite numbers arrive as null.
+
+/** The largest frame the web host accepts; a bigger one closes the connection (1009). */
+export const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+
 export function encode(data: unknown): string {
   return JSON.stringify(data, (_key, value: unknown) =>
     value instanceof Error ? { name: value.name, message: value.message } : value,

@@ -1,13 +1,15 @@
 // The `metalab` command: run specs headless, list, show and export runs, draw figures, serve the lab,
 // start the app.
 import { parseArgs } from 'node:util';
-import { EXPORT_FORMATS, LabError, SpecError, parseRunRef, type Run } from '../../shared/api.js';
+import { ACTIVE, EXPORT_FORMATS, LabError, SpecError, parseRunRef, type Run } from '../../shared/api.js';
 import { flatSummary } from '../../shared/figures/data.js';
 import { figureOf } from '../../shared/figures/phases.js';
 import { RUN_FIGURES, parseEvalKey } from '../../shared/metrics.js';
 import { objectiveOf } from '../../shared/objectives/index.js';
 import type { RunSummary } from '../../shared/results.js';
+import { backendName } from '../../shared/spec.js';
 import { databaseFile, defaultHome, rendererDir } from '../services/paths.js';
+import { appendHostLog, hostLogFile } from '../web/hostLog.js';
 import { startWebHost } from '../web/server.js';
 import { UsageError, positiveInt } from './args.js';
 import { openLab } from './lab.js';
@@ -80,6 +82,8 @@ async function commandRun(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
   if (positionals.length !== 1) throw new UsageError('metalab run takes one spec file');
   const concurrency = positiveInt(values.concurrency, '--concurrency');
+  if (values.backend !== undefined && !backendName.safeParse(values.backend).success)
+    return refuse([`--backend ${values.backend}: expected one of ${backendName.options.join(', ')}`]);
   const file = readSpecFile(positionals[0], values.backend ? { backend: values.backend } : {});
   if (!file.ok) return refuse(file.errors);
   const lab = openLab(concurrency);
@@ -119,7 +123,7 @@ async function commandRun(args: string[]): Promise<number> {
     if (e.type === 'run-progress') {
       entry.step = e.step;
       rate.set(e.runId, e.examplesPerSec ?? 0);
-    } else if (e.type === 'run-state' && !['queued', 'running'].includes(e.status)) {
+    } else if (e.type === 'run-state' && !ACTIVE.includes(e.status)) {
       entry.done = true;
       rate.delete(e.runId);
     }
@@ -148,7 +152,9 @@ async function commandRun(args: string[]): Promise<number> {
   await lab.close();
   const failed = runs.filter((r) => r.status !== 'finished');
   for (const r of failed) process.stderr.write(`r${r.id} ${r.status}${r.error ? `: ${r.error}` : ''}\n`);
-  return failed.length ? 1 : 0;
+  const deleted = runIds.filter((id) => !runs.some((r) => r.id === id));
+  for (const id of deleted) process.stderr.write(`r${id} was deleted (by another process sharing ${home})\n`);
+  return failed.length || deleted.length ? 1 : 0;
 }
 
 function refuse(errors: readonly string[]): number {
@@ -318,18 +324,33 @@ async function commandImport(args: string[]): Promise<number> {
   }
 }
 
-/** Serves the lab until SIGINT/SIGTERM. */
+/**
+ * Serves the lab until SIGINT/SIGTERM. An uncaught exception or unhandled rejection does not end it: its stack
+ * goes to logs/host.log and the lab keeps serving.
+ */
 export async function serve(port: number | undefined, announce: (url: string) => void): Promise<number> {
   const lab = openLab(undefined, 'web');
-  const host = await startWebHost({ lab, rendererDir: rendererDir(), port });
-  announce(host.url);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await host.close();
-  await lab.close();
-  return 0;
+  const { home } = await lab.getInfo();
+  const lastResort = (err: unknown) => {
+    appendHostLog(home, `uncaught error, still serving: ${(err as Error)?.stack ?? String(err)}`);
+    process.stderr.write(`metalab: an internal error was logged to ${hostLogFile(home)}; still serving\n`);
+  };
+  process.on('uncaughtException', lastResort);
+  process.on('unhandledRejection', lastResort);
+  try {
+    const host = await startWebHost({ lab, rendererDir: rendererDir(), port });
+    announce(host.url);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await host.close();
+    await lab.close();
+    return 0;
+  } finally {
+    process.off('uncaughtException', lastResort);
+    process.off('unhandledRejection', lastResort);
+  }
 }
 
 async function commandServe(args: string[]): Promise<number> {

@@ -8,6 +8,26 @@ export type SpecFileResult =
   | { ok: true; spec: object; locate: (issue: SpecIssue) => string }
   | { ok: false; errors: string[] };
 
+/** Deeper than any spec: the JSON parsers recurse per level, and a deep enough file would exhaust the stack. */
+const MAX_DEPTH = 256;
+
+/** The offset where the text's arrays and objects nest deeper than MAX_DEPTH (strings skipped), or null. */
+function tooDeep(text: string): number | null {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_DEPTH) return i;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return null;
+}
+
 function lineAndColumn(text: string, offset: number): string {
   const before = text.slice(0, offset).split('\n');
   return `${before.length}:${before[before.length - 1].length + 1}`;
@@ -20,11 +40,19 @@ function lineAndColumn(text: string, offset: number): string {
 export function readSpecFile(file: string, override: Record<string, unknown> = {}): SpecFileResult {
   let text: string;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // An editor's byte order mark is not part of the JSON (nor of its columns).
+    text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
   } catch (err) {
     return {
       ok: false,
       errors: [`${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`],
+    };
+  }
+  const deep = tooDeep(text);
+  if (deep !== null) {
+    return {
+      ok: false,
+      errors: [`${file}:${lineAndColumn(text, deep)}: invalid JSON: nested more than ${MAX_DEPTH} deep`],
     };
   }
   const syntax: ParseError[] = [];

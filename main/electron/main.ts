@@ -5,6 +5,7 @@ import { app, BrowserWindow, MessageChannelMain, shell, utilityProcess } from 'e
 import type { LabApi, LabEvents } from '../../shared/api.js';
 import { guardedApi } from '../services/guard.js';
 import { Lab } from '../services/lab.js';
+import { stallLimitsFromEnv } from '../services/scheduler.js';
 import { appRoot, defaultHome, rendererDir, workerScript } from '../services/paths.js';
 import type { WorkerLauncher } from '../services/workers.js';
 import type { FromWorker } from '../worker/protocol.js';
@@ -64,6 +65,7 @@ void app.whenReady().then(async () => {
     home: process.env.METALAB_HOME ? defaultHome() : app.getPath('userData'),
     launch: utilityLauncher(workerScript()),
     host: 'electron',
+    ...stallLimitsFromEnv(),
   });
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => void lab.close());

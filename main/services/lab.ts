@@ -14,13 +14,14 @@ import type {
   SeriesOptions,
   ValidateResult,
 } from '../../shared/api.js';
-import { LabError, SpecError } from '../../shared/api.js';
+import { ACTIVE, LabError, SpecError, type RetryFrom } from '../../shared/api.js';
 import { expandExperiment, type ExpandResult } from '../../shared/spec.js';
+import fs from 'node:fs';
 import path from 'node:path';
 import { IdxError, importIdx, listDatasets, type ImportRequest, type Manifest } from '../engine/data/index.js';
 import { engineIssues } from '../engine/validate.js';
 import { exportRuns, resolveTarget } from './export.js';
-import { appVersion, databaseFile, datasetsDir } from './paths.js';
+import { appVersion, checkpointDir, databaseFile, datasetsDir } from './paths.js';
 import { Planner, PlanError } from './planner.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { Store } from './store/index.js';
@@ -29,17 +30,29 @@ export interface LabOptions extends Omit<SchedulerOptions, 'emit'> {
   host: LabInfo['host'];
 }
 
+/** How often the lab looks for changes other processes made to its data folder. */
+const WATCH_MS = 1000;
+
 export class Lab implements LabApi {
   private readonly store: Store;
   private readonly scheduler: Scheduler;
   private readonly planner: Planner;
   private readonly listeners = new Set<(event: LabEvent) => void>();
+  /** Polls the store for commits by other processes on the same data folder (they become `store-changed`). */
+  private readonly watcher: NodeJS.Timeout;
 
   constructor(private readonly options: LabOptions) {
     this.store = new Store(databaseFile(options.home));
-    this.store.markOrphansInterrupted(isAlive);
+    if (this.store.mode === 'read-write') this.store.markOrphansInterrupted(isAlive);
     this.scheduler = new Scheduler(this.store, { ...options, emit: (e) => this.emit(e) });
     this.planner = new Planner(options.launch, datasetsDir(options.home));
+    let seen = this.store.dataVersion();
+    this.watcher = setInterval(() => {
+      const now = this.store.dataVersion();
+      if (now !== seen) this.emit({ type: 'store-changed' });
+      seen = now;
+    }, WATCH_MS);
+    this.watcher.unref();
   }
 
   /** Subscribes to pushed events; returns the unsubscribe function. */
@@ -58,6 +71,7 @@ export class Lab implements LabApi {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.watcher);
     this.planner.close();
     await this.scheduler.shutdown();
     this.store.close();
@@ -69,6 +83,7 @@ export class Lab implements LabApi {
       home: this.options.home,
       host: this.options.host,
       concurrency: this.scheduler.concurrency,
+      readOnly: this.store.mode === 'read-only',
     };
   }
 
@@ -109,6 +124,7 @@ export class Lab implements LabApi {
    * the page never names files on this machine.
    */
   importDataset(request: ImportRequest): { manifest: Manifest; folder: string } {
+    this.requireWritable('importDataset');
     const dir = datasetsDir(this.options.home);
     try {
       const manifest = importIdx(request, dir);
@@ -119,6 +135,7 @@ export class Lab implements LabApi {
   }
 
   async createExperiment(spec: unknown): Promise<{ experimentId: number; runIds: number[] }> {
+    this.requireWritable('createExperiment');
     const result = this.checked(spec);
     const created = this.store.createExperiment(result.spec, result.runs);
     this.emit({ type: 'experiment-changed', experimentId: created.experimentId });
@@ -135,6 +152,7 @@ export class Lab implements LabApi {
   }
 
   async updateExperiment(patch: { id: number; name?: string; tags?: string[]; notes?: string }): Promise<Experiment> {
+    this.requireWritable('updateExperiment');
     this.requireExperiment(patch.id);
     this.store.updateExperiment(patch.id, patch);
     this.emit({ type: 'experiment-changed', experimentId: patch.id });
@@ -142,9 +160,12 @@ export class Lab implements LabApi {
   }
 
   async deleteExperiment(id: number): Promise<void> {
+    this.requireWritable('deleteExperiment');
     this.requireExperiment(id);
-    await Promise.all(this.store.listRuns({ experimentId: id }).map((r) => this.scheduler.stop(r.id)));
+    const runIds = this.store.listRuns({ experimentId: id }).map((r) => r.id);
+    await Promise.all(runIds.map((runId) => this.scheduler.stop(runId)));
     this.store.deleteExperiment(id);
+    this.removeCheckpoints(runIds);
     this.emit({ type: 'experiment-changed', experimentId: id });
   }
 
@@ -156,26 +177,44 @@ export class Lab implements LabApi {
     return this.requireRun(id);
   }
 
+  /**
+   * Cancels a run whichever process owns its worker: this one's scheduler directly; another live one through
+   * the store (it polls for requests every second); a run whose owner is gone is marked cancelled here.
+   */
   async cancelRun(id: number): Promise<void> {
-    this.requireRun(id);
-    this.scheduler.cancel(id);
+    this.requireWritable('cancelRun');
+    const run = this.requireRun(id);
+    if (this.scheduler.isActive(id)) return this.scheduler.cancel(id);
+    if (!ACTIVE.includes(run.status)) return;
+    const owner = this.store.ownerOf(id);
+    if (owner !== null && isAlive(owner)) return this.store.requestCancel(id);
+    this.store.setRunStatus(id, 'cancelled', { finishedAt: Date.now() });
+    this.emit({ type: 'run-state', runId: id, experimentId: run.experimentId, status: 'cancelled', error: null });
   }
 
-  async retryRun(id: number): Promise<void> {
+  async retryRun(id: number, options?: { from: RetryFrom }): Promise<void> {
+    this.requireWritable('retryRun');
     this.requireRun(id);
-    if (this.scheduler.isActive(id)) throw new LabError(`run ${id} is already queued or running`);
+    if (this.scheduler.isActive(id)) throw new LabError(`run r${id} is already queued or running`);
     try {
-      this.scheduler.retry(id);
+      this.scheduler.retry(id, options?.from);
     } catch (err) {
       throw new LabError((err as Error).message);
     }
   }
 
   async deleteRun(id: number): Promise<void> {
+    this.requireWritable('deleteRun');
     const run = this.requireRun(id);
     await this.scheduler.stop(id);
     this.store.deleteRun(id);
+    this.removeCheckpoints([id]);
     this.emit({ type: 'experiment-changed', experimentId: run.experimentId });
+  }
+
+  /** A deleted run's checkpoints go with it. */
+  private removeCheckpoints(runIds: readonly number[]): void {
+    for (const id of runIds) fs.rmSync(checkpointDir(this.options.home, id), { recursive: true, force: true });
   }
 
   async getSeries(runIds: number[], keys: string[], options?: SeriesOptions): Promise<Series[]> {
@@ -194,6 +233,15 @@ export class Lab implements LabApi {
 
   async exportRuns(ref: string, format: ExportFormat): Promise<string> {
     return exportRuns(this.store, resolveTarget(this.store, ref), format);
+  }
+
+  /** Refuses a change where the data folder is read-only (it was opened read-only: see Store). */
+  private requireWritable(method: string): void {
+    if (this.store.mode === 'read-write') return;
+    throw new LabError(
+      `${method}: the data folder ${this.options.home} is read-only, so runs can be looked at and exported but not ` +
+        'changed (make it writable, or set METALAB_HOME to a writable copy)',
+    );
   }
 
   private requireRun(id: number): Run {

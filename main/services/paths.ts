@@ -58,6 +58,17 @@ export function checkpointDir(home: string, runId: number): string {
   return path.join(home, 'checkpoints', `run-${runId}`);
 }
 
+/**
+ * A stored checkpoint path as a file: relative to the data folder; an absolute one (stored before paths were
+ * relative) as it is where it exists, else its checkpoints/... part in this folder (the folder was moved).
+ */
+export function resolveCheckpoint(home: string, stored: string): string {
+  if (!path.isAbsolute(stored)) return path.join(home, stored);
+  if (fs.existsSync(stored)) return stored;
+  const at = stored.lastIndexOf(`${path.sep}checkpoints${path.sep}`);
+  return at >= 0 ? path.join(home, stored.slice(at + 1)) : stored;
+}
+
 /** Imported datasets, one folder each (see main/engine/data/imported.ts). */
 export function datasetsDir(home: string): string {
   return path.join(home, 'datasets');

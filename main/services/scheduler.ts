@@ -1,14 +1,19 @@
 // The run scheduler: a FIFO of queued runs, at most `concurrency` worker processes at a time, one per run.
-// Everything a worker reports is written to the store as it arrives; a worker that dies without saying
-// why is detected by its exit, and its run is marked failed with the exit reason.
+// Everything a worker reports is written to the store as it arrives, as the run's current attempt (a worker of
+// an earlier attempt, or of a run deleted meanwhile, is stopped, never written); a worker that dies without
+// saying why is detected by its exit, and one that falls silent by a watchdog: `stalled`, then stopped.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { LabEvent, RunStatus } from '../../shared/api.js';
-import { RETRYABLE } from '../../shared/api.js';
+import { RETRYABLE, type RetryFrom } from '../../shared/api.js';
 import { TRAINING_METRICS } from '../../shared/metrics.js';
+import { CheckpointError, checkpointSteps, verifyCheckpoint } from '../worker/checkpoint.js';
 import type { FromWorker } from '../worker/protocol.js';
 import { firstSentence, logRunError } from './logs.js';
-import { checkpointDir, datasetsDir } from './paths.js';
-import type { Store } from './store/index.js';
+import { checkpointDir, datasetsDir, resolveCheckpoint } from './paths.js';
+import { StaleAttemptError, type Store } from './store/index.js';
 import type { WorkerHandle, WorkerLauncher } from './workers.js';
 
 export interface SchedulerOptions {
@@ -18,11 +23,37 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** How long a cancelled worker may take to stop and flush before it is killed. */
   cancelGraceMs?: number;
+  /**
+   * A worker silent for longer than `stallSteps` of its recent step time (and at least `stallMinMs`) is shown as
+   * `stalled`; silent for `stallKillMs`, it is stopped and its run fails (resumable from its checkpoint).
+   */
+  stallSteps?: number;
+  stallMinMs?: number;
+  stallKillMs?: number;
   emit?: (event: LabEvent) => void;
 }
 
+export const STALL_DEFAULTS = { stallSteps: 20, stallMinMs: 15_000, stallKillMs: 300_000 } as const;
+
+/**
+ * The stall limits from the environment: METALAB_STALL_AFTER_S (the least silence shown as stalled) and
+ * METALAB_STALL_KILL_S (the silence after which the worker is stopped), in seconds.
+ */
+export function stallLimitsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<SchedulerOptions, 'stallMinMs' | 'stallKillMs'> {
+  const seconds = (name: string) => {
+    const v = Number(env[name]);
+    return env[name] !== undefined && Number.isFinite(v) && v > 0 ? v * 1000 : undefined;
+  };
+  return { stallMinMs: seconds('METALAB_STALL_AFTER_S'), stallKillMs: seconds('METALAB_STALL_KILL_S') };
+}
+const WATCH_MS = 1000;
+
 interface ActiveRun {
   runId: number;
+  /** This start of the run (stored with it): only this attempt's worker writes into the run. */
+  attempt: string;
   experimentId: number;
   worker: WorkerHandle;
   totalSteps: number;
@@ -31,8 +62,15 @@ interface ActiveRun {
   /** Set once the worker said how the run ended (finished / cancelled / diverged / failed). */
   outcome: { status: RunStatus; error: string | null } | null;
   cancelRequested: boolean;
+  /** The run is no longer this attempt's (deleted, or started again elsewhere): its status is not ours to set. */
+  superseded: boolean;
   killTimer: NodeJS.Timeout | null;
   exited: Promise<void>;
+  /** When the worker last said anything, and its recent time per step (from progress), for the watchdog. */
+  lastHeardAt: number;
+  stepMs: number | null;
+  lastProgress: { at: number; step: number } | null;
+  stalled: boolean;
 }
 
 export function defaultConcurrency(): number {
@@ -44,6 +82,7 @@ export class Scheduler {
   private readonly queue: number[] = [];
   private readonly active = new Map<number, ActiveRun>();
   private idleWaiters: (() => void)[] = [];
+  private watchdog: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly store: Store,
@@ -84,16 +123,49 @@ export class Scheduler {
     run.killTimer = setTimeout(() => run.worker.kill(), this.options.cancelGraceMs ?? 2000);
   }
 
-  /** Requeues a stopped run; it resumes from its last checkpoint, or starts over if it has none. */
-  retry(runId: number): void {
+  /**
+   * Requeues a stopped run from the checkpoint `from` names (checked first: a damaged one is refused with the
+   * choices left), or from the start (no checkpoint, or `from: 'start'`).
+   */
+  retry(runId: number, from: RetryFrom = 'latest'): void {
     const run = this.store.getRun(runId);
-    if (!run) throw new Error(`run ${runId} does not exist`);
-    if (!RETRYABLE.includes(run.status))
-      throw new Error(`run ${runId} is ${run.status}; only ${RETRYABLE.join(', ')} runs can be retried`);
-    const checkpoint = this.store.checkpointOf(runId);
+    if (!run) throw new Error(`run r${runId} does not exist`);
+    if (!RETRYABLE.includes(run.status)) {
+      throw new Error(`run r${runId} is ${run.status}; only ${RETRYABLE.join(', ')} runs can be retried`);
+    }
+    const checkpoint = from === 'start' ? null : this.resumePoint(runId, from);
+    if (!checkpoint) fs.rmSync(checkpointDir(this.options.home, runId), { recursive: true, force: true });
     this.store.truncateAfter(runId, checkpoint?.step ?? 0);
-    this.setStatus(runId, 'queued', { step: checkpoint?.step ?? 0, error: null, finishedAt: null });
+    this.setStatus(runId, 'queued', {
+      step: checkpoint?.step ?? 0,
+      checkpointPath: checkpoint?.path ?? null,
+      checkpointStep: checkpoint?.step ?? null,
+      cancelRequested: 0,
+      error: null,
+      finishedAt: null,
+    });
     this.enqueue([runId]);
+  }
+
+  /** The run's latest checkpoint, or the one before it, verified; null where it has none. */
+  private resumePoint(runId: number, from: Exclude<RetryFrom, 'start'>): { path: string; step: number } | null {
+    const latest = this.store.checkpointOf(runId);
+    if (!latest) return null;
+    const dir = checkpointDir(this.options.home, runId);
+    const earlier = checkpointSteps(dir).filter((s) => s < latest.step);
+    const step = from === 'latest' ? latest.step : earlier[0];
+    if (step === undefined) throw new Error(`run r${runId} has no checkpoint before step ${latest.step}`);
+    const file =
+      from === 'latest' ? resolveCheckpoint(this.options.home, latest.path) : path.join(dir, `step-${step}.json`);
+    try {
+      verifyCheckpoint(file, path.relative(this.options.home, file));
+    } catch (err) {
+      if (!(err instanceof CheckpointError)) throw err;
+      const previous =
+        from === 'latest' && earlier.length ? `from the previous checkpoint (step ${earlier[0]}) or ` : '';
+      throw new Error(`${err.message}: retry ${previous}from the start`);
+    }
+    return { path: path.relative(this.options.home, file), step };
   }
 
   /** Kills a run's worker (if any) and waits for it to be gone. */
@@ -148,6 +220,7 @@ export class Scheduler {
     let markExited!: () => void;
     const active: ActiveRun = {
       runId,
+      attempt: randomUUID(),
       experimentId: run.experimentId,
       worker,
       totalSteps: run.totalSteps,
@@ -155,17 +228,36 @@ export class Scheduler {
       fromStep: checkpoint?.step ?? 0,
       outcome: null,
       cancelRequested: false,
+      superseded: false,
       killTimer: null,
       exited: new Promise((resolve) => (markExited = resolve)),
+      lastHeardAt: Date.now(),
+      stepMs: null,
+      lastProgress: null,
+      stalled: false,
     };
     this.active.set(runId, active);
-    this.setStatus(runId, 'running', { ownerPid: process.pid, startedAt: run.startedAt ?? Date.now(), error: null });
+    this.watch();
+    const startedAt = run.startedAt ?? Date.now();
+    this.setStatus(runId, 'running', { ownerPid: process.pid, attempt: active.attempt, startedAt, error: null });
     worker.onMessage((message) => {
+      active.lastHeardAt = Date.now();
       try {
-        this.handle(active, message);
+        this.store.asAttempt(runId, active.attempt, () => {
+          if (active.stalled) {
+            active.stalled = false;
+            this.setStatus(runId, 'running');
+          }
+          this.handle(active, message);
+        });
       } catch (err) {
-        // A message the store cannot take (e.g. the run was deleted meanwhile) must not crash the app.
-        active.outcome ??= { status: 'failed', error: `cannot store the worker's results: ${(err as Error).message}` };
+        if (err instanceof StaleAttemptError) active.superseded = true;
+        // A message the store cannot take must not crash the app.
+        else
+          active.outcome ??= {
+            status: 'failed',
+            error: `cannot store the worker's results: ${(err as Error).message}`,
+          };
         worker.kill();
       }
     });
@@ -177,8 +269,22 @@ export class Scheduler {
         (active.cancelRequested
           ? { status: 'cancelled' as const, error: null }
           : { status: 'failed' as const, error: `worker ${reason}` });
-      if (this.store.getRun(runId))
-        this.setStatus(runId, outcome.status, { error: outcome.error, finishedAt: Date.now() });
+      try {
+        if (!active.superseded && this.store.attemptOf(runId) === active.attempt) {
+          this.setStatus(runId, outcome.status, { error: outcome.error, finishedAt: Date.now() });
+        }
+      } catch (err) {
+        // The store cannot take it (a full disk): the run stays as stored, and is marked interrupted (resumable)
+        // when the lab next opens the folder; the lab itself carries on.
+        const why = `cannot record that r${runId} ended (${outcome.status}): ${(err as Error).message}`;
+        this.options.emit?.({
+          type: 'run-state',
+          runId,
+          experimentId: active.experimentId,
+          status: outcome.status,
+          error: why,
+        });
+      }
       markExited();
       this.pump();
       this.notifyIfIdle();
@@ -189,7 +295,7 @@ export class Scheduler {
       spec: run.spec,
       checkpointDir: checkpointDir(this.options.home, runId),
       dataDir: datasetsDir(this.options.home),
-      resumeFrom: checkpoint?.path ?? null,
+      resumeFrom: checkpoint ? resolveCheckpoint(this.options.home, checkpoint.path) : null,
       lossHistory: checkpoint
         ? this.store.series(runId, TRAINING_METRICS.loss.key, checkpoint.step).map(([, loss]) => loss)
         : [],
@@ -217,8 +323,16 @@ export class Scheduler {
       case 'eval':
         this.store.putEvalCurves(runId, message.curves);
         break;
+      case 'heartbeat':
+        break;
       case 'progress': {
         this.store.updateRun(runId, { step: message.step, examplesPerSec: message.examplesPerSec });
+        const now = Date.now();
+        if (run.lastProgress && message.step > run.lastProgress.step) {
+          const ms = (now - run.lastProgress.at) / (message.step - run.lastProgress.step);
+          run.stepMs = run.stepMs === null ? ms : 0.8 * run.stepMs + 0.2 * ms;
+        }
+        run.lastProgress = { at: now, step: message.step };
         const done = message.step - run.fromStep;
         const elapsed = (Date.now() - run.startedAt) / 1000;
         const etaSeconds = done > 0 ? ((run.totalSteps - message.step) * elapsed) / done : null;
@@ -256,10 +370,51 @@ export class Scheduler {
       this.options.emit?.({ type: 'run-state', runId, experimentId: run.experimentId, status, error: run.error });
   }
 
+  /** Runs the watchdog (silence, cancel requests from other processes) while any worker is active. */
+  private watch(): void {
+    this.watchdog ??= setInterval(() => this.checkSilence(), WATCH_MS);
+    this.watchdog.unref();
+  }
+
+  /**
+   * Marks silent workers stalled, and stops those silent past the limit (their runs fail, resumable); cancels
+   * the runs another process asked to cancel.
+   */
+  private checkSilence(): void {
+    for (const id of this.store.takeCancelRequests([...this.active.keys(), ...this.queue])) this.cancel(id);
+    const o = { ...STALL_DEFAULTS, ...definedOnly(this.options) };
+    const now = Date.now();
+    for (const run of this.active.values()) {
+      const silentMs = now - run.lastHeardAt;
+      if (silentMs >= o.stallKillMs && !run.outcome) {
+        const seconds = Math.round(silentMs / 1000);
+        run.outcome = {
+          status: 'failed',
+          error:
+            `the worker did not answer for ${seconds} s (stalled) and was stopped; ` +
+            'retry resumes from its checkpoint',
+        };
+        run.worker.kill();
+      } else if (!run.stalled && silentMs >= Math.max(o.stallMinMs, o.stallSteps * (run.stepMs ?? 0))) {
+        run.stalled = true;
+        if (this.store.attemptOf(run.runId) === run.attempt) this.setStatus(run.runId, 'stalled');
+      }
+    }
+    if (!this.active.size && this.watchdog) {
+      clearInterval(this.watchdog);
+      this.watchdog = null;
+    }
+  }
+
   private notifyIfIdle(): void {
     if (this.queue.length || this.active.size) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** The options that were given (an explicit undefined does not override a default). */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -6,11 +6,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createBirpc } from 'birpc';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { LabApi, LabEvents } from '../../shared/api.js';
 import { guardedApi } from '../services/guard.js';
 import type { Lab } from '../services/lab.js';
-import { decode, encode } from '../../shared/wire.js';
+import { encode, MAX_FRAME_BYTES } from '../../shared/wire.js';
+import { parseFrame, type RpcMessage } from './frames.js';
+import { appendHostLog } from './hostLog.js';
 
 export const RPC_PATH = '/rpc';
 
@@ -38,6 +40,21 @@ export interface WebHostOptions {
   rendererDir: string;
   port?: number;
   token?: string;
+}
+
+/** The reason sent with each close code the host uses (RFC 6455 codes). */
+const CLOSE_REASONS: Record<number, string> = {
+  1002: 'protocol error',
+  1003: 'binary frames are not accepted',
+  1007: 'invalid frame data',
+  1009: `frame over ${MAX_FRAME_BYTES / 2 ** 20} MiB`,
+};
+
+/** ws closes a connection itself on a bad frame (too big, invalid UTF-8) with a bare code: this adds the reason. */
+class LabSocket extends WebSocket {
+  override close(code?: number, reason?: string | Buffer): void {
+    super.close(code, reason ?? (code === undefined ? undefined : CLOSE_REASONS[code]));
+  }
 }
 
 function sameToken(given: string | null, token: string): boolean {
@@ -85,8 +102,12 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   });
 
   const api = guardedApi(options.lab);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  const { home } = await options.lab.getInfo();
+  let connections = 0;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, WebSocket: LabSocket });
   server.on('upgrade', (req, socket, head) => {
+    // The http server drops its error listener from an upgraded socket: a reset must not go unhandled.
+    socket.on('error', (err) => appendHostLog(home, `upgrade request: ${err.message}`));
     const url = new URL(req.url ?? '/', 'http://x');
     const origin = req.headers.origin;
     const refuse = (status: string) => {
@@ -97,14 +118,37 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     if (origin !== undefined && !allowedOrigins().includes(origin)) return refuse('403 Forbidden');
     if (!sameToken(url.searchParams.get('token'), token)) return refuse('401 Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
+      const connection = ++connections;
+      const log = (text: string) => appendHostLog(home, `connection ${connection}: ${text}`);
+      // Frames are parsed and checked here (parseFrame); birpc only sees well-formed messages.
+      let deliver: (message: RpcMessage) => void = () => undefined;
       const rpc = createBirpc<LabEvents, LabApi>(api, {
         post: (data) => ws.send(data),
-        on: (fn) => ws.on('message', (data) => fn(data.toString())),
+        on: (fn) => {
+          deliver = fn;
+        },
         serialize: encode,
-        deserialize: decode,
         eventNames: ['event'],
         timeout: 0,
+        onGeneralError: (err) => {
+          log(`RPC error: ${(err as Error).stack ?? err}`);
+          return true;
+        },
       });
+      const close = (code: number, reason: string, detail: string) => {
+        log(`closed (${code} ${reason}): ${detail.replace(/\r?\n/g, '\\n')}`);
+        ws.close(code, reason);
+      };
+      ws.on('message', (data, isBinary) => {
+        if (ws.readyState !== WebSocket.OPEN) return;
+        if (isBinary) return close(1003, CLOSE_REASONS[1003], 'a binary frame');
+        const frame = parseFrame(data.toString());
+        if (frame.kind === 'invalid') close(1007, frame.reason, frame.detail);
+        else if (frame.kind === 'refused') ws.send(encode({ t: 's', i: frame.id, e: frame.error }));
+        else deliver(frame.message);
+      });
+      // ws has already closed the connection with the error's code (1009 too big, 1007 invalid UTF-8…).
+      ws.on('error', (err) => log(`closed: ${err.message}`));
       const unsubscribe = options.lab.subscribe((e) => void rpc.event.asEvent(e).catch(() => undefined));
       ws.on('close', () => {
         unsubscribe();

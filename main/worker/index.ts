@@ -2,6 +2,7 @@
 // evaluations and checkpoints to the parent, which stores them. Metrics are flushed in batches at least
 // every FLUSH_MS, and always before a checkpoint is announced, so a checkpoint never points past stored metrics.
 // The same script, sent `plan` instead, measures what planned runs cost (see engine/plan.ts) and exits.
+import path from 'node:path';
 import type { MetricRow } from '../../shared/metrics.js';
 import { measureConfig, sizeConfig } from '../engine/plan.js';
 import { runExperiment, type RunSink } from '../engine/train.js';
@@ -15,6 +16,10 @@ const startupSeconds = process.uptime();
 const FLUSH_ROWS = 2000;
 
 const parent = connectToParent();
+// The lab that started this worker is gone (killed, crashed): nothing would store what it computes.
+process.on('disconnect', () => process.exit(2));
+const HEARTBEAT_MS = 1000;
+setInterval(() => void parent.send({ type: 'heartbeat' }).catch(() => undefined), HEARTBEAT_MS).unref();
 const abort = new AbortController();
 
 async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
@@ -29,7 +34,11 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     }
     lastFlush = Date.now();
   };
-  const resume = start.resumeFrom ? { ...loadCheckpoint(start.resumeFrom), losses: start.lossHistory } : undefined;
+  // Checkpoints are named in messages as the data folder holds them: checkpoints/run-N/step-S.json.
+  const home = path.dirname(path.dirname(start.checkpointDir));
+  const resume = start.resumeFrom
+    ? { ...loadCheckpoint(start.resumeFrom, path.relative(home, start.resumeFrom)), losses: start.lossHistory }
+    : undefined;
 
   const sink: RunSink = {
     started: (info) => void parent.send({ type: 'started', ...info, fromStep: resume?.step ?? 0 }),
@@ -46,9 +55,10 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       }
     },
     async checkpoint(state) {
-      const path = saveCheckpoint(start.checkpointDir, state);
+      // The metrics first: a checkpoint that cannot be written (a full disk) loses none of them.
       await flush();
-      await parent.send({ type: 'checkpoint', step: state.step, path });
+      const file = saveCheckpoint(start.checkpointDir, state);
+      await parent.send({ type: 'checkpoint', step: state.step, path: path.relative(home, file) });
     },
     summary: (summary) => void parent.send({ type: 'summary', summary }),
   };

@@ -26,6 +26,9 @@ export type FromWorker =
   | { type: 'metrics'; rows: MetricRow[] }
   | { type: 'eval'; curves: EvalCurve[] }
   | { type: 'progress'; step: number; examplesPerSec: number }
+  /** Sent every second while the worker's event loop turns: silence means it is stuck or stopped. */
+  | { type: 'heartbeat' }
+  /** `path`: relative to the data folder. */
   | { type: 'checkpoint'; step: number; path: string }
   | { type: 'summary'; summary: RunSummary }
   | { type: 'finished'; status: 'finished' | 'cancelled' | 'diverged'; error: string | null }

@@ -1,5 +1,5 @@
 import type { LabEvent } from '../../shared/api';
-import { Lab } from '../../main/services/lab';
+import { Lab, type LabOptions } from '../../main/services/lab';
 import { databaseFile, workerScript } from '../../main/services/paths';
 import { Store } from '../../main/services/store/index';
 import { forkLauncher, type WorkerHandle } from '../../main/services/workers';
@@ -8,7 +8,7 @@ import { forkLauncher, type WorkerHandle } from '../../main/services/workers';
  * A Lab on a temporary home with real worker processes; `workers` holds every handle it started, and
  * `store` is a second connection to its database for the test to inspect (close it with `lab`).
  */
-export function testLab(home: string, concurrency = 2) {
+export function testLab(home: string, concurrency = 2, options: Partial<LabOptions> = {}) {
   const workers: WorkerHandle[] = [];
   const launch = forkLauncher(workerScript());
   const events: LabEvent[] = [];
@@ -16,6 +16,7 @@ export function testLab(home: string, concurrency = 2) {
     home,
     concurrency,
     host: 'web',
+    ...options,
     launch: () => {
       const w = launch();
       workers.push(w);

@@ -119,9 +119,10 @@ describe('metalab CLI', () => {
       fs.readFileSync(path.join(appRoot(), 'examples', 'tiny-regression.json'), 'utf8'),
     ) as object;
     const tagged = path.join(home, 'tagged.json');
+    // Saved by an editor that writes a byte order mark: still JSON.
     fs.writeFileSync(
       tagged,
-      JSON.stringify({ ...example, tags: ['paper', 'tiny'], training: { steps: 20, checkpointEvery: 20 } }),
+      `\uFEFF${JSON.stringify({ ...example, tags: ['paper', 'tiny'], training: { steps: 20, checkpointEvery: 20 } })}`,
     );
     expect(metalab(home, 'run', tagged, '--backend', 'wasm').code).toBe(0);
     const file = path.join(home, 'unknown-dataset.json');
@@ -164,6 +165,9 @@ describe('metalab CLI', () => {
     expect(r.stderr).toContain(`${file}:11:5: training.steps: Too small`);
     expect(r.stderr).toContain('nothing was run or stored');
     expect(fs.existsSync(path.join(home, 'metalab.db'))).toBe(false);
+    // With a byte order mark, lines and columns are those an editor shows.
+    fs.writeFileSync(file, `\uFEFF${fs.readFileSync(file, 'utf8')}`);
+    expect(metalab(home, 'run', file).stderr).toContain(`${file}:11:5: training.steps: Too small`);
 
     fs.writeFileSync(file, '{\n  "name": "x",\n  "seed": 1,,\n}');
     const syntax = metalab(home, 'run', file);
@@ -172,9 +176,15 @@ describe('metalab CLI', () => {
 
     const missing = metalab(home, 'run', path.join(home, 'nope.json'));
     expect(missing.stderr).toMatch(/nope\.json: cannot read the file \(ENOENT\)/);
-    expect(metalab(home, 'run', 'examples/tiny-regression.json', '--backend', 'quantum').stderr).toMatch(
-      /:\d+:\d+: backend: Invalid option/,
+    const backends = 'expected one of auto, tfjs-node-gpu, tfjs-node, webgpu, wasm, cpu';
+    const gpu = metalab(home, 'run', 'examples/tiny-regression.json', '--backend', 'gpu');
+    expect(gpu.code).toBe(2);
+    expect(gpu.stderr).toBe(`error: --backend gpu: ${backends}\nnothing was run or stored.\n`);
+    // Checked before the file is read.
+    expect(metalab(home, 'run', path.join(home, 'nope.json'), '--backend', 'quantum').stderr).toContain(
+      `error: --backend quantum: ${backends}`,
     );
+    expect(fs.existsSync(path.join(home, 'metalab.db'))).toBe(false);
     expect(metalab(home, 'show', 'r9').stderr).toMatch(/run r9 does not exist/);
     expect(metalab(home, 'frobnicate').code).toBe(2);
   });

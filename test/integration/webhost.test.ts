@@ -105,7 +105,7 @@ describe('web host', () => {
     });
     await expect(
       rpc.getRun('1; DROP TABLE runs' as never).catch((e: unknown) => Promise.reject(toError(e))),
-    ).rejects.toThrow(/getRun: argument 1: /);
+    ).rejects.toThrow(/getRun: argument 1 \(id\): /);
     await expect(rpc.getSeries([1], [], {}).catch((e: unknown) => Promise.reject(toError(e)))).rejects.toThrow(
       /getSeries: argument 2/,
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { labApiArgs } from '../../shared/api';
 import { expandExperiment, formatPath, MAX_RUNS_PER_EXPERIMENT } from '../../shared/spec';
 import { tinySpec } from '../helpers/specs';
 
@@ -28,6 +29,58 @@ describe('experiment spec', () => {
     );
   });
 
+  it('says what each field expects', () => {
+    const task = (t: object) => ({ ...tinySpec(), task: { family: 'linear-regression', ...t } }) as never;
+    expect(issues(task({ numTasks: 3.5 }))).toEqual([
+      "task.numTasks: expected a whole number from 1 to 1073741824, or 'fresh'",
+    ]);
+    expect(issues(task({ dim: 2.5 }))).toEqual(['task.dim: expected a whole number from 1 to 256']);
+    expect(issues({ ...tinySpec(), model: { kind: 'nope' } })).toEqual([
+      'model.kind: expected one of mlp, transformer, lstm, vsml',
+    ]);
+    expect(issues(tinySpec({ training: { schedule: 'linear' as never } }))).toEqual([
+      'training.schedule: expected one of constant, cosine, one-cycle',
+    ]);
+    expect(issues(tinySpec({ training: { learningRate: 'fast' as never } }))).toEqual([
+      'training.learningRate: expected a number above 0 and at most 10',
+    ]);
+    expect(issues({ ...tinySpec(), task: undefined })).toEqual([
+      'task: missing; expected an object whose family is one of linear-regression, gpicl-classification',
+    ]);
+    expect(issues({ ...tinySpec(), lerningRate: 1 })).toEqual([
+      ": unknown field 'lerningRate'; expected name, seed, backend, task, model, training, evaluation, description, " +
+        'tags, or sweep',
+    ]);
+    expect(issues(tinySpec({ name: ' ' }))).toEqual(['name: must not be empty']);
+  });
+
+  it('refuses bidirectional controls and control characters in names, descriptions and tags', () => {
+    expect(issues(tinySpec({ name: 'evil\u202Etxt.exe' }))).toEqual([
+      'name: must not contain the bidirectional control U+202E',
+    ]);
+    expect(issues(tinySpec({ name: 'clear\u001b[2J' }))).toEqual([
+      'name: must not contain the control character U+001B',
+    ]);
+    expect(issues(tinySpec({ tags: ['ok', 'a\u2066b'] }))).toEqual([
+      'tags[1]: must not contain the bidirectional control U+2066',
+    ]);
+    expect(issues(tinySpec({ description: 'two\nlines \u200F' }))).toEqual([
+      'description: must not contain the bidirectional control U+200F',
+    ]);
+    expect(expandExperiment(tinySpec({ name: 'نموذج 2', description: 'two\n\tlines' })).ok).toBe(true);
+
+    const update = (patch: object) => {
+      const r = labApiArgs.updateExperiment.safeParse([{ id: 1, ...patch }]);
+      return r.success ? [] : r.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+    };
+    expect(update({ name: 'a\u202Db' })).toEqual(['[0].name: must not contain the bidirectional control U+202D']);
+    expect(update({ tags: ['\u061Cx'] })).toEqual(['[0].tags[0]: must not contain the bidirectional control U+061C']);
+    expect(update({ notes: 'line\nline\u200E' })).toEqual([
+      '[0].notes: must not contain the bidirectional control U+200E',
+    ]);
+    expect(update({ name: 'fine', tags: ['x'], notes: 'a\nb' })).toEqual([]);
+  });
+
   it('expands a grid sweep over log2 and list axes, in order', () => {
     const r = expandExperiment(
       tinySpec({
@@ -39,11 +92,11 @@ describe('experiment spec', () => {
         },
       }),
     );
-    // model.hidden must be an array: a number there is a sweep value error named by its axis
+    // model.hidden is a list of widths, not a number: the axis's path is at fault
     expect(r.ok).toBe(false);
     if (r.ok) return;
-    expect(formatPath(r.issues[0].path)).toBe('sweep.axes[1].values');
-    expect(r.issues[0].message).toMatch(/model\.hidden/);
+    expect(formatPath(r.issues[0].path)).toBe('sweep.axes[1].path');
+    expect(r.issues[0].message).toBe('model.hidden is not a numeric field; only numeric fields can be swept');
 
     const ok = expandExperiment(
       tinySpec({
@@ -67,7 +120,9 @@ describe('experiment spec', () => {
   it('accepts fresh as a number of tasks in a sweep and rejects unknown axis paths', () => {
     const r = expandExperiment(tinySpec({ sweep: { axes: [{ path: 'task.numTasks', values: [4, 'fresh'] }] } }));
     expect(r.ok && r.runs.map((x) => x.spec.task.numTasks)).toEqual([4, 'fresh']);
-    expect(issues(tinySpec({ sweep: { axes: [{ path: 'task.nope', values: [1] }] } })).join()).toMatch(/task/);
+    expect(issues(tinySpec({ sweep: { axes: [{ path: 'task.nope', values: [1] }] } }))).toEqual([
+      'sweep.axes[0].path: task.nope is not a field of this spec',
+    ]);
     expect(issues(tinySpec({ sweep: { axes: [{ path: 'bad path', values: [1] }] } })).join()).toMatch(
       /sweep\.axes\[0\]\.path/,
     );
@@ -82,6 +137,65 @@ describe('experiment spec', () => {
       [{ seed: 3 }, 3],
     ]);
     expect(issues(tinySpec({ sweep: { axes: [{ path: 'name', values: [1] }] } })).join()).toMatch(/name/);
+  });
+
+  it('refuses sweeps over fields that are not numbers, naming the axis', () => {
+    const gpicl = { family: 'gpicl-classification', classes: 3, inputDim: 8, seqLen: 6, numTasks: 4 } as const;
+    const sweep = (path: string, values: (number | string)[], task: object = gpicl) =>
+      issues(
+        tinySpec({
+          task: task as never,
+          sweep: {
+            axes: [
+              { path: 'seed', values: [1, 2] },
+              { path, values },
+            ],
+          },
+        }),
+      );
+    expect(sweep('task.dataset', ['mnist', 'random'])).toEqual([
+      'sweep.axes[1].path: task.dataset is not a numeric field; only numeric fields can be swept',
+    ]);
+    // Switching the model kind left the mlp's fields to be blamed (model.hidden) instead of the axis.
+    expect(sweep('model.kind', ['mlp', 'lstm'])).toEqual([
+      'sweep.axes[1].path: model.kind is not a numeric field; only numeric fields can be swept',
+    ]);
+    expect(sweep('task.evalDatasets', [1])).toEqual([
+      'sweep.axes[1].path: task.evalDatasets is not a numeric field; only numeric fields can be swept',
+    ]);
+    expect(sweep('backend', ['wasm', 'cpu'])).toEqual([
+      'sweep.axes[1].path: backend is not a numeric field; only numeric fields can be swept',
+    ]);
+    expect(sweep('seed', [3])).toEqual(['sweep.axes[1].path: seed is swept by sweep.axes[0] already']);
+    // numTasks is a number or 'fresh'; a field of the other family is no field of this spec
+    const fresh = expandExperiment(
+      tinySpec({ task: gpicl, sweep: { axes: [{ path: 'task.numTasks', values: [8, 'fresh'] }] } }),
+    );
+    expect(fresh.ok && fresh.runs.map((r) => r.spec.task.numTasks)).toEqual([8, 'fresh']);
+    expect(sweep('task.noiseVariance', [0.1, 1])).toEqual([
+      'sweep.axes[1].path: task.noiseVariance is not a field of this spec',
+    ]);
+    expect(issues(tinySpec({ sweep: { axes: [{ path: 'task.dim', values: ['fresh'] }] } }))).toEqual([
+      'sweep.axes[0].values: value "fresh" for task.dim: expected a whole number from 1 to 256',
+    ]);
+  });
+
+  it('refuses duplicate values in an axis, which would make identical runs', () => {
+    expect(issues(tinySpec({ sweep: { axes: [{ path: 'seed', values: [0, 0] }] } }))).toEqual([
+      'sweep.axes[0].values: 0 appears twice',
+    ]);
+    expect(
+      issues(tinySpec({ sweep: { axes: [{ path: 'task.numTasks', values: ['fresh', 4, 'fresh', 'fresh'] }] } })),
+    ).toEqual(['sweep.axes[0].values: "fresh" appears 3 times']);
+    const flat = { path: 'training.learningRate', range: { from: 0.1, to: 0.1, scale: 'linear', steps: 2 } } as const;
+    expect(issues(tinySpec({ sweep: { axes: [flat] } }))).toEqual(['sweep.axes[0].range: 0.1 appears twice']);
+  });
+
+  it('names the sweep point where a field no axis varies fails', () => {
+    const transformer = { kind: 'transformer', dModel: 16, heads: 8 } as const;
+    expect(
+      issues(tinySpec({ model: transformer, sweep: { axes: [{ path: 'model.dModel', values: [16, 12] }] } })),
+    ).toEqual(['model.heads: dModel must be a multiple of heads (in the sweep at model.dModel=12)']);
   });
 
   it('refuses sweeps with too many runs', () => {

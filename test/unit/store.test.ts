@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { expandExperiment } from '../../shared/spec';
 import { MIGRATIONS } from '../../main/services/store/migrations';
-import { SCHEMA_VERSION, Store, StoreError } from '../../main/services/store';
+import { SCHEMA_VERSION, StaleAttemptError, Store, StoreError } from '../../main/services/store';
 import { tinySpec } from '../helpers/specs';
 import { tempDir } from '../helpers/tmp';
 
@@ -112,6 +112,51 @@ describe('store', () => {
       figures: { final_loss: 0.3, plateau_length: 0, loss_escape_step: 12 },
     });
     store.close();
+  });
+
+  it('never reuses an id: a deleted newest run or experiment leaves its id unused', () => {
+    const { store, runId } = newStoreWithRun(path.join(tempDir(), 'lab.db'));
+    const spec = expandExperiment(tinySpec());
+    if (!spec.ok) throw new Error('bad spec');
+    const second = store.createExperiment(spec.spec, spec.runs);
+    store.deleteRun(second.runIds[0]);
+    store.deleteExperiment(second.experimentId);
+    const third = store.createExperiment(spec.spec, spec.runs);
+    expect(third.runIds[0]).toBe(second.runIds[0] + 1);
+    expect(third.experimentId).toBe(second.experimentId + 1);
+    expect(runId).toBe(1);
+    store.close();
+  });
+
+  it("writes a worker's results only while its attempt is the run's current one", () => {
+    const { store, runId } = newStoreWithRun(path.join(tempDir(), 'lab.db'));
+    store.setRunStatus(runId, 'running', { attempt: 'a1' });
+    store.asAttempt(runId, 'a1', () => store.appendMetrics(runId, [['loss', 1, 0.5]]));
+    store.setRunStatus(runId, 'running', { attempt: 'a2' });
+    expect(() => store.asAttempt(runId, 'a1', () => store.appendMetrics(runId, [['loss', 2, 0.4]]))).toThrow(
+      StaleAttemptError,
+    );
+    store.deleteRun(runId);
+    expect(() => store.asAttempt(runId, 'a2', () => undefined)).toThrow(/run r1 was deleted/);
+    store.close();
+  });
+
+  it('refuses a damaged database naming the file, and writes nothing to it', () => {
+    const file = path.join(tempDir(), 'lab.db');
+    const { store } = newStoreWithRun(file);
+    const spec = expandExperiment(tinySpec());
+    if (!spec.ok) throw new Error('bad spec');
+    for (let i = 0; i < 20; i++) store.createExperiment(spec.spec, spec.runs);
+    store.db.pragma('wal_checkpoint(TRUNCATE)');
+    store.close();
+    const bytes = fs.readFileSync(file);
+    // An invalid page type at the start of page 3 (a table's B-tree page; page 1 holds the schema).
+    bytes[4096 * 2] = 0x55;
+    fs.writeFileSync(file, bytes);
+    expect(() => new Store(file)).toThrow(
+      new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*(damaged|malformed)`),
+    );
+    expect(fs.readFileSync(file).equals(bytes)).toBe(true);
   });
 
   it('stores an experiment with the tags its spec names, in one step', () => {

@@ -1,6 +1,7 @@
 // The local SQLite store: experiments, runs, metric series, evaluation curves and run summaries.
 // One writer per process; WAL lets the page read while workers' metrics are being written.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EvalCurve, Experiment, Run, RunStatus, Series, SeriesOptions } from '../../../shared/api.js';
@@ -16,40 +17,103 @@ export class StoreError extends Error {
   override name = 'StoreError';
 }
 
-/** Opens (creating if needed) and migrates the database file; refuses one written by a newer metalab. */
-export function openDatabase(file: string): Database.Database {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+/** A write for an attempt of a run that is no longer its current one (the run was deleted or started again). */
+export class StaleAttemptError extends StoreError {
+  override name = 'StaleAttemptError';
+}
+
+/** How a database is opened: read-write (created and migrated as needed), or read-only (a folder we may not write). */
+export type OpenMode = 'read-write' | 'read-only';
+
+/** Whether this process may write the database file (and the folder beside it, for WAL files and checkpoints). */
+export function writable(file: string): boolean {
+  // The folder may not exist yet: then whether it can be made, in the nearest folder that does.
+  let dir = path.dirname(file);
+  while (!fs.existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
   try {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
+    fs.accessSync(dir, fs.constants.W_OK);
+    if (fs.existsSync(file)) fs.accessSync(file, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Opens (creating if needed) and migrates the database file, or opens it read-only where the folder cannot be
+ * written. Refuses a file written by a newer metalab, and a damaged one (PRAGMA quick_check), naming the file,
+ * before anything is written to it.
+ */
+export function openDatabase(file: string, mode: OpenMode): Database.Database {
+  if (mode === 'read-write') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(mode === 'read-only' ? readableCopy(file) : file, { readonly: mode === 'read-only' });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const damaged = db.pragma('quick_check', { simple: true });
+    if (damaged !== 'ok') {
       throw new StoreError(
-        `${file} has schema version ${version}, but this metalab knows versions up to ${SCHEMA_VERSION}: ` +
-          'it was written by a newer metalab. ' +
-          'Upgrade metalab, or set METALAB_HOME to another folder.',
+        `${file} is damaged (SQLite quick_check: ${String(damaged)}); nothing was written to it. ` +
+          'Restore it from a backup (or a metalab.db.v*.bak beside it), or set METALAB_HOME to another folder.',
       );
     }
+    checkVersion(file, db.pragma('user_version', { simple: true }) as number);
+    if (mode === 'read-only') return db;
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    migrate(db, file);
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
-    if (version < SCHEMA_VERSION) {
-      if (version > 0) backup(db, file, version);
-      db.transaction(() => {
-        for (let v = version; v < SCHEMA_VERSION; v++) {
-          const migration = MIGRATIONS[v];
-          if (typeof migration === 'string') db.exec(migration);
-          else migration(db);
-        }
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })();
-    }
     return db;
   } catch (err) {
     db.close();
     if (err instanceof StoreError) throw err;
     throw new StoreError(`cannot open the metalab database ${file}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * A copy of a database in a read-only folder, in a temporary folder, with its write-ahead log: SQLite opens a
+ * WAL database only where it can create the -shm index beside it (this SQLite build takes no URI options such as
+ * immutable=1). Removed when the store closes.
+ */
+function readableCopy(file: string): string {
+  if (!fs.existsSync(file)) throw new StoreError(`no metalab database at ${file}, and its folder is read-only`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metalab-read-only-'));
+  const copy = path.join(dir, path.basename(file));
+  fs.copyFileSync(file, copy);
+  if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${copy}-wal`);
+  return copy;
+}
+
+function checkVersion(file: string, version: number): void {
+  if (version <= SCHEMA_VERSION) return;
+  throw new StoreError(
+    `${file} has schema version ${version}, but this metalab knows versions up to ${SCHEMA_VERSION}: ` +
+      'it was written by a newer metalab. Upgrade metalab, or set METALAB_HOME to another folder.',
+  );
+}
+
+/**
+ * Brings the schema up to date under BEGIN IMMEDIATE, reading the version inside the transaction, so processes
+ * opening one folder at once migrate it exactly once. Foreign keys are off meanwhile (migrations rebuild tables).
+ */
+function migrate(db: Database.Database, file: string): void {
+  const before = db.pragma('user_version', { simple: true }) as number;
+  if (before === SCHEMA_VERSION) return;
+  // VACUUM INTO cannot run inside a transaction: the backup is taken first (a concurrent opener may take one too).
+  if (before > 0) backup(db, file, before);
+  db.pragma('foreign_keys = OFF');
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    checkVersion(file, version);
+    for (let v = version; v < SCHEMA_VERSION; v++) {
+      const migration = MIGRATIONS[v];
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
+    }
+    const broken = db.pragma('foreign_key_check') as unknown[];
+    if (broken.length) throw new StoreError(`${file}: migrating broke ${broken.length} foreign keys; nothing changed`);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
 }
 
 function backup(db: Database.Database, file: string, version: number): void {
@@ -140,6 +204,8 @@ export interface RunFields {
   step?: number;
   examplesPerSec?: number | null;
   ownerPid?: number | null;
+  attempt?: string | null;
+  cancelRequested?: 0 | 1;
   startedAt?: number | null;
   finishedAt?: number | null;
   error?: string | null;
@@ -152,6 +218,8 @@ const RUN_FIELD_COLUMNS: Record<keyof RunFields, string> = {
   step: 'step',
   examplesPerSec: 'examples_per_sec',
   ownerPid: 'owner_pid',
+  attempt: 'attempt',
+  cancelRequested: 'cancel_requested',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
   error: 'error',
@@ -162,12 +230,21 @@ const RUN_FIELD_COLUMNS: Record<keyof RunFields, string> = {
 export class Store {
   readonly db: Database.Database;
 
-  constructor(readonly file: string) {
-    this.db = openDatabase(file);
+  /** Read-only where the data folder cannot be written: every write is refused with a StoreError. */
+  readonly mode: OpenMode;
+
+  constructor(
+    readonly file: string,
+    mode?: OpenMode,
+  ) {
+    this.mode = mode ?? (writable(file) ? 'read-write' : 'read-only');
+    this.db = openDatabase(file, this.mode);
   }
 
   close(): void {
     this.db.close();
+    // The temporary copy a read-only store reads (see readableCopy).
+    if (this.mode === 'read-only') fs.rmSync(path.dirname(this.db.name), { recursive: true, force: true });
   }
 
   /** The experiment (its tags from the spec) and its runs, queued, in one transaction. */
@@ -287,9 +364,64 @@ export class Store {
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
   }
 
-  /** Runs left `running` or `queued` by a process that no longer exists become `interrupted`. */
+  /** The process that queued or runs the run (null: none recorded). */
+  ownerOf(runId: number): number | null {
+    return (this.db.prepare('SELECT owner_pid FROM runs WHERE id = ?').pluck().get(runId) as number | null) ?? null;
+  }
+
+  /** Asks the process that owns a run's worker to cancel it (see takeCancelRequests). */
+  requestCancel(runId: number): void {
+    this.db.prepare('UPDATE runs SET cancel_requested = 1 WHERE id = ?').run(runId);
+  }
+
+  /** Which of these runs another process asked to cancel; the requests are taken (cleared). */
+  takeCancelRequests(runIds: readonly number[]): number[] {
+    if (!runIds.length) return [];
+    const marks = runIds.map(() => '?').join(',');
+    return this.db.transaction(() => {
+      const ids = this.db
+        .prepare(`SELECT id FROM runs WHERE cancel_requested = 1 AND id IN (${marks})`)
+        .pluck()
+        .all(...runIds) as number[];
+      if (ids.length) this.db.prepare(`UPDATE runs SET cancel_requested = 0 WHERE id IN (${marks})`).run(...runIds);
+      return ids;
+    })();
+  }
+
+  /** Changes whenever another connection (another process) commits to the database. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** The run's current attempt (null before its first start; undefined: no such run). */
+  attemptOf(runId: number): string | null | undefined {
+    const row = this.db.prepare('SELECT attempt FROM runs WHERE id = ?').get(runId) as
+      | { attempt: string | null }
+      | undefined;
+    return row?.attempt;
+  }
+
+  /**
+   * Runs `write` in one transaction (taking the write lock at once) if `attempt` is still the run's current one;
+   * otherwise throws StaleAttemptError and writes nothing.
+   */
+  asAttempt<T>(runId: number, attempt: string, write: () => T): T {
+    return this.db
+      .transaction(() => {
+        const current = this.attemptOf(runId);
+        if (current !== attempt) {
+          throw new StaleAttemptError(`run r${runId} ${current === undefined ? 'was deleted' : 'was started again'}`);
+        }
+        return write();
+      })
+      .immediate();
+  }
+
+  /** Runs left active (`running`, `stalled` or `queued`) by a process that no longer exists become `interrupted`. */
   markOrphansInterrupted(isAlive: (pid: number) => boolean): number[] {
-    const rows = this.db.prepare(`SELECT id, owner_pid FROM runs WHERE status IN ('running', 'queued')`).all() as {
+    const rows = this.db
+      .prepare(`SELECT id, owner_pid FROM runs WHERE status IN ('running', 'stalled', 'queued')`)
+      .all() as {
       id: number;
       owner_pid: number | null;
     }[];

@@ -74,6 +74,57 @@ export const MIGRATIONS: readonly Migration[] = [
     const update = db.prepare('UPDATE run_summaries SET summary = ? WHERE run_id = ?');
     for (const row of rows) update.run(JSON.stringify(typedSummary(JSON.parse(row.summary))), row.run_id);
   },
+  // 4: ids are never reused (AUTOINCREMENT: a deleted run's id cannot name a new run, so no link, export or
+  // worker still holding it can reach another run), each start of a run has its own attempt id (a worker of an
+  // earlier attempt cannot write into the run), and a run can be `stalled`. SQLite changes a table's primary
+  // key or CHECK only by rebuilding it; foreign keys are off while migrations run.
+  `
+  CREATE TABLE experiments_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '[]',
+    notes TEXT NOT NULL DEFAULT '',
+    created_at INTEGER NOT NULL
+  ) STRICT;
+  INSERT INTO experiments_new SELECT id, name, spec, tags, notes, created_at FROM experiments;
+  DROP TABLE experiments;
+  ALTER TABLE experiments_new RENAME TO experiments;
+
+  CREATE TABLE runs_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+    sweep_index INTEGER NOT NULL,
+    sweep_point TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    status TEXT NOT NULL
+      CHECK (status IN ('queued','running','stalled','finished','failed','cancelled','interrupted','diverged')),
+    backend TEXT,
+    seed INTEGER NOT NULL,
+    step INTEGER NOT NULL DEFAULT 0,
+    total_steps INTEGER NOT NULL,
+    examples_per_sec REAL,
+    owner_pid INTEGER,
+    attempt TEXT,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    error TEXT,
+    checkpoint_path TEXT,
+    checkpoint_step INTEGER
+  ) STRICT;
+  INSERT INTO runs_new (id, experiment_id, sweep_index, sweep_point, spec, status, backend, seed, step, total_steps,
+    examples_per_sec, owner_pid, created_at, started_at, finished_at, error, checkpoint_path, checkpoint_step)
+  SELECT id, experiment_id, sweep_index, sweep_point, spec, status, backend, seed, step, total_steps,
+    examples_per_sec, owner_pid, created_at, started_at, finished_at, error, checkpoint_path, checkpoint_step
+  FROM runs;
+  DROP TABLE runs;
+  ALTER TABLE runs_new RENAME TO runs;
+  CREATE INDEX runs_by_experiment ON runs(experiment_id, sweep_index);
+  CREATE INDEX runs_by_status ON runs(status);
+  `,
+  // 5: a cancel asked for by a process that does not own the run's worker; its owner polls for it.
+  'ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0',
 ];
 
 /** A summary as stored before migration 3: every figure flat beside steps, backend, phase and the plateau's ends. */

@@ -1,5 +1,5 @@
 // Web host adapter: the LabApi over a WebSocket to `metalab serve`, authorised by the token in the URL.
-import { decode, encode } from '../../../shared/wire';
+import { decode, encode, MAX_FRAME_BYTES } from '../../../shared/wire';
 import { rpcConnection } from './rpc';
 import type { HostConnector } from './types';
 
@@ -32,7 +32,12 @@ export const connectWeb = (async () => {
   });
   return {
     ...rpcConnection('web', {
-      post: (data) => ws.send(data as string),
+      post: (data: string) => {
+        // A frame over the host's limit would close the connection: refuse the one call instead.
+        if (data.length > MAX_FRAME_BYTES / 3 && new TextEncoder().encode(data).length > MAX_FRAME_BYTES)
+          throw new Error(`the request is too large to send (over ${MAX_FRAME_BYTES / 2 ** 20} MiB)`);
+        ws.send(data);
+      },
       on: (fn) => ws.addEventListener('message', (e) => fn(e.data)),
       serialize: encode,
       deserialize: (d) => decode(d as string),

@@ -58,10 +58,11 @@ export const useLab = defineStore('lab', () => {
         if (event.keys.some(isEvalKey)) evalTick.value[event.runId] = event.lastStep;
         break;
       case 'run-state':
-        if (event.status !== 'running') delete live.value[event.runId];
+        if (event.status !== 'running' && event.status !== 'stalled') delete live.value[event.runId];
         scheduleRefresh();
         break;
       case 'experiment-changed':
+      case 'store-changed':
         scheduleRefresh();
         break;
     }
