@@ -9,6 +9,7 @@ import { objectiveOf } from '../../shared/objectives/index.js';
 import type { RunSummary } from '../../shared/results.js';
 import { backendName } from '../../shared/spec.js';
 import { databaseFile, defaultHome, rendererDir } from '../services/paths.js';
+import { rememberAddress, rememberedAddress } from '../web/address.js';
 import { appendHostLog, hostLogFile } from '../web/hostLog.js';
 import { startWebHost } from '../web/server.js';
 import { UsageError, positiveInt } from './args.js';
@@ -54,11 +55,15 @@ Usage:
 
 Data lives in $METALAB_HOME (now: ${defaultHome()}).`;
 
-function progressLine(
-  runs: Map<number, { step: number; total: number; done: boolean }>,
-  started: number,
-  examplesPerSec: number,
-): string {
+/** A run as `metalab run` follows it; `ending`: its last state as the lab announced it. */
+interface RunProgress {
+  step: number;
+  total: number;
+  done: boolean;
+  ending?: { status: string; error: string | null };
+}
+
+function progressLine(runs: Map<number, RunProgress>, started: number, examplesPerSec: number): string {
   let step = 0;
   let total = 0;
   let done = 0;
@@ -97,7 +102,7 @@ async function commandRun(args: string[]): Promise<number> {
   }
   const { experimentId, runIds } = created;
   const started = Date.now();
-  const progress = new Map<number, { step: number; total: number; done: boolean }>();
+  const progress = new Map<number, RunProgress>();
   for (const run of await lab.listRuns({ experimentId }))
     progress.set(run.id, { step: run.step, total: run.totalSteps, done: false });
   let examplesPerSec = 0;
@@ -125,6 +130,7 @@ async function commandRun(args: string[]): Promise<number> {
       rate.set(e.runId, e.examplesPerSec ?? 0);
     } else if (e.type === 'run-state' && !ACTIVE.includes(e.status)) {
       entry.done = true;
+      entry.ending = { status: e.status, error: e.error };
       rate.delete(e.runId);
     }
     examplesPerSec = [...rate.values()].reduce((a, b) => a + b, 0);
@@ -151,7 +157,11 @@ async function commandRun(args: string[]): Promise<number> {
   process.stdout.write(`stored in ${databaseFile(home)} as experiment e${experimentId}; wall time ${wall}\n`);
   await lab.close();
   const failed = runs.filter((r) => r.status !== 'finished');
-  for (const r of failed) process.stderr.write(`r${r.id} ${r.status}${r.error ? `: ${r.error}` : ''}\n`);
+  for (const r of failed) {
+    // How the run ended as this process saw it, where the store could not record it (a full disk).
+    const { status, error } = ACTIVE.includes(r.status) ? (progress.get(r.id)?.ending ?? r) : r;
+    process.stderr.write(`r${r.id} ${status}${error ? `: ${error}` : ''}\n`);
+  }
   const deleted = runIds.filter((id) => !runs.some((r) => r.id === id));
   for (const id of deleted) process.stderr.write(`r${id} was deleted (by another process sharing ${home})\n`);
   return failed.length || deleted.length ? 1 : 0;
@@ -338,7 +348,15 @@ export async function serve(port: number | undefined, announce: (url: string) =>
   process.on('uncaughtException', lastResort);
   process.on('unhandledRejection', lastResort);
   try {
-    const host = await startWebHost({ lab, rendererDir: rendererDir(), port });
+    // The address this folder's host had before, so its open pages reconnect; another if that port is taken.
+    const saved = rememberedAddress(home);
+    const start = (at: number | undefined) =>
+      startWebHost({ lab, rendererDir: rendererDir(), port: at, token: saved.token });
+    const host = await start(port ?? saved.port).catch((err: NodeJS.ErrnoException) => {
+      if (port !== undefined || err.code !== 'EADDRINUSE') throw err;
+      return start(undefined);
+    });
+    rememberAddress(home, { port: host.port, token: host.token });
     announce(host.url);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

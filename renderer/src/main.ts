@@ -8,7 +8,5 @@ import './style.css';
 
 const app = createApp(App).use(createPinia()).use(router);
 const lab = useLab();
-connectHost()
-  .then((connection) => lab.connect(connection))
-  .catch((err: Error) => (lab.disconnected = err.message));
+void lab.connect(connectHost);
 app.mount('#app');

@@ -315,5 +315,37 @@ describe('a full disk', () => {
       }
     },
   );
+  it.skipIf(!canMount)(
+    'under the database: `metalab run` ends with one sentence, the run resumes when there is room',
+    async () => {
+      const home = tempDir();
+      // The whole data folder on a 512 KiB file system: the metrics of a few thousand steps fill it.
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', home]).status).toBe(0);
+      try {
+        const file = path.join(home, 'spec.json');
+        const spec = tinySpec({ training: { steps: 20_000, batchSize: 16, checkpointEvery: 1_000_000 } });
+        fs.writeFileSync(file, JSON.stringify(spec));
+        const full = metalab(home, 'run', file);
+        expect(full.code).toBe(1);
+        expect(full.stderr).toMatch(/database or disk is full/);
+        expect(full.stderr).not.toMatch(/^\s+at /m);
+
+        expect(spawnSync('mount', ['-o', 'remount,size=64m', home]).status).toBe(0);
+        const { lab, store } = testLab(home, 1);
+        expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+        const run = store.getRun(1)!;
+        expect(['failed', 'interrupted']).toContain(run.status);
+        await lab.retryRun(1);
+        await lab.idle();
+        expect(store.getRun(1)!.status).toBe('finished');
+        expect(lossSteps(store, 1)).toEqual(range(1, 20_000));
+        await lab.close();
+        store.close();
+      } finally {
+        spawnSync('umount', [home]);
+      }
+    },
+    120_000,
+  );
   if (!canMount) console.log('skipped the full-disk test: it needs root and mount (a small tmpfs)');
 });

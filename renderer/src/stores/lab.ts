@@ -3,7 +3,9 @@ import { defineStore } from 'pinia';
 import { markRaw, ref, shallowRef } from 'vue';
 import type { DatasetInfo, Experiment, LabApi, LabEvent, LabInfo, Run } from '../../../shared/api';
 import { isEvalKey } from '../../../shared/metrics';
-import type { HostConnection } from '../host/types';
+import type { HostConnector } from '../host/types';
+
+const RECONNECT_MS = 2000;
 
 export interface LiveProgress {
   etaSeconds: number | null;
@@ -68,12 +70,26 @@ export const useLab = defineStore('lab', () => {
     }
   }
 
-  async function connect(connection: HostConnection): Promise<void> {
-    api.value = markRaw(connection.api);
-    connection.onEvent(handle);
-    connection.onClose((reason) => (disconnected.value = reason));
-    info.value = await connection.api.getInfo();
-    await refresh();
+  /**
+   * Connects through `connector`, and again whenever the connection is lost or cannot be made (a restarted
+   * host answers at the same address), every RECONNECT_MS until it answers.
+   */
+  async function connect(connector: HostConnector): Promise<void> {
+    const retry = (reason: string) => {
+      disconnected.value = `${reason}; reconnecting…`;
+      setTimeout(() => void connect(connector), RECONNECT_MS);
+    };
+    try {
+      const connection = await connector();
+      connection.onEvent(handle);
+      connection.onClose(retry);
+      info.value = await connection.api.getInfo();
+      api.value = markRaw(connection.api);
+      disconnected.value = null;
+      await refresh();
+    } catch (err) {
+      retry((err as Error).message);
+    }
   }
 
   async function loadDatasets(): Promise<void> {
