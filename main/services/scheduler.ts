@@ -83,12 +83,18 @@ export class Scheduler {
   private readonly active = new Map<number, ActiveRun>();
   private idleWaiters: (() => void)[] = [];
   private watchdog: NodeJS.Timeout | null = null;
+  private readonly limits: Record<keyof typeof STALL_DEFAULTS, number>;
 
   constructor(
     private readonly store: Store,
     private readonly options: SchedulerOptions,
   ) {
     this.concurrency = options.concurrency ?? defaultConcurrency();
+    this.limits = {
+      stallSteps: options.stallSteps ?? STALL_DEFAULTS.stallSteps,
+      stallMinMs: options.stallMinMs ?? STALL_DEFAULTS.stallMinMs,
+      stallKillMs: options.stallKillMs ?? STALL_DEFAULTS.stallKillMs,
+    };
   }
 
   /** Queues runs (already stored as `queued`) and starts as many as concurrency allows. */
@@ -270,7 +276,10 @@ export class Scheduler {
           ? { status: 'cancelled' as const, error: null }
           : { status: 'failed' as const, error: `worker ${reason}` });
       try {
-        if (!active.superseded && this.store.attemptOf(runId) === active.attempt) {
+        const attempt = this.store.attemptOf(runId);
+        // Deleted by another process while this worker trained: what it checkpointed since goes too.
+        if (attempt === undefined) fs.rmSync(checkpointDir(this.options.home, runId), { recursive: true, force: true });
+        if (!active.superseded && attempt === active.attempt) {
           this.setStatus(runId, outcome.status, { error: outcome.error, finishedAt: Date.now() });
         }
       } catch (err) {
@@ -372,17 +381,23 @@ export class Scheduler {
 
   /** Runs the watchdog (silence, cancel requests from other processes) while any worker is active. */
   private watch(): void {
-    this.watchdog ??= setInterval(() => this.checkSilence(), WATCH_MS);
+    this.watchdog ??= setInterval(() => {
+      try {
+        this.watchdogTick();
+      } catch {
+        // The store is unavailable for the moment (busy, a full disk): the next tick tries again.
+      }
+    }, WATCH_MS);
     this.watchdog.unref();
   }
 
   /**
-   * Marks silent workers stalled, and stops those silent past the limit (their runs fail, resumable); cancels
-   * the runs another process asked to cancel.
+   * Cancels the runs another process asked to cancel; marks silent workers stalled, and stops those silent past
+   * the limit (their runs fail, resumable).
    */
-  private checkSilence(): void {
+  private watchdogTick(): void {
     for (const id of this.store.takeCancelRequests([...this.active.keys(), ...this.queue])) this.cancel(id);
-    const o = { ...STALL_DEFAULTS, ...definedOnly(this.options) };
+    const o = this.limits;
     const now = Date.now();
     for (const run of this.active.values()) {
       const silentMs = now - run.lastHeardAt;
@@ -412,9 +427,4 @@ export class Scheduler {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-/** The options that were given (an explicit undefined does not override a default). */
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -48,6 +48,7 @@ describe('a data folder shared by processes', () => {
     expect(Date.now() - deletedAt).toBeLessThan(3000);
     expect(store.allMetrics(id)).toEqual([]);
     expect(store.getRun(id)).toBeUndefined();
+    expect(fs.existsSync(path.join(home, 'checkpoints', `run-${id}`))).toBe(false);
     const next = await lab.createExperiment(tinySpec());
     expect(next.runIds[0]).toBeGreaterThan(id);
     await lab.idle();
