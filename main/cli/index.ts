@@ -21,10 +21,11 @@ import { formatDuration, formatNumber, table } from './table.js';
 const USAGE = `metalab — a lab for meta-learning general-purpose in-context learners
 
 Usage:
-  metalab run <spec.json> [--backend auto|wasm|cpu] [--concurrency N]
-                               run an experiment headless (progress on stderr, summary on stdout)
+  metalab run <spec.json> [--backend B] [--concurrency N]
+                               run an experiment headless (progress on stderr, summary on stdout);
+                               B: auto, tfjs-node-gpu, tfjs-node, webgpu, wasm or cpu
   metalab runs                 list stored runs
-  metalab show <runId>         show one run: spec, status, summary, latest metrics
+  metalab show <runId|e3>      show one run (or an experiment's runs): spec, status, summary, latest metrics
   metalab export <runId|experimentId> [--format csv|json]
                                print a run's (12, r12) or an experiment's (e3) metrics
   metalab import <name> --train-images F --train-labels F [--test-images F --test-labels F] [--classes N]
@@ -53,7 +54,8 @@ Usage:
   metalab serve [--port N]     serve the lab on http://127.0.0.1 for a browser
   metalab start                open the desktop window, or serve the lab where Electron cannot run
 
-Data lives in $METALAB_HOME (now: ${defaultHome()}).`;
+Data lives in $METALAB_HOME (now: ${defaultHome()}). A worker silent for METALAB_STALL_AFTER_S seconds (default 15,
+or 20 of its steps if longer) is shown stalled; silent for METALAB_STALL_KILL_S (default 300), it is stopped.`;
 
 /** A run as `metalab run` follows it; `ending`: its last state as the lab announced it. */
 interface RunProgress {
