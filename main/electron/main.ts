@@ -4,6 +4,8 @@ import { createBirpc } from 'birpc';
 import { app, BrowserWindow, MessageChannelMain, shell, utilityProcess } from 'electron';
 import type { LabApi, LabEvents } from '../../shared/api.js';
 import { guardedApi } from '../services/guard.js';
+import { checkMessage } from '../web/frames.js';
+import { appendHostLog } from '../web/hostLog.js';
 import { Lab } from '../services/lab.js';
 import { stallLimitsFromEnv } from '../services/scheduler.js';
 import { appRoot, defaultHome, rendererDir, workerScript } from '../services/paths.js';
@@ -25,7 +27,7 @@ const utilityLauncher =
     };
   };
 
-async function createWindow(lab: Lab): Promise<void> {
+async function createWindow(lab: Lab, home: string): Promise<void> {
   const win = new BrowserWindow({
     width: 1400,
     height: 900,
@@ -48,7 +50,14 @@ async function createWindow(lab: Lab): Promise<void> {
     const { port1, port2 } = new MessageChannelMain();
     const rpc = createBirpc<LabEvents, LabApi>(guardedApi(lab), {
       post: (data) => port1.postMessage(data),
-      on: (fn) => port1.on('message', (e) => fn(e.data)),
+      // Checked as the web host checks frames (main/web/frames.ts): birpc sees only well-formed messages.
+      on: (fn) =>
+        port1.on('message', (e) => {
+          const message = checkMessage(e.data);
+          if (message.kind === 'message') fn(message.message);
+          else if (message.kind === 'refused') port1.postMessage({ t: 's', i: message.id, e: message.error });
+          else appendHostLog(home, `refused a message from the window: ${message.reason} (${message.detail})`);
+        }),
       eventNames: ['event'],
       timeout: 0,
     });
@@ -61,8 +70,9 @@ async function createWindow(lab: Lab): Promise<void> {
 }
 
 void app.whenReady().then(async () => {
+  const home = process.env.METALAB_HOME ? defaultHome() : app.getPath('userData');
   const lab = new Lab({
-    home: process.env.METALAB_HOME ? defaultHome() : app.getPath('userData'),
+    home,
     launch: utilityLauncher(workerScript()),
     host: 'electron',
     ...stallLimitsFromEnv(),
@@ -70,5 +80,5 @@ void app.whenReady().then(async () => {
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => void lab.close());
   app.on('web-contents-created', (_e, contents) => contents.on('will-attach-webview', (ev) => ev.preventDefault()));
-  await createWindow(lab);
+  await createWindow(lab, home);
 });

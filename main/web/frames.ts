@@ -1,4 +1,5 @@
-// What a WebSocket frame from a page may be: a birpc request for a LabApi method (answered), or a reply.
+// What a message from a page may be (a WebSocket frame, or a MessagePort message in Electron): a birpc request
+// for a LabApi method (answered), or a reply.
 // Anything else is refused before birpc sees it: it would throw inside birpc's handler, or reach
 // members of the method table that are not LabApi methods.
 import { LabError } from '../../shared/api.js';
@@ -26,6 +27,7 @@ function shown(value: unknown): string {
   return text.length > 40 ? `${text.slice(0, 40)}…` : text;
 }
 
+/** A WebSocket frame: JSON text holding one message (see checkMessage). */
 export function parseFrame(text: string): Frame {
   let value: unknown;
   try {
@@ -33,6 +35,11 @@ export function parseFrame(text: string): Frame {
   } catch (err) {
     return { kind: 'invalid', reason: 'invalid JSON', detail: (err as Error).message };
   }
+  return checkMessage(value);
+}
+
+/** A message as a host receives it (parsed from a frame, or structured-cloned over Electron's MessagePort). */
+export function checkMessage(value: unknown): Frame {
   const invalid = (reason: string): Frame => ({ kind: 'invalid', reason, detail: shown(value) });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return invalid('not an RPC message');
   const msg = value as Record<string, unknown>;
