@@ -16,12 +16,11 @@ import type {
 } from '../../shared/api.js';
 import { ACTIVE, LabError, SpecError, type RetryFrom } from '../../shared/api.js';
 import { expandExperiment, type ExpandResult } from '../../shared/spec.js';
-import fs from 'node:fs';
 import path from 'node:path';
 import { IdxError, importIdx, listDatasets, type ImportRequest, type Manifest } from '../engine/data/index.js';
 import { engineIssues } from '../engine/validate.js';
 import { exportRuns, resolveTarget } from './export.js';
-import { appVersion, checkpointDir, databaseFile, datasetsDir } from './paths.js';
+import { appVersion, databaseFile, datasetsDir, removeCheckpoints } from './paths.js';
 import { Planner, PlanError } from './planner.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { Store } from './store/index.js';
@@ -165,7 +164,7 @@ export class Lab implements LabApi {
     const runIds = this.store.listRuns({ experimentId: id }).map((r) => r.id);
     await Promise.all(runIds.map((runId) => this.scheduler.stop(runId)));
     this.store.deleteExperiment(id);
-    this.removeCheckpoints(runIds);
+    for (const runId of runIds) removeCheckpoints(this.options.home, runId);
     this.emit({ type: 'experiment-changed', experimentId: id });
   }
 
@@ -208,13 +207,8 @@ export class Lab implements LabApi {
     const run = this.requireRun(id);
     await this.scheduler.stop(id);
     this.store.deleteRun(id);
-    this.removeCheckpoints([id]);
+    removeCheckpoints(this.options.home, id);
     this.emit({ type: 'experiment-changed', experimentId: run.experimentId });
-  }
-
-  /** A deleted run's checkpoints go with it. */
-  private removeCheckpoints(runIds: readonly number[]): void {
-    for (const id of runIds) fs.rmSync(checkpointDir(this.options.home, id), { recursive: true, force: true });
   }
 
   async getSeries(runIds: number[], keys: string[], options?: SeriesOptions): Promise<Series[]> {

@@ -58,6 +58,11 @@ export function checkpointDir(home: string, runId: number): string {
   return path.join(home, 'checkpoints', `run-${runId}`);
 }
 
+/** Removes a run's checkpoints (its run was deleted, or starts over). */
+export function removeCheckpoints(home: string, runId: number): void {
+  fs.rmSync(checkpointDir(home, runId), { recursive: true, force: true });
+}
+
 /**
  * A stored checkpoint path as a file: relative to the data folder; an absolute one (stored before paths were
  * relative) as it is where it exists, else its checkpoints/... part in this folder (the folder was moved).

@@ -3,7 +3,6 @@
 // an earlier attempt, or of a run deleted meanwhile, is stopped, never written); a worker that dies without
 // saying why is detected by its exit, and one that falls silent by a watchdog: `stalled`, then stopped.
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { LabEvent, RunStatus } from '../../shared/api.js';
@@ -12,7 +11,7 @@ import { TRAINING_METRICS } from '../../shared/metrics.js';
 import { CheckpointError, checkpointSteps, verifyCheckpoint } from '../worker/checkpoint.js';
 import type { FromWorker } from '../worker/protocol.js';
 import { firstSentence, logRunError } from './logs.js';
-import { checkpointDir, datasetsDir, resolveCheckpoint } from './paths.js';
+import { checkpointDir, datasetsDir, removeCheckpoints, resolveCheckpoint } from './paths.js';
 import { StaleAttemptError, type Store } from './store/index.js';
 import type { WorkerHandle, WorkerLauncher } from './workers.js';
 
@@ -33,7 +32,7 @@ export interface SchedulerOptions {
   emit?: (event: LabEvent) => void;
 }
 
-export const STALL_DEFAULTS = { stallSteps: 20, stallMinMs: 15_000, stallKillMs: 300_000 } as const;
+const STALL_DEFAULTS = { stallSteps: 20, stallMinMs: 15_000, stallKillMs: 300_000 } as const;
 
 /**
  * The stall limits from the environment: METALAB_STALL_AFTER_S (the least silence shown as stalled) and
@@ -140,7 +139,7 @@ export class Scheduler {
       throw new Error(`run r${runId} is ${run.status}; only ${RETRYABLE.join(', ')} runs can be retried`);
     }
     const checkpoint = from === 'start' ? null : this.resumePoint(runId, from);
-    if (!checkpoint) fs.rmSync(checkpointDir(this.options.home, runId), { recursive: true, force: true });
+    if (!checkpoint) removeCheckpoints(this.options.home, runId);
     this.store.truncateAfter(runId, checkpoint?.step ?? 0);
     this.setStatus(runId, 'queued', {
       step: checkpoint?.step ?? 0,
@@ -278,7 +277,7 @@ export class Scheduler {
       try {
         const attempt = this.store.attemptOf(runId);
         // Deleted by another process while this worker trained: what it checkpointed since goes too.
-        if (attempt === undefined) fs.rmSync(checkpointDir(this.options.home, runId), { recursive: true, force: true });
+        if (attempt === undefined) removeCheckpoints(this.options.home, runId);
         if (!active.superseded && attempt === active.attempt) {
           this.setStatus(runId, outcome.status, { error: outcome.error, finishedAt: Date.now() });
         }
