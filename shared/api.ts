@@ -2,6 +2,7 @@
 // Both hosts (Electron MessagePort, WebSocket) carry exactly this; main validates every request.
 import { z } from 'zod';
 import type { RunSummary } from './results.js';
+import type { Rollout, RolloutRef } from './rollout.js';
 import { formatPath, type ExperimentSpec, type RunSpec, type SpecIssue, type SweepPoint } from './spec.js';
 import { plainText } from './text.js';
 
@@ -168,6 +169,9 @@ export interface LabApi {
   listMetricKeys(runId: number): Promise<string[]>;
   /** A run (`r12`, `12`) or an experiment (`e3`) as an export file's text. */
   exportRuns(ref: string, format: ExportFormat): Promise<string>;
+  /** The rollouts an RL run recorded (one lifetime per evaluation and split). */
+  listRollouts(runId: number): Promise<RolloutRef[]>;
+  getRollout(runId: number, step: number, split: string): Promise<Rollout>;
 }
 
 export type LabEvent =
@@ -243,6 +247,8 @@ export const labApiArgs = {
   getEvalCurves: z.tuple([id]),
   listMetricKeys: z.tuple([id]),
   exportRuns: z.tuple([z.string().min(1).max(32), z.enum(EXPORT_FORMATS)]),
+  listRollouts: z.tuple([id]),
+  getRollout: z.tuple([id, z.int().min(0), z.string().min(1).max(100)]),
 } satisfies { [K in keyof LabApi]: z.ZodType<Parameters<LabApi[K]>> };
 
 export const LAB_API_METHODS = Object.keys(labApiArgs) as (keyof LabApi)[];

@@ -67,7 +67,224 @@ export const gpiclClassificationTask = z
     'GPICL (Kirsch et al. 2022): a base dataset under a random linear projection and label permutation per task',
   );
 
-export const taskSpec = z.discriminatedUnion('family', [linearRegressionTask, gpiclClassificationTask]);
+/** Gymnasium's classic-control environments, with their time limits (episode steps before truncation). */
+export const CLASSIC_CONTROL = {
+  'CartPole-v1': 500,
+  'Acrobot-v1': 500,
+  'MountainCar-v0': 200,
+  'MountainCarContinuous-v0': 999,
+  'Pendulum-v1': 200,
+} as const;
+export type ClassicControlName = keyof typeof CLASSIC_CONTROL;
+
+const timeLimit = count(1, 100_000)
+  .nullable()
+  .default(null)
+  .describe("Episode steps before truncation (null: Gymnasium's time limit)")
+  .meta({ title: 'Time limit', ...unit('steps') });
+
+const classicControlEnv = (name: ClassicControlName) =>
+  z
+    .object({
+      name: z.literal(name),
+      physics: z
+        .number()
+        .min(0)
+        .max(0.9)
+        .default(0)
+        .describe(
+          'Randomised physics: each instance scales every physical constant by a factor from U(1-r, 1+r) ' +
+            "(0: Gymnasium's)",
+        )
+        .meta({ title: 'Physics range r' }),
+      maxSteps: timeLimit,
+    })
+    .strict()
+    .describe(`Gymnasium's ${name}, exactly as Gymnasium defines it when the physics range is 0`);
+
+export const bernoulliBanditEnv = z
+  .object({
+    name: z.literal('bernoulli-bandit'),
+    arms: count(2, 64).default(5).describe('Arms K; each pays 1 with its own probability p ~ U(0, 1)'),
+  })
+  .strict()
+  .describe('Bernoulli K-armed bandit (Duan et al. 2016); one pull is one episode of one step');
+
+export const dependentBanditEnv = z
+  .object({ name: z.literal('dependent-bandit') })
+  .strict()
+  .describe('Dependent two-armed bandit (Wang et al. 2016): arms pay with p and 1-p, p ~ U(0, 1)');
+
+export const gridWorldEnv = z
+  .object({
+    name: z.literal('gridworld'),
+    size: count(3, 15).default(5).describe('Side of the square maze').meta(unit('cells')),
+    walls: z.number().min(0).max(0.4).default(0.2).describe('Fraction of inner cells that are walls'),
+    observation: z
+      .enum(['full', 'partial'])
+      .default('partial')
+      .describe('partial: the 3x3 cells around the agent; full: the whole maze, agent and goal'),
+    maxSteps: timeLimit,
+  })
+  .strict()
+  .describe('A random maze with a goal (+1 on reaching it, which ends the episode; -0.01 a step)');
+
+export const envSpec = z.discriminatedUnion('name', [
+  classicControlEnv('CartPole-v1'),
+  classicControlEnv('Acrobot-v1'),
+  classicControlEnv('MountainCar-v0'),
+  classicControlEnv('MountainCarContinuous-v0'),
+  classicControlEnv('Pendulum-v1'),
+  bernoulliBanditEnv,
+  dependentBanditEnv,
+  gridWorldEnv,
+]);
+export type EnvSpec = z.output<typeof envSpec>;
+export type EnvName = EnvSpec['name'];
+
+const discount = z.number().min(0).max(1).default(0.99).describe('Discount factor gamma');
+const gaeLambda = (d: number) =>
+  z.number().min(0).max(1).default(d).describe('GAE lambda (1: Monte Carlo returns)').meta({ title: 'GAE λ' });
+const entropy = (d: number) => z.number().min(0).max(10).default(d).describe('Entropy bonus coefficient');
+const valueCoef = z
+  .number()
+  .min(0)
+  .max(100)
+  .default(0.5)
+  .describe('Weight of the value loss')
+  .meta({ title: 'Value loss weight' });
+const rolloutSteps = (d: number) =>
+  count(1, 100_000)
+    .default(d)
+    .describe('Steps each environment runs per update (RL² trials always run whole)')
+    .meta(unit('steps'));
+
+export const ppoAlgorithm = z
+  .object({
+    kind: z.literal('ppo'),
+    rolloutSteps: rolloutSteps(128),
+    epochs: count(1, 100).default(10).describe('Passes over each rollout'),
+    minibatches: count(1, 1024).default(4).describe('Minibatches per pass'),
+    clip: z.number().gt(0).max(10).default(0.2).describe('Clip range of the probability ratio'),
+    discount,
+    gaeLambda: gaeLambda(0.95),
+    entropy: entropy(0),
+    valueCoef,
+  })
+  .strict()
+  .describe('PPO (Schulman et al. 2017): clipped surrogate objective, GAE, minibatch epochs');
+
+export const a2cAlgorithm = z
+  .object({
+    kind: z.literal('a2c'),
+    rolloutSteps: rolloutSteps(5),
+    discount,
+    gaeLambda: gaeLambda(1),
+    entropy: entropy(0.01),
+    valueCoef,
+  })
+  .strict()
+  .describe('A2C (Mnih et al. 2016, synchronous): one policy-gradient step per rollout with a learned value');
+
+export const reinforceAlgorithm = z
+  .object({
+    kind: z.literal('reinforce'),
+    discount,
+    entropy: entropy(0),
+    valueCoef,
+  })
+  .strict()
+  .describe('REINFORCE (Williams 1992) with a learned value baseline, on whole episodes');
+
+export const td3Algorithm = z
+  .object({
+    kind: z.literal('td3'),
+    discount,
+    bufferSize: count(1000, 10_000_000).default(200_000).describe('Replay buffer capacity').meta(unit('steps')),
+    randomSteps: count(0, 10_000_000)
+      .default(10_000)
+      .describe('Uniformly random actions first, to fill the buffer')
+      .meta(unit('steps')),
+    polyak: z.number().min(0).max(1).default(0.995).describe('Target networks keep this fraction each step'),
+    explorationNoise: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.1)
+      .describe('Gaussian action noise: its standard deviation in actions scaled to [-1, 1] (as SB3)'),
+    targetNoise: z
+      .number()
+      .min(0)
+      .max(10)
+      .default(0.2)
+      .describe('Target policy smoothing noise, in actions scaled to [-1, 1]'),
+    targetNoiseClip: z.number().min(0).max(10).default(0.5).describe('Clip of the target noise'),
+    policyDelay: count(1, 100).default(2).describe('Critic updates per actor update'),
+  })
+  .strict()
+  .describe('TD3 (Fujimoto et al. 2018): twin critics, delayed actor, target smoothing; continuous actions');
+
+export const esAlgorithm = z
+  .object({
+    kind: z.literal('es'),
+    population: count(2, 65_536).default(64).describe('Perturbations per generation (antithetic pairs)'),
+    sigma: z.number().gt(0).max(10).default(0.05).describe('Standard deviation of the parameter noise'),
+  })
+  .strict()
+  .describe('OpenAI-ES (Salimans et al. 2017): antithetic noise, centred ranks, Adam on the estimated gradient');
+
+export const rlAlgorithm = z.discriminatedUnion('kind', [
+  ppoAlgorithm,
+  a2cAlgorithm,
+  reinforceAlgorithm,
+  td3Algorithm,
+  esAlgorithm,
+]);
+export type RlAlgorithm = z.output<typeof rlAlgorithm>;
+
+export const rlTask = z
+  .object({
+    family: z.literal('rl'),
+    env: envSpec
+      .default({ name: 'CartPole-v1', physics: 0, maxSteps: null })
+      .describe('The environment family')
+      .meta({ title: 'Environment' }),
+    numTasks: z
+      .union([count(1, 2 ** 30), z.literal('fresh')])
+      .default(1)
+      .describe("Pool of environment instances trained on, or 'fresh' for a new instance per trial")
+      .meta({ title: 'Number of instances', ...unit('instances') }),
+    episodesPerTrial: count(1, 10_000)
+      .default(1)
+      .describe("A trial (the agent's lifetime on one instance): its memory is kept across these episodes")
+      .meta({ title: 'Lifetime', ...unit('episodes') }),
+    permuteObservations: z.boolean().default(false).describe('Each instance permutes the observation dimensions'),
+    permuteActions: z.boolean().default(false).describe('Each instance permutes the discrete actions'),
+    projectObservations: z
+      .boolean()
+      .default(false)
+      .describe('Each instance multiplies observations by its own random matrix N(0, 1/d)'),
+    algorithm: rlAlgorithm
+      .default({
+        kind: 'ppo',
+        rolloutSteps: 128,
+        epochs: 10,
+        minibatches: 4,
+        clip: 0.2,
+        discount: 0.99,
+        gaeLambda: 0.95,
+        entropy: 0,
+        valueCoef: 0.5,
+      })
+      .describe("How the policy's weights learn (for RL²: the outer loop over trials)"),
+  })
+  .strict()
+  .describe(
+    'Reinforcement learning: a policy learns from reward; with a lifetime of several episodes and a recurrent ' +
+      'model, a black-box meta-learner (RL², Duan et al. 2016)',
+  );
+
+export const taskSpec = z.discriminatedUnion('family', [linearRegressionTask, gpiclClassificationTask, rlTask]);
 
 export const mlpModel = z
   .object({
@@ -127,8 +344,16 @@ export const modelSpec = z.discriminatedUnion('kind', [mlpModel, transformerMode
 
 export const trainingSpec = z
   .object({
-    steps: count(1, 10_000_000).default(1000).describe('Meta-training steps').meta(unit('steps')),
-    batchSize: count(1, 65_536).default(64).describe('Sequences per meta-batch').meta(unit('sequences')),
+    steps: count(1, 10_000_000)
+      .default(1000)
+      .describe('Meta-training steps (RL: updates; TD3: environment steps, one update each)')
+      .meta(unit('steps')),
+    batchSize: count(1, 65_536)
+      .default(64)
+      .describe(
+        'Sequences per meta-batch (RL: parallel environments, trials per batch for RL², the replay minibatch for TD3)',
+      )
+      .meta(unit('sequences')),
     learningRate: z.number().gt(0).max(10).default(1e-3).describe('Adam learning rate (after warm-up)'),
     adamEpsilon: z.number().gt(0).max(1).default(1e-8).describe("Adam's epsilon; smaller can shorten loss plateaus"),
     warmupSteps: count(0, 10_000_000).default(0).describe('Linear learning-rate warm-up').meta(unit('steps')),
@@ -150,7 +375,10 @@ export const trainingSpec = z
 export const evaluationSpec = z
   .object({
     every: count(1, 10_000_000).default(250).describe('Steps between evaluations').meta(unit('steps')),
-    sequences: count(1, 65_536).default(256).describe('Held-out sequences per split').meta(unit('sequences')),
+    sequences: count(1, 65_536)
+      .default(256)
+      .describe('Held-out sequences per split (RL: trials, each a lifetime on one instance)')
+      .meta(unit('sequences')),
     learnerBaseline: z
       .object({
         optimizer: z.enum(['sgd', 'adam']).default('adam').describe("The learner's optimiser"),
@@ -228,6 +456,10 @@ export const experimentSpec = runSpec
 
 export type RunSpec = z.output<typeof runSpec>;
 export type TaskSpec = RunSpec['task'];
+export type RlTaskSpec = Extract<TaskSpec, { family: 'rl' }>;
+/** Tasks of sequences predicted position by position (the supervised in-context families). */
+export type SequenceTaskSpec = Exclude<TaskSpec, { family: 'rl' }>;
+export const isRlTask = (task: TaskSpec): task is RlTaskSpec => task.family === 'rl';
 export type ExperimentSpec = z.output<typeof experimentSpec>;
 export type ExperimentSpecInput = z.input<typeof experimentSpec>;
 export type SweepAxis = z.output<typeof sweepAxis>;

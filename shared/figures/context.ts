@@ -17,6 +17,8 @@ export interface ContextPick {
   baselines: boolean;
   /** A line's name from its kind: 'model' or a baseline's name. */
   name: (kind: string) => string;
+  /** Each baseline in a colour of its own (one run's figure: many baselines, e.g. a bandit's, stay apart). */
+  ownColors?: boolean;
 }
 
 /** One split's curves at one evaluation: the model's, then each baseline's, dashed or dotted in the same colour. */
@@ -29,10 +31,10 @@ export function contextLines(curves: readonly EvalCurve[], pick: ContextPick): C
     ...(model ? [{ name: name('model'), data: positionPoints(model.values), colorIndex }] : []),
     ...baselines
       .filter((b) => b.curve.split === split)
-      .map(({ baseline, curve }) => ({
+      .map(({ baseline, curve }, j) => ({
         name: name(baseline.label),
         data: positionPoints(curve.values),
-        colorIndex,
+        colorIndex: pick.ownColors ? colorIndex + 1 + j : colorIndex,
         lineType: LINE_TYPES[kinds.indexOf(curve.metric) % 2],
       })),
   ];

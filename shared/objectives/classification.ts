@@ -15,6 +15,8 @@ export const classification = {
   label: 'classification',
   description: 'Predict the class of every example from the examples before it; softmax cross-entropy, accuracy.',
   stepMetrics: [accuracy],
+  curveTitle: 'In-context learning curve',
+  positionName: () => 'position',
   curve: figure('acc', 'accuracy', 'higher', 'Accuracy at each position of the sequence.'),
   extraCurves: [figure('loss', 'cross-entropy', 'lower', 'Cross-entropy at each position of the sequence.')],
   figures: {

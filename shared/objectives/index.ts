@@ -5,17 +5,19 @@ import { RUN_FIGURES, TRAINING_METRICS, parseEvalKey, type MetricInfo } from '..
 import type { TaskSpec } from '../spec.js';
 import { classification } from './classification.js';
 import { regression } from './regression.js';
+import { rl } from './rl.js';
 import type { FigureInfo, ObjectiveInfo } from './types.js';
 
 export type { BaselineInfo, FigureInfo, ObjectiveInfo } from './types.js';
 
-export const OBJECTIVES = { classification, regression } as const;
+export const OBJECTIVES = { classification, regression, rl } as const;
 export type ObjectiveName = keyof typeof OBJECTIVES;
 
 /** The objective each task family is scored by. */
 export const TASK_OBJECTIVES: { [F in TaskSpec['family']]: ObjectiveName } = {
   'linear-regression': 'regression',
   'gpicl-classification': 'classification',
+  rl: 'rl',
 };
 
 export function objectiveOf(task: Pick<TaskSpec, 'family'>): ObjectiveInfo {

@@ -6,6 +6,8 @@ export const regression = {
   label: 'regression',
   description: 'Predict the value of every example from the examples before it; mean squared error.',
   stepMetrics: [],
+  curveTitle: 'In-context learning curve',
+  positionName: () => 'position',
   curve: figure('mse', 'MSE', 'lower', 'Mean squared error at each position of the sequence.'),
   extraCurves: [],
   figures: {

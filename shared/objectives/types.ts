@@ -1,6 +1,7 @@
 // What an objective declares about the numbers it records: names, labels, units, directions, descriptions.
 // Its computation (loss, evaluation, phase rule) is in main/engine/objectives.
 import type { MetricInfo } from '../metrics.js';
+import type { TaskSpec } from '../spec.js';
 
 /** A figure recorded per evaluation split, under `eval/<split>/<name>` (or a per-position curve's metric). */
 export interface FigureInfo extends Omit<MetricInfo, 'key'> {
@@ -21,6 +22,9 @@ export interface ObjectiveInfo {
   stepMetrics: readonly MetricInfo[];
   /** The model's per-position curve at each evaluation (the in-context learning curve). */
   curve: FigureInfo;
+  /** What the curve is called in figures, and its x axis for a task (a position, an episode of a lifetime). */
+  curveTitle: string;
+  positionName(task: TaskSpec): string;
   /** Further per-position curves recorded beside it. */
   extraCurves: readonly FigureInfo[];
   /** Figures recorded per split at each evaluation; `last` and `improvement` are the headline ones. */

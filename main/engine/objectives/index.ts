@@ -42,12 +42,14 @@ export interface Objective<E = unknown> {
   phase(evidence: ReadonlyMap<string, E>, task: TaskSampler): Phase;
 }
 
-export const ENGINE_OBJECTIVES: { [N in ObjectiveName]: Objective } = {
+/** Objectives of sequence tasks; RL runs are scored by ../rl (evaluate.ts, phase.ts). */
+export const ENGINE_OBJECTIVES: { [N in Exclude<ObjectiveName, 'rl'>]: Objective } = {
   classification: classificationObjective,
   regression: regressionObjective,
 };
 
 export function objectiveFor(task: Pick<TaskSampler, 'objective'>): Objective {
+  if (task.objective === 'rl') throw new Error('RL runs are scored by the RL evaluation (main/engine/rl)');
   return ENGINE_OBJECTIVES[task.objective];
 }
 

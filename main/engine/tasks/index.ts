@@ -1,7 +1,8 @@
 // Task families: each samples task instances (and sequences of them) deterministically from seeds,
 // like learned_optimization's TaskFamily / Task split. Adding one: a file here plus one line below.
+// (Reinforcement-learning tasks are environments: ../envs.)
 import type { ObjectiveName } from '../../../shared/objectives/index.js';
-import type { TaskSpec } from '../../../shared/spec.js';
+import type { SequenceTaskSpec as TaskSpec } from '../../../shared/spec.js';
 import type { DataContext } from '../data/types.js';
 import type { Rng } from '../rng.js';
 import { gpiclClassification } from './gpiclClassification.js';

@@ -1,0 +1,79 @@
+// Reinforcement learning (RL², hand-designed learners): the return of every episode of a trial, a lifetime of
+// episodes on one environment instance. The within-lifetime curve is the RL analogue of the in-context
+// learning curve: a learner that learns within its lifetime earns more in later episodes.
+import type { MetricInfo } from '../metrics.js';
+import type { TaskSpec } from '../spec.js';
+import { figure, type ObjectiveInfo } from './types.js';
+
+const stepMetric = (key: string, label: string, direction: MetricInfo['direction'], description: string) => ({
+  key,
+  label,
+  unit: null,
+  direction,
+  description,
+});
+
+/** What an RL algorithm records at each training step (each records those that apply to it). */
+export const RL_STEP_METRICS = {
+  trainReturn: stepMetric(
+    'train_return',
+    'training return',
+    'higher',
+    'Mean return of the episodes that ended during the step (undiscounted, as Gymnasium reports it).',
+  ),
+  envSteps: stepMetric('env_steps', 'environment steps', null, 'Environment steps taken since the run started.'),
+  policyLoss: stepMetric('policy_loss', 'policy loss', null, "The algorithm's policy objective (to minimise)."),
+  valueLoss: stepMetric('value_loss', 'value loss', 'lower', 'Squared error of the value (or Q) estimates.'),
+  entropy: stepMetric('entropy', 'policy entropy', null, "Mean entropy of the policy's action distribution."),
+  approxKl: stepMetric('approx_kl', 'approximate KL', null, 'PPO: mean KL of the updated policy from the old one.'),
+  clipFraction: stepMetric('clip_fraction', 'clip fraction', null, 'PPO: fraction of ratios outside the clip range.'),
+} as const;
+
+export const rl = {
+  name: 'rl',
+  label: 'reinforcement learning',
+  description: 'Act in an environment to earn reward; scored by the return of each episode of a lifetime.',
+  stepMetrics: Object.values(RL_STEP_METRICS),
+  curve: figure('return', 'return', 'higher', 'Mean return of episode k of the lifetime, for k = 1..K.'),
+  curveTitle: 'Within-lifetime learning curve',
+  // A bandit's episodes are single pulls.
+  positionName: (task: TaskSpec) =>
+    task.family === 'rl' && task.env.name.endsWith('bandit') ? 'pull' : 'episode of the lifetime',
+  extraCurves: [],
+  figures: {
+    last: figure('last_return', 'return of the last episode', 'higher', 'Mean return of the last episode.'),
+    improvement: figure(
+      'improvement',
+      'within-lifetime improvement',
+      'higher',
+      "Mean return of the lifetime's last quarter of episodes minus that of its first quarter.",
+    ),
+    mean: figure('mean_return', 'mean return', 'higher', 'Return averaged over every episode of the lifetime.'),
+    others: [],
+  },
+  baselines: [
+    { name: 'random', label: 'random', description: 'Actions drawn uniformly at random.' },
+    {
+      name: 'thompson',
+      label: 'Thompson',
+      description: 'Bandits: Thompson sampling with Beta(1, 1) priors (Bernoulli arms).',
+    },
+    { name: 'ucb1', label: 'UCB1', description: 'Bandits: UCB1 (Auer et al. 2002), each arm pulled once first.' },
+    { name: 'greedy', label: 'greedy', description: 'Bandits: the arm with the highest Beta posterior mean.' },
+    {
+      name: 'eps_greedy',
+      label: 'ε-greedy',
+      description: 'Bandits: greedy on the posterior mean, a random arm with probability 0.1.',
+    },
+    {
+      name: 'gittins',
+      label: 'Gittins',
+      description: 'Bernoulli bandits: the Gittins index of each Beta posterior (Bayes-optimal, discounted).',
+    },
+  ],
+  baselineCurve: (b: string) => `${b}_return`,
+  baselineFigures: (b: string) => ({
+    last: figure(`${b}_last_return`, `${b}: return of the last episode`, 'higher', `The ${b} baseline's return.`),
+    improvement: figure(`${b}_improvement`, `${b}: within-lifetime improvement`, 'higher', `The ${b}'s improvement.`),
+  }),
+} as const satisfies ObjectiveInfo;
