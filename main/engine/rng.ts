@@ -63,4 +63,20 @@ export class Rng {
     for (let i = 0; i < count; i++) out[offset + i] = this.normal() * scale;
     return out;
   }
+
+  /** The internal state, JSON-safe: [a, b, c, d], and the cached normal when there is one. */
+  state(): number[] {
+    const words = [this.a, this.b, this.c, this.d];
+    return this.spare === null ? words : [...words, this.spare];
+  }
+
+  /** A generator that continues exactly where the one whose `state()` this is stood. */
+  static fromState(s: readonly number[]): Rng {
+    if ((s.length !== 4 && s.length !== 5) || !s.slice(0, 4).every(Number.isInteger) || !s.every(Number.isFinite))
+      throw new Error('not an Rng state');
+    const rng = new Rng(0);
+    [rng.a, rng.b, rng.c, rng.d] = s;
+    rng.spare = s.length === 5 ? s[4] : null;
+    return rng;
+  }
 }

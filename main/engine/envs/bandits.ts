@@ -1,0 +1,47 @@
+// Bandits as the meta-RL papers use them: one pull is one episode of one step (terminated after it), so a trial of
+// K episodes is a lifetime of K pulls on one instance. The observation is one constant 0 (an RL² policy also sees
+// its previous action and reward). Payouts come from the slot's generator.
+// bernoulli-bandit (Duan et al. 2016): K arms, arm k pays 1 with probability p_k ~ U(0, 1), drawn per instance.
+// dependent-bandit (Wang et al. 2016): two arms paying 1 with probabilities p and 1 - p, p ~ U(0, 1).
+import type { Rng } from '../rng.js';
+import type { EnvDef, EnvModel, Slots, SpecOf } from './model.js';
+
+/** A bandit with `arms` arms whose probabilities an instance draws with `draw`. */
+function bandit(arms: number, draw: (rng: Rng, data: Float64Array, offset: number) => void): EnvModel {
+  return {
+    observationSize: 1,
+    action: { kind: 'discrete', n: arms },
+    timeLimit: 1,
+    stateSize: 0,
+    instanceSize: arms,
+    renderStateSize: arms,
+    constants: [],
+    drawInstance: draw,
+    reset() {},
+    step(x: Slots, i: number, act: Float32Array) {
+      x.rewards[i] = x.rngs[i].next() < x.inst[i * arms + act[i]] ? 1 : 0;
+      x.terminated[i] = 1;
+    },
+    observe(_x: Slots, _i: number, out: Float32Array, offset: number) {
+      out[offset] = 0;
+    },
+    renderState: (x: Slots, i: number) => Array.from(x.inst.subarray(i * arms, i * arms + arms)),
+    params: () => ({ arms }),
+  };
+}
+
+export const bernoulliBandit: EnvDef<SpecOf<'bernoulli-bandit'>> = {
+  model: (spec) =>
+    bandit(spec.arms, (rng, data, offset) => {
+      for (let k = 0; k < spec.arms; k++) data[offset + k] = rng.next();
+    }),
+};
+
+export const dependentBandit: EnvDef<SpecOf<'dependent-bandit'>> = {
+  model: () =>
+    bandit(2, (rng, data, offset) => {
+      const p = rng.next();
+      data[offset] = p;
+      data[offset + 1] = 1 - p;
+    }),
+};

@@ -1,0 +1,362 @@
+// Classic control against Gymnasium's equations: a scalar float64 transcription of each step written here from
+// Gymnasium 1.x's classic_control sources (and DESIGN.md section 5), and the NumPy peer (bench/peer/envs.py) where
+// Debian's python3 has NumPy. Plus initial-state ranges, termination, truncation and action clipping.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type ClassicControlName, rlTask } from '../../shared/spec';
+import { createVecEnv, type VecEnv } from '../../main/engine/envs';
+import { Rng } from '../../main/engine/rng';
+
+const task = (name: string, extra: object = {}) => rlTask.parse({ family: 'rl', env: { name, ...extra } });
+
+type State = number[];
+interface Reference {
+  step(s: State, a: number): { s: State; reward: number; terminated: boolean };
+  observe(s: State): number[];
+}
+
+const { PI, cos, sin } = Math;
+const clip = (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi);
+
+/** Gymnasium's CartPoleEnv.step (explicit Euler, kinematics_integrator 'euler'). */
+const cartPole: Reference = {
+  step([x, xDot, th, thDot], a) {
+    const [g, mc, mp, l, f, tau] = [9.8, 1.0, 0.1, 0.5, 10.0, 0.02];
+    const force = a === 1 ? f : -f;
+    const temp = (force + mp * l * thDot ** 2 * sin(th)) / (mp + mc);
+    const thAcc = (g * sin(th) - cos(th) * temp) / (l * (4 / 3 - (mp * cos(th) ** 2) / (mp + mc)));
+    const xAcc = temp - (mp * l * thAcc * cos(th)) / (mp + mc);
+    const s = [x + tau * xDot, xDot + tau * xAcc, th + tau * thDot, thDot + tau * thAcc];
+    const limit = (12 * 2 * PI) / 360;
+    return { s, reward: 1, terminated: Math.abs(s[0]) > 2.4 || Math.abs(s[2]) > limit };
+  },
+  observe: (s) => s,
+};
+
+/** Gymnasium's AcrobotEnv: _dsdt ('book'), one rk4 step of 0.2, wrap and bound. */
+const acrobot: Reference = {
+  step(s0, a) {
+    const torque = [-1, 0, 1][a];
+    const f = ([t1, t2, d1, d2]: State): State => {
+      const [m1, m2, l1, lc1, lc2, I, g] = [1, 1, 1, 0.5, 0.5, 1, 9.8];
+      const dd1 = m1 * lc1 ** 2 + m2 * (l1 ** 2 + lc2 ** 2 + 2 * l1 * lc2 * cos(t2)) + I + I;
+      const dd2 = m2 * (lc2 ** 2 + l1 * lc2 * cos(t2)) + I;
+      const phi2 = m2 * lc2 * g * cos(t1 + t2 - PI / 2);
+      const phi1 =
+        -m2 * l1 * lc2 * d2 ** 2 * sin(t2) -
+        2 * m2 * l1 * lc2 * d2 * d1 * sin(t2) +
+        (m1 * lc1 + m2 * l1) * g * cos(t1 - PI / 2) +
+        phi2;
+      const acc2 =
+        (torque + (dd2 / dd1) * phi1 - m2 * l1 * lc2 * d1 ** 2 * sin(t2) - phi2) / (m2 * lc2 ** 2 + I - dd2 ** 2 / dd1);
+      return [d1, d2, -(dd2 * acc2 + phi1) / dd1, acc2];
+    };
+    const add = (y: State, h: number, k: State) => y.map((v, j) => v + h * k[j]);
+    const k1 = f(s0);
+    const k2 = f(add(s0, 0.1, k1));
+    const k3 = f(add(s0, 0.1, k2));
+    const k4 = f(add(s0, 0.2, k3));
+    const y = s0.map((v, j) => v + (0.2 / 6) * (k1[j] + 2 * k2[j] + 2 * k3[j] + k4[j]));
+    const wrap = (x: number) => {
+      while (x > PI) x -= 2 * PI;
+      while (x < -PI) x += 2 * PI;
+      return x;
+    };
+    const s = [wrap(y[0]), wrap(y[1]), clip(y[2], -4 * PI, 4 * PI), clip(y[3], -9 * PI, 9 * PI)];
+    const terminated = -cos(s[0]) - cos(s[1] + s[0]) > 1;
+    return { s, reward: terminated ? 0 : -1, terminated };
+  },
+  observe: ([t1, t2, d1, d2]) => [cos(t1), sin(t1), cos(t2), sin(t2), d1, d2],
+};
+
+/** Both mountain cars: the velocity update, then the position, and the left wall. */
+function car(s: State, push: number): State {
+  let v = clip(s[1] + push - 0.0025 * cos(3 * s[0]), -0.07, 0.07);
+  const x = clip(s[0] + v, -1.2, 0.6);
+  if (x === -1.2 && v < 0) v = 0;
+  return [x, v];
+}
+
+const mountainCar: Reference = {
+  step(s0, a) {
+    const s = car(s0, (a - 1) * 0.001);
+    return { s, reward: -1, terminated: s[0] >= 0.5 && s[1] >= 0 };
+  },
+  observe: (s) => s,
+};
+
+const mountainCarContinuous: Reference = {
+  step(s0, a) {
+    const next = car(s0, a * 0.0015);
+    const terminated = next[0] >= 0.45 && next[1] >= 0;
+    // Gymnasium stores this car's state as float32.
+    return { s: next.map(Math.fround), reward: (terminated ? 100 : 0) - 0.1 * a ** 2, terminated };
+  },
+  observe: (s) => s,
+};
+
+const pendulum: Reference = {
+  step([th, thDot], u) {
+    const norm = (((((th + PI) % (2 * PI)) + 2 * PI) % (2 * PI)) - PI) ** 2;
+    const reward = -(norm + 0.1 * thDot ** 2 + 0.001 * u ** 2);
+    const w = clip(thDot + (((3 * 10) / 2) * sin(th) + 3 * u) * 0.05, -8, 8);
+    return { s: [th + w * 0.05, w], reward, terminated: false };
+  },
+  observe: ([th, w]) => [cos(th), sin(th), w],
+};
+
+const REFERENCES: Record<ClassicControlName, Reference> = {
+  'CartPole-v1': cartPole,
+  'Acrobot-v1': acrobot,
+  'MountainCar-v0': mountainCar,
+  'MountainCarContinuous-v0': mountainCarContinuous,
+  'Pendulum-v1': pendulum,
+};
+
+/** A fixed sequence of random actions for n slots: indices, or values beyond the bounds too (they are clipped). */
+function actionsFor(env: VecEnv, steps: number, seed = 3): Float32Array[] {
+  const rng = new Rng(seed);
+  const a = env.action;
+  return Array.from({ length: steps }, () =>
+    Float32Array.from({ length: env.n }, () => (a.kind === 'discrete' ? rng.int(a.n) : (rng.next() * 2 - 1) * a.high)),
+  );
+}
+
+interface Trajectory {
+  initial: State[];
+  actions: Float32Array[];
+  obs: number[][][];
+  rewards: number[][];
+  terminated: number[][];
+  /** Steps of each slot's first episode. */
+  length: number[];
+}
+
+/** n slots from their reset through `steps` steps; each slot compared until its first episode ends. */
+function ours(name: ClassicControlName, n: number, steps: number): Trajectory {
+  const env = createVecEnv(task(name), 11, n);
+  env.reset();
+  const initial = Array.from({ length: n }, (_, i) => env.renderState(i));
+  const actions = actionsFor(env, steps);
+  const t: Trajectory = { initial, actions, obs: [], rewards: [], terminated: [], length: Array(n).fill(steps) };
+  actions.forEach((a, k) => {
+    const r = env.step(a);
+    const d = env.observationSize;
+    const seen = (i: number) => (r.terminated[i] || r.truncated[i] ? r.finalObs : r.obs);
+    t.obs.push(Array.from({ length: n }, (_, i) => Array.from(seen(i).subarray(i * d, i * d + d))));
+    t.rewards.push(Array.from(r.rewards));
+    t.terminated.push(Array.from(r.terminated));
+    for (let i = 0; i < n; i++) if ((r.terminated[i] || r.truncated[i]) && t.length[i] === steps) t.length[i] = k + 1;
+  });
+  return t;
+}
+
+const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
+
+/** Every number of `actual` within `tol` of `expected` (relative above 1, absolute below). */
+function expectClose(actual: number[], expected: number[], tol: number, label: string): void {
+  expect(actual.length, label).toBe(expected.length);
+  const off = actual.filter((v, j) => !close(v, expected[j], tol));
+  expect(off, `${label}: ${actual} vs ${expected}`).toEqual([]);
+}
+
+describe('classic control against Gymnasium equations', () => {
+  for (const name of Object.keys(REFERENCES) as ClassicControlName[]) {
+    it(`${name}: the first steps of 4 instances equal a scalar float64 transcription`, () => {
+      const ref = REFERENCES[name];
+      const t = ours(name, 4, 150);
+      let compared = 0;
+      t.initial.forEach((s0, i) => {
+        let s = s0;
+        for (let k = 0; k < t.length[i]; k++) {
+          const r = ref.step(s, t.actions[k][i]);
+          s = r.s;
+          const expected = ref.observe(s).map(Math.fround);
+          expectClose(t.obs[k][i], expected, 1e-6, `${name} slot ${i} step ${k}`);
+          expect(close(t.rewards[k][i], Math.fround(r.reward), 1e-6)).toBe(true);
+          expect(t.terminated[k][i]).toBe(r.terminated ? 1 : 0);
+          compared++;
+        }
+      });
+      expect(compared).toBeGreaterThan(40);
+    });
+  }
+
+  it('CartPole-v1 from rest, pushed right: the numbers worked by hand', () => {
+    // temp = 10 / 1.1; thetaacc = -temp / (0.5 (4/3 - 0.1 / 1.1)); xacc = temp - 0.05 thetaacc / 1.1
+    const temp = 10 / 1.1;
+    const thetaAcc = -temp / (0.5 * (4 / 3 - 0.1 / 1.1));
+    expect(thetaAcc).toBeCloseTo(-14.634146, 5);
+    const xAcc = temp - (0.05 * thetaAcc) / 1.1;
+    expect(xAcc).toBeCloseTo(9.756098, 5);
+    const { s } = cartPole.step([0, 0, 0, 0], 1);
+    expect(s[1]).toBeCloseTo(0.195122, 6);
+    expect(s[3]).toBeCloseTo(-0.292683, 6);
+  });
+
+  const python = '/usr/bin/python3';
+  const numpy = fs.existsSync(python) && spawnSync(python, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+  it('matches the NumPy peer (bench/peer/envs.py) on the same initial states and actions', () => {
+    if (!numpy) {
+      console.log(`NumPy cross-check skipped: ${python} ${fs.existsSync(python) ? 'has no numpy' : 'is missing'}`);
+      return;
+    }
+    for (const name of Object.keys(REFERENCES) as ClassicControlName[]) {
+      const t = ours(name, 4, 60);
+      const peer = spawnSync(python, [path.join(__dirname, '../../bench/peer/envs.py'), 'trajectory'], {
+        input: JSON.stringify({ env: name, states: t.initial, actions: t.actions.map((a) => Array.from(a)) }),
+        encoding: 'utf8',
+      });
+      expect(peer.status, peer.stderr).toBe(0);
+      const p = JSON.parse(peer.stdout) as { obs: number[][][]; rewards: number[][]; terminated: number[][] };
+      for (let i = 0; i < 4; i++) {
+        for (let k = 0; k < t.length[i]; k++) {
+          expectClose(t.obs[k][i], p.obs[k][i], 1e-5, `${name} slot ${i} step ${k}`);
+          expect(close(t.rewards[k][i], p.rewards[k][i], 1e-6)).toBe(true);
+          expect(t.terminated[k][i]).toBe(p.terminated[k][i]);
+        }
+      }
+    }
+  });
+});
+
+describe('classic control episodes', () => {
+  /** Runs one slot under `policy` until `episodes` episodes ended; returns each one's steps, return and end. */
+  function episodes(name: string, policy: (obs: Float32Array) => number, count: number) {
+    const env = createVecEnv(task(name), 5, 1);
+    let obs = env.reset();
+    const out: { steps: number; ret: number; last: number; terminated: boolean; final: number[] }[] = [];
+    let [steps, ret] = [0, 0];
+    while (out.length < count) {
+      const r = env.step(Float32Array.of(policy(obs)));
+      steps++;
+      ret += r.rewards[0];
+      if (r.terminated[0] || r.truncated[0]) {
+        out.push({ steps, ret, last: r.rewards[0], terminated: r.terminated[0] === 1, final: Array.from(r.finalObs) });
+        [steps, ret] = [0, 0];
+      } else expect(Array.from(r.finalObs).every((v) => v === 0)).toBe(true);
+      obs = r.obs;
+    }
+    return out;
+  }
+
+  it('initial states are drawn from the documented ranges', () => {
+    const ranges: [string, [number, number][]][] = [
+      ['CartPole-v1', Array(4).fill([-0.05, 0.05])],
+      ['Acrobot-v1', Array(4).fill([-0.1, 0.1])],
+      [
+        'MountainCar-v0',
+        [
+          [-0.6, -0.4],
+          [0, 0],
+        ],
+      ],
+      [
+        'MountainCarContinuous-v0',
+        [
+          [-0.6, -0.4],
+          [0, 0],
+        ],
+      ],
+      [
+        'Pendulum-v1',
+        [
+          [-PI, PI],
+          [-1, 1],
+        ],
+      ],
+    ];
+    for (const [name, bounds] of ranges) {
+      const env = createVecEnv(task(name), 2, 300);
+      env.reset();
+      const states = Array.from({ length: 300 }, (_, i) => env.renderState(i));
+      bounds.forEach(([lo, hi], j) => {
+        const column = states.map((s) => s[j]);
+        expect(Math.min(...column)).toBeGreaterThanOrEqual(lo);
+        expect(Math.max(...column)).toBeLessThanOrEqual(hi);
+        if (hi > lo) expect(Math.max(...column) - Math.min(...column)).toBeGreaterThan(0.9 * (hi - lo));
+      });
+      if (name === 'Acrobot-v1') expect(states.flat().every((v) => v === Math.fround(v))).toBe(true);
+    }
+  });
+
+  it('CartPole-v1: reward 1 on the terminating step; a balancing controller is truncated at 500', () => {
+    const fall = episodes('CartPole-v1', () => 1, 3);
+    for (const e of fall) {
+      expect(e).toMatchObject({ terminated: true, last: 1 });
+      expect(e.ret).toBe(e.steps);
+      expect(e.steps).toBeLessThan(20);
+      expect(Math.abs(e.final[2])).toBeGreaterThan((12 * 2 * PI) / 360);
+    }
+    const balanced = episodes('CartPole-v1', (o) => (o[2] + 0.5 * o[3] > 0 ? 1 : 0), 2);
+    for (const e of balanced) expect(e).toMatchObject({ steps: 500, ret: 500, terminated: false });
+  });
+
+  it('Acrobot-v1: -1 a step and 0 on the terminal step; MountainCar-v0 ends at the goal', () => {
+    for (const e of episodes('Acrobot-v1', (o) => (o[4] > 0 ? 0 : 2), 3)) {
+      expect(e).toMatchObject({ terminated: true, last: 0 });
+      expect(e.ret).toBe(-(e.steps - 1));
+      // The tip's height -cos t1 - cos(t1 + t2) from the observation [cos t1, sin t1, cos t2, sin t2, ...].
+      const [c1, s1, c2, s2] = e.final;
+      expect(-c1 - (c1 * c2 - s1 * s2)).toBeGreaterThan(1 - 1e-6);
+    }
+    for (const e of episodes('MountainCar-v0', (o) => (o[1] >= 0 ? 2 : 0), 3)) {
+      expect(e).toMatchObject({ terminated: true, last: -1, ret: -e.steps });
+      expect(e.final[0]).toBeGreaterThanOrEqual(0.5);
+    }
+    for (const e of episodes('MountainCar-v0', () => 1, 2)) expect(e).toMatchObject({ steps: 200, terminated: false });
+  });
+
+  it('MountainCarContinuous-v0: 100 at the goal minus 0.1 a^2, truncated at 999', () => {
+    for (const e of episodes('MountainCarContinuous-v0', (o) => (o[1] >= 0 ? 1 : -1), 2)) {
+      expect(e.terminated).toBe(true);
+      expect(e.last).toBeCloseTo(99.9, 5);
+      expect(e.ret).toBeCloseTo(100 - 0.1 * e.steps, 3);
+    }
+    const idle = episodes('MountainCarContinuous-v0', () => 0, 1)[0];
+    expect(idle).toMatchObject({ steps: 999, terminated: false, ret: 0 });
+  });
+
+  it('Pendulum-v1 never terminates and is truncated at 200; the final observation is the last one', () => {
+    const env = createVecEnv(task('Pendulum-v1'), 4, 3);
+    env.reset();
+    for (let k = 1; k <= 400; k++) {
+      const before = Array.from({ length: 3 }, (_, i) => env.renderState(i));
+      const r = env.step(new Float32Array(3));
+      expect(Array.from(r.terminated)).toEqual([0, 0, 0]);
+      expect(Array.from(r.truncated)).toEqual(Array(3).fill(k % 200 === 0 ? 1 : 0));
+      if (k % 200 === 0) {
+        const expected = before.flatMap((s) => pendulum.observe(pendulum.step(s, 0).s).map(Math.fround));
+        expectClose(Array.from(r.finalObs), expected, 1e-6, 'final observations');
+        for (let i = 0; i < 3; i++) expect(Math.abs(env.renderState(i)[1])).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('the spec time limit replaces Gymnasium’s', () => {
+    const env = createVecEnv(task('CartPole-v1', { maxSteps: 7 }), 1, 1);
+    expect(env.maxSteps).toBe(7);
+    env.reset();
+    const truncated = Array.from({ length: 14 }, (_, k) => env.step(Float32Array.of(k % 2)).truncated[0]);
+    expect(truncated).toEqual([0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
+  });
+
+  it('continuous actions are clipped to the bounds; invalid discrete actions are refused', () => {
+    const run = (name: string, a: number) => {
+      const env = createVecEnv(task(name), 9, 1);
+      env.reset();
+      const r = env.step(Float32Array.of(a));
+      return [...Array.from(r.obs), r.rewards[0]];
+    };
+    expect(run('Pendulum-v1', 5)).toEqual(run('Pendulum-v1', 2));
+    expect(run('MountainCarContinuous-v0', -3)).toEqual(run('MountainCarContinuous-v0', -1));
+    const cart = createVecEnv(task('CartPole-v1'), 1, 2);
+    expect(() => cart.step(Float32Array.of(1, 1))).toThrow(/reset/);
+    cart.reset();
+    const before = cart.renderState(0);
+    for (const bad of [2, -1, 0.5, Number.NaN]) expect(() => cart.step(Float32Array.of(1, bad))).toThrow(/action/);
+    expect(cart.renderState(0)).toEqual(before); // a refused batch moves no slot
+  });
+});
