@@ -3,7 +3,8 @@
 // everything it needs from that export (bench/peer/peer.py), so both sides run the same thing.
 import fs from 'node:fs';
 import path from 'node:path';
-import { runSpec, type RunSpec } from '../shared/spec.js';
+import { runSpec } from '../shared/spec.js';
+import type { SequenceRunSpec } from '../main/engine/train.js';
 import { transformerStateSize } from '../main/engine/models/transformer.js';
 
 export interface BenchConfig {
@@ -12,7 +13,7 @@ export interface BenchConfig {
   title: string;
   /** Where the spec comes from, and what was changed. */
   source: string;
-  spec: RunSpec;
+  spec: SequenceRunSpec;
 }
 
 function example(name: string): Record<string, unknown> {
@@ -20,12 +21,12 @@ function example(name: string): Record<string, unknown> {
 }
 
 /** Applies `over` to a spec input one section deep (task, model, training), then validates it. */
-function make(base: Record<string, unknown>, over: Record<string, Record<string, unknown>> = {}): RunSpec {
+function make(base: Record<string, unknown>, over: Record<string, Record<string, unknown>> = {}): SequenceRunSpec {
   const input: Record<string, unknown> = { ...base, backend: 'wasm' };
   for (const [section, fields] of Object.entries(over)) {
     input[section] = section === 'model' ? fields : { ...(base[section] as Record<string, unknown>), ...fields };
   }
-  return runSpec.parse(input);
+  return runSpec.parse(input) as SequenceRunSpec;
 }
 
 /**

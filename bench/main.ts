@@ -10,11 +10,12 @@
 //   --profile            also print our per-kernel profile of every configuration
 //   --out FILE           where the JSON goes (default bench/results/bench.json)
 //   --python PATH        the Python with python3-torch (default /usr/bin/python3)
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+//   --rl                 instead: the RL learners' update step against PyTorch (bench/rl.ts; writes rl.json)
+//   --envs               instead: environment steps/s against NumPy (bench/envs.ts; writes envs.json)
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import Database from 'better-sqlite3';
@@ -23,9 +24,13 @@ import { initBackend } from '../main/engine/backends.js';
 import { learningRateAt } from '../main/engine/optimizer.js';
 import { median } from '../main/engine/plan.js';
 import { benchConfigs, type BenchConfig } from './configs.js';
+import { benchEnvs } from './envs.js';
 import { stepFlops } from './flops.js';
 import { setUp, type OurRun } from './ours.js';
 import { profile } from './profile.js';
+import { runRlBench } from './rl.js';
+import { table } from './table.js';
+import { ExportData, TorchPeer } from './torchPeer.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -38,6 +43,8 @@ const { values: opts } = parseArgs({
     profile: { type: 'boolean', default: false },
     out: { type: 'string', default: path.join('bench', 'results', 'bench.json') },
     python: { type: 'string', default: '/usr/bin/python3' },
+    rl: { type: 'boolean', default: false },
+    envs: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -52,46 +59,6 @@ const EXPORT_DIR = path.join('bench', 'results', 'export');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-// ------------------------------------------------------------------------------------------- the peer
-
-class Peer {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private readonly replies: ((line: string) => void)[] = [];
-  private stderr = '';
-
-  constructor(python: string) {
-    const env = {
-      ...process.env,
-      OPENBLAS_NUM_THREADS: '1',
-      OMP_NUM_THREADS: '1',
-      MKL_NUM_THREADS: '1',
-      PYTHONUNBUFFERED: '1',
-    };
-    this.proc = spawn(python, [path.join('bench', 'peer', 'peer.py')], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    createInterface({ input: this.proc.stdout }).on('line', (line) => this.replies.shift()?.(line));
-    this.proc.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-  }
-
-  call<T>(request: Record<string, unknown>): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const onExit = () => reject(new Error(`the PyTorch peer exited: ${this.stderr.slice(-2000)}`));
-      this.proc.once('exit', onExit);
-      this.replies.push((line) => {
-        this.proc.off('exit', onExit);
-        const reply = JSON.parse(line) as T & { error?: string; trace?: string };
-        if (reply.error) reject(new Error(`PyTorch peer: ${reply.error}\n${reply.trace ?? ''}`));
-        else resolve(reply);
-      });
-      this.proc.stdin.write(`${JSON.stringify(request)}\n`);
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.call({ cmd: 'quit' }).catch(() => undefined);
-    this.proc.kill();
-  }
-}
-
 // ------------------------------------------------------------------------------------------- export
 
 /**
@@ -99,26 +66,18 @@ class Peer {
  * rates.
  */
 function exportRun(run: OurRun, batches: number, dir: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  const chunks: Float32Array[] = [];
-  let offset = 0;
-  const put = (values: Float32Array, shape: number[]) => {
-    chunks.push(values);
-    const entry = { offset, shape };
-    offset += values.length;
-    return entry;
-  };
-  const params = run.weights().map((w) => ({ name: w.name, ...put(w.values, w.shape) }));
-  const constants = (run.model.constants ?? []).map((c) => ({ name: c.name, ...put(c.values, c.shape) }));
+  const data = new ExportData();
+  const params = run.weights().map((w) => ({ name: w.name, ...data.put(w.values, w.shape) }));
+  const constants = (run.model.constants ?? []).map((c) => ({ name: c.name, ...data.put(c.values, c.shape) }));
   const { task, config } = run;
   const list = Array.from({ length: batches }, (_, k) => {
     const b = run.sample(k);
     return {
-      inputs: put(b.inputs, [b.batch, task.seqLen, task.inputDim]),
-      targets: put(b.targets, [b.batch, task.seqLen]),
+      inputs: data.put(b.inputs, [b.batch, task.seqLen, task.inputDim]),
+      targets: data.put(b.targets, [b.batch, task.seqLen]),
     };
   });
-  const meta = {
+  data.write(dir, {
     key: config.key,
     spec: config.spec,
     objective: task.objective,
@@ -127,15 +86,7 @@ function exportRun(run: OurRun, batches: number, dir: string): void {
     constants,
     batches: list,
     learningRates: Array.from({ length: 256 }, (_, k) => learningRateAt(k, config.spec.training)),
-  };
-  const data = new Float32Array(offset);
-  let at = 0;
-  for (const c of chunks) {
-    data.set(c, at);
-    at += c.length;
-  }
-  fs.writeFileSync(path.join(dir, 'data.bin'), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
+  });
 }
 
 // ------------------------------------------------------------------------------------------- measurements
@@ -165,7 +116,7 @@ interface Timing {
 }
 
 /** Alternates ours and PyTorch, `rounds` times `steps` timed steps each, after both are warm. */
-async function timeBoth(run: OurRun, peer: Peer, rounds: number, steps: number): Promise<Timing> {
+async function timeBoth(run: OurRun, peer: TorchPeer, rounds: number, steps: number): Promise<Timing> {
   const out: Timing = { ours: [], torch: [] };
   const batches = [0, 1].map((k) => run.sample(k));
   let stepIndex = 100; // past any warm-up: the full learning rate
@@ -227,7 +178,7 @@ function modelLabel(spec: BenchConfig['spec']): string {
   return m.kind;
 }
 
-async function benchConfig(config: BenchConfig, peer: Peer): Promise<ConfigResult> {
+async function benchConfig(config: BenchConfig, peer: TorchPeer): Promise<ConfigResult> {
   const run = await setUp(config);
   const dir = path.join(EXPORT_DIR, config.key);
   exportRun(run, Math.max(CHECK_STEPS, 2), dir);
@@ -295,7 +246,7 @@ async function benchConfig(config: BenchConfig, peer: Peer): Promise<ConfigResul
 
 /** Step time as sequence length and model width grow (GPICL Transformer shape), both sides. */
 async function costCurve(
-  peer: Peer,
+  peer: TorchPeer,
 ): Promise<{ seqLen: number; dModel: number; oursMs: number; torchMs: number; ratio: number }[]> {
   const base = benchConfigs(tiny)[0];
   const points = tiny
@@ -452,33 +403,26 @@ async function sweep(concurrency: number, runs: number, steps: number): Promise<
 
 // ------------------------------------------------------------------------------------------- report
 
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [
-    line(head),
-    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
-    ...rows.map(line),
-  ].join('\n');
-}
-
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
 async function main(): Promise<void> {
   if (opts.help) {
-    process.stdout.write(
-      `${fs
-        .readFileSync(path.join('bench', 'main.ts'), 'utf8')
-        .split('\n')
-        .slice(0, 13)
-        .join('\n')
-        .replace(/^\/\/ ?/gm, '')}\n`,
+    // The header comment, up to the first line that is not one.
+    const lines = fs.readFileSync(path.join('bench', 'main.ts'), 'utf8').split('\n');
+    const header = lines.slice(
+      0,
+      lines.findIndex((l) => !l.startsWith('//')),
     );
+    process.stdout.write(`${header.map((l) => l.replace(/^\/\/ ?/, '')).join('\n')}\n`);
     return;
   }
+  if (opts.envs) return benchEnvs(opts.python!);
+  if (opts.rl) {
+    const out = path.join(path.dirname(opts.out!), 'rl.json');
+    return runRlBench({ tiny, rounds: ROUNDS, python: opts.python!, profile: opts.profile!, out });
+  }
   const configs = benchConfigs(tiny).filter((c) => !opts.only || opts.only.split(',').includes(c.key));
-  const peer = new Peer(opts.python);
+  const peer = new TorchPeer(opts.python, path.join('bench', 'peer', 'peer.py'));
   const info = await peer.call<{
     torch: string;
     python: string;

@@ -15,15 +15,14 @@ Protocol: one JSON object per line on stdin, one JSON reply per line on stdout.
   {"cmd": "quit"}
 Run with Debian's python3-torch (/usr/bin/python3) and OPENBLAS_NUM_THREADS=1 (the harness sets it).
 """
-import json
 import math
 import os
-import platform
-import sys
 import time
 
 import torch
 import torch.nn.functional as F
+
+import protocol
 
 torch.set_num_threads(1)
 torch.set_num_interop_threads(1)
@@ -212,13 +211,7 @@ class Vsml(torch.nn.Module):
 
 class Run:
     def __init__(self, directory):
-        with open(os.path.join(directory, "meta.json")) as f:
-            self.meta = json.load(f)
-        with open(os.path.join(directory, "data.bin"), "rb") as f:
-            blob = torch.frombuffer(bytearray(f.read()), dtype=torch.float32)  # little-endian float32, as written
-        def take(e):
-            return blob[e["offset"] : e["offset"] + int(math.prod(e["shape"]))].reshape(e["shape"]).clone()
-
+        self.meta, take = protocol.read_export(directory)
         self.initial = {e["name"]: take(e) for e in self.meta["params"]}
         self.constants = {e["name"]: take(e) for e in self.meta.get("constants", [])}
         self.batches = [(take(b["inputs"]), take(b["targets"])) for b in self.meta["batches"]]
@@ -284,56 +277,36 @@ def peak(n, reps):
 
 def main():
     run = None
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        req = json.loads(line)
-        cmd = req["cmd"]
-        try:
-            if cmd == "info":
-                config_words = torch.__config__.show().replace(",", " ").split()
-                reply = {
-                    "torch": torch.__version__,
-                    "python": platform.python_version(),
-                    "executable": sys.executable,
-                    "threads": torch.get_num_threads(),
-                    "blas": blas_library(),
-                    "blasThreads": blas_threads(),
-                    "blasInfo": next(
-                        (p.split("=")[1] for p in config_words if p.startswith("BLAS_INFO=")),
-                        None,
-                    ),
-                }
-            elif cmd == "peak":
-                reply = {"gflops": peak(req.get("n", 1024), req.get("reps", 10))}
-            elif cmd == "load":
-                run = Run(req["dir"])
-                reply = {"params": sum(p.numel() for p in run.params)}
-            elif cmd == "losses":
-                run.build()
-                losses, norms = [], []
-                for k in range(req["steps"]):
-                    loss, norm = run.step(k)
-                    losses.append(loss)
-                    norms.append(norm)
-                reply = {"losses": losses, "gradNorms": norms}
-            elif cmd == "time":
-                times = []
-                for _ in range(req["steps"]):
-                    t = time.perf_counter()
-                    run.step(run.step_index)
-                    times.append((time.perf_counter() - t) * 1000)
-                reply = {"ms": times}
-            elif cmd == "quit":
-                print(json.dumps({"ok": True}), flush=True)
-                return
-            else:
-                reply = {"error": f"unknown command {cmd}"}
-        except Exception as err:  # noqa: BLE001 - reported to the harness
-            import traceback
 
-            reply = {"error": f"{type(err).__name__}: {err}", "trace": traceback.format_exc()}
-        print(json.dumps(reply), flush=True)
+    def handle(req):
+        nonlocal run
+        cmd = req["cmd"]
+        if cmd == "info":
+            config_words = torch.__config__.show().replace(",", " ").split()
+            return {
+                **protocol.info(),
+                "blas": blas_library(),
+                "blasThreads": blas_threads(),
+                "blasInfo": next((p.split("=")[1] for p in config_words if p.startswith("BLAS_INFO=")), None),
+            }
+        if cmd == "peak":
+            return {"gflops": peak(req.get("n", 1024), req.get("reps", 10))}
+        if cmd == "load":
+            run = Run(req["dir"])
+            return {"params": sum(p.numel() for p in run.params)}
+        if cmd == "losses":
+            run.build()
+            losses, norms = [], []
+            for k in range(req["steps"]):
+                loss, norm = run.step(k)
+                losses.append(loss)
+                norms.append(norm)
+            return {"losses": losses, "gradNorms": norms}
+        if cmd == "time":
+            return protocol.timed(lambda: run.step(run.step_index), req["steps"])
+        return protocol.unknown(req)
+
+    protocol.serve(handle)
 
 
 if __name__ == "__main__":

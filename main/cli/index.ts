@@ -47,7 +47,8 @@ Usage:
                                a step metric (loss, acc, eval/unseen/last_acc...) per run
     context e3 --split S [--runs r1,r2] [--step N|last] [--baselines] [--log-y]
                                in-context learning curve (accuracy or MSE by position) per
-                               run; --baselines adds ridge and dMMSE, or the learner
+                               run; --baselines adds ridge and dMMSE, or the learner; RL runs:
+                               return by episode of the lifetime (random, bandit algorithms)
     every kind: [--where PATH=V]... (keep the runs with these axis values; axes a figure
     does not draw are held at their largest value) [--title T] [--width 720] [--height 420]
     [--theme light|dark]

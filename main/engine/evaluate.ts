@@ -4,11 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { EvalCurve } from '../../shared/api.js';
 import { evalMetricKey } from '../../shared/metrics.js';
 import type { Phase } from '../../shared/results.js';
-import type { RunSpec } from '../../shared/spec.js';
 import type { Model } from './models/index.js';
 import { objectiveFor } from './objectives/index.js';
 import { Rng, seedFrom } from './rng.js';
 import type { BaselinePredictions, SequenceBatch, TaskSampler } from './tasks/index.js';
+import type { SequenceRunSpec } from './train.js';
 
 const CHUNK = 256;
 
@@ -26,7 +26,7 @@ export interface Evaluation {
 }
 
 /** The held-out sequences of every split, fixed for the whole run. */
-export function evalSets(task: TaskSampler, spec: RunSpec): EvalSet[] {
+export function evalSets(task: TaskSampler, spec: SequenceRunSpec): EvalSet[] {
   return task.evalSplits.map((split) => ({
     split,
     batch: task.sample(new Rng(seedFrom(spec.seed, 'eval', split)), spec.evaluation.sequences, split),
@@ -56,7 +56,7 @@ export async function evaluate(
   model: Model,
   task: TaskSampler,
   sets: EvalSet[],
-  spec: RunSpec,
+  spec: SequenceRunSpec,
   step: number,
 ): Promise<Evaluation> {
   const objective = objectiveFor(task);

@@ -3,7 +3,9 @@
 // spec (same backend, task, model, batch size and evaluation).
 import { TRAINING_METRICS } from '../../shared/metrics.js';
 import type { RunSpec } from '../../shared/spec.js';
-import { runExperiment, setUpRun, type RunInfo, type RunSink } from './train.js';
+import { setUpRl } from './rl/run.js';
+import { isRlSpec } from './rl/types.js';
+import { runExperiment, setUpRun, type RunInfo, type RunSink, type SequenceRunSpec } from './train.js';
 
 export interface ConfigSize {
   backend: string;
@@ -47,6 +49,7 @@ function quietSink(overrides: Partial<RunSink>): RunSink {
     progress: nothing,
     checkpoint: async () => undefined,
     summary: nothing,
+    rollout: nothing,
     ...overrides,
   };
 }
@@ -117,9 +120,14 @@ export async function measureConfig(spec: RunSpec, dataDir: string | null): Prom
   return { backend: info.backend, paramCount: info.paramCount, stateSize: info.stateSize, stepSeconds, ...evaluations };
 }
 
-/** The model's size only: builds it (as a run would, from the task's token shape) without training. */
+/** The model's size only: builds it (as a run would, from the task's token shape or the environment's spaces). */
 export async function sizeConfig(spec: RunSpec, dataDir: string | null): Promise<ConfigSize> {
-  const { backend, model, adam } = await setUpRun(spec, dataDir);
+  if (isRlSpec(spec)) {
+    const { backend, algorithm } = await setUpRl(spec);
+    algorithm.dispose();
+    return { backend, paramCount: algorithm.paramCount, stateSize: algorithm.stateSize };
+  }
+  const { backend, model, adam } = await setUpRun(spec as SequenceRunSpec, dataDir);
   adam.dispose();
   for (const p of model.params) p.variable.dispose();
   return { backend, paramCount: model.paramCount, stateSize: model.stateSize };

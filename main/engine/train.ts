@@ -6,14 +6,18 @@ import * as tf from '@tensorflow/tfjs';
 import type { EvalCurve } from '../../shared/api.js';
 import { TRAINING_METRICS, type MetricRow } from '../../shared/metrics.js';
 import { phaseCode, type RunSummary } from '../../shared/results.js';
-import type { RunSpec } from '../../shared/spec.js';
+import type { Rollout } from '../../shared/rollout.js';
+import type { RunSpec, SequenceTaskSpec } from '../../shared/spec.js';
 import { initBackend } from './backends.js';
 import { evalSets, evaluate } from './evaluate.js';
 import { createModel, type Model } from './models/index.js';
 import { objectiveFor } from './objectives/index.js';
 import { Adam, learningRateAt } from './optimizer.js';
 import { Rng, seedFrom } from './rng.js';
+import { runRl } from './rl/run.js';
+import { isRlSpec } from './rl/types.js';
 import { summarize, type RunRecord } from './summarize.js';
+import { CancelCheck } from './yielding.js';
 import { createTaskSampler, type SequenceBatch, type TaskSampler } from './tasks/index.js';
 
 /** Everything needed to continue a run: the step reached and every variable (weights and Adam moments). */
@@ -26,7 +30,12 @@ export interface TrainState {
    * store has every recorded loss, and a resumed run is given them with its checkpoint.
    */
   losses: number[];
+  /** What else a run needs to continue exactly (RL: environment and RNG states), as JSON. */
+  extra?: unknown;
 }
+
+/** A run of a sequence task (supervised in-context learning); RL runs go to ./rl/run.ts. */
+export type SequenceRunSpec = RunSpec & { task: SequenceTaskSpec };
 
 export interface RunInfo {
   backend: string;
@@ -42,6 +51,8 @@ export interface RunSink {
   progress(step: number, examplesPerSec: number): void;
   checkpoint(state: TrainState): Promise<void>;
   summary(summary: RunSummary): void;
+  /** A recorded lifetime of an RL policy (at an evaluation). */
+  rollout(rollout: Omit<Rollout, 'runId'>): void;
 }
 
 export type RunOutcome = { status: 'finished' | 'cancelled' } | { status: 'diverged'; error: string };
@@ -51,15 +62,6 @@ export interface RunOptions {
   resume?: TrainState;
   /** Folder of imported datasets. */
   dataDir?: string | null;
-}
-
-/** The loop yields to the event loop this often, so cancel messages and metric flushes get through. */
-const YIELD_MS = 25;
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) =>
-    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
-  );
 }
 
 /** What one meta-training step reports. */
@@ -104,7 +106,7 @@ export async function trainStep(
 
 /** What a run trains: its backend started, its task sampler, its model initialised from the seed, and Adam. */
 export async function setUpRun(
-  spec: RunSpec,
+  spec: SequenceRunSpec,
   dataDir: string | null,
 ): Promise<{ backend: string; task: TaskSampler; model: Model; adam: Adam }> {
   const backend = await initBackend(spec.backend);
@@ -114,11 +116,16 @@ export async function setUpRun(
 }
 
 /** Training batch `step` of a run, drawn from its own seed: a resumed run draws what it would have. */
-export function trainBatch(spec: RunSpec, task: TaskSampler, step: number): SequenceBatch {
+export function trainBatch(spec: SequenceRunSpec, task: TaskSampler, step: number): SequenceBatch {
   return task.sample(new Rng(seedFrom(spec.seed, 'batch', step)), spec.training.batchSize, 'train');
 }
 
 export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOptions = {}): Promise<RunOutcome> {
+  if (isRlSpec(spec)) return runRl(spec, sink, options);
+  return runSequences(spec as SequenceRunSpec, sink, options);
+}
+
+async function runSequences(spec: SequenceRunSpec, sink: RunSink, options: RunOptions): Promise<RunOutcome> {
   const { backend, task, model, adam } = await setUpRun(spec, options.dataDir ?? null);
   const stepMetricKeys = objectiveFor(task).info.stepMetrics.map((m) => m.key);
   const losses: number[] = options.resume ? options.resume.losses.slice(0, options.resume.step) : [];
@@ -165,17 +172,10 @@ export async function runExperiment(spec: RunSpec, sink: RunSink, options: RunOp
 
   const { training } = spec;
   let lastEvaluation: RunRecord['lastEvaluation'] = null;
-  let lastYield = performance.now();
+  const cancel = new CancelCheck(options.signal, async (at) => sink.checkpoint(await snapshot(at)));
   try {
     while (step < training.steps) {
-      if (performance.now() - lastYield > YIELD_MS) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
-      if (options.signal?.aborted) {
-        await sink.checkpoint(await snapshot(step));
-        return { status: 'cancelled' };
-      }
+      if (await cancel.cancelled(step)) return { status: 'cancelled' };
       const started = performance.now();
       const lr = learningRateAt(step, training);
       const batch = trainBatch(spec, task, step);

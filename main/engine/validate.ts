@@ -5,6 +5,9 @@ import type { DatasetInfo } from '../../shared/api.js';
 import { OBJECTIVES, TASK_OBJECTIVES, type ObjectiveInfo } from '../../shared/objectives/index.js';
 import { formatPath, type RunSpec, type SpecIssue } from '../../shared/spec.js';
 import { optionsProblem } from './data/preprocess.js';
+import { actionSpace, observationSize } from './envs/index.js';
+import { rlModelIssues } from './rl/networks.js';
+import type { RlSpec } from './rl/types.js';
 
 /** The baseline `evaluation.learnerBaseline` adds (the classification objective declares it). */
 const LEARNER = OBJECTIVES.classification.baselines[0].name;
@@ -22,6 +25,10 @@ export function engineIssues(runs: readonly { spec: RunSpec }[], datasets: reado
         ['evaluation', 'learnerBaseline'],
         `the learner baseline is for classification tasks; ${task.family} tasks are compared with ${theirs} (use null)`,
       );
+    }
+    if (task.family === 'rl') {
+      for (const [path, message] of rlIssues(spec as RlSpec)) add(path, message);
+      continue;
     }
     if (task.family !== 'gpicl-classification') continue;
     const options = {
@@ -46,4 +53,33 @@ export function engineIssues(runs: readonly { spec: RunSpec }[], datasets: reado
     }
   }
   return [...issues.values()];
+}
+
+/** Observation sizes a random projection is allowed for: its matrix is d x d floats per environment of the batch. */
+const MAX_PROJECTED_SIZE = 128;
+
+/** What an RL run asks that its environment or model cannot do. */
+function rlIssues(spec: RlSpec): [path: (string | number)[], message: string][] {
+  const { task } = spec;
+  const issues: [(string | number)[], string][] = rlModelIssues(spec).map((m) => [['model', 'kind'], m]);
+  const action = actionSpace(task);
+  if (task.algorithm.kind === 'td3') {
+    if (action.kind === 'discrete')
+      issues.push([
+        ['task', 'algorithm', 'kind'],
+        `TD3 needs continuous actions; ${task.env.name} has ${action.n} discrete ones (use ppo, a2c or reinforce)`,
+      ]);
+    if (spec.model.kind !== 'mlp')
+      issues.push([['model', 'kind'], `TD3 trains a feed-forward actor and critics: model.kind must be 'mlp'`]);
+  }
+  const d = observationSize(task);
+  if (task.projectObservations && d > MAX_PROJECTED_SIZE)
+    issues.push([
+      ['task', 'projectObservations'],
+      `${task.env.name} observes ${d} numbers; projections (a d x d matrix per environment) go up to ` +
+        `${MAX_PROJECTED_SIZE} (use a partial observation or a smaller grid)`,
+    ]);
+  if (task.permuteActions && action.kind !== 'discrete')
+    issues.push([['task', 'permuteActions'], `${task.env.name} has continuous actions: there are none to permute`]);
+  return issues;
 }

@@ -335,7 +335,7 @@ export interface ContextRequest extends FigureBase {
   logY: boolean;
 }
 
-/** In-context learning curves of one split: accuracy or MSE against position, one line per run (and its baselines). */
+/** In-context (or within-lifetime) curves of one split against position, one line per run (and its baselines). */
 export async function contextFigure(lab: LabReader, req: ContextRequest): Promise<Figure> {
   const sel = await selectRuns(lab, req.experiment, req.where);
   const runs = pickRuns(sel, req.runs);
@@ -365,15 +365,29 @@ export async function contextFigure(lab: LabReader, req: ContextRequest): Promis
     steps.add(step);
     const label = runLabel(sel, run, runs);
     const name = (kind: string) => (single ? kind : kind === 'model' && !req.baselines ? label : `${label} ${kind}`);
-    return contextLines(curves, { split: req.split, step, metric, colorIndex: i, baselines: req.baselines, name });
+    return contextLines(curves, {
+      split: req.split,
+      step,
+      metric,
+      colorIndex: i,
+      baselines: req.baselines,
+      name,
+      ownColors: single,
+    });
   });
   if (req.logY) series = logSafe(series, 1, '--log-y', notes);
   const option = lineOption(
-    { series, xName: 'position', yName: objective.curve.label, logY: req.logY, zoom: false },
+    {
+      series,
+      xName: objective.positionName(evaluated[0].run.spec.task),
+      yName: objective.curve.label,
+      logY: req.logY,
+      zoom: false,
+    },
     req.colors,
   );
   const at = steps.size === 1 ? `step ${[...steps][0]}` : 'last evaluation';
-  const title = `In-context learning curve: ${req.split}`;
+  const title = `${objective.curveTitle}: ${req.split}`;
   return {
     option,
     title,

@@ -26,6 +26,8 @@ const ARG_NAMES = {
   getEvalCurves: ['runId'],
   listMetricKeys: ['runId'],
   exportRuns: ['ref', 'format'],
+  listRollouts: ['runId'],
+  getRollout: ['runId', 'step', 'split'],
 } satisfies { [K in keyof LabApi]: Names<Parameters<LabApi[K]>> };
 
 const argNames = (method: keyof LabApi): readonly string[] => ARG_NAMES[method];

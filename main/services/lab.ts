@@ -1,5 +1,6 @@
 // The LabApi implementation: the store and the scheduler behind the one contract every host serves (the
 // Electron window, the web host, the CLI). The store and the scheduler are private to it.
+import type { Rollout, RolloutRef } from '../../shared/rollout.js';
 import type {
   DatasetInfo,
   EvalCurve,
@@ -223,6 +224,18 @@ export class Lab implements LabApi {
   async listMetricKeys(runId: number): Promise<string[]> {
     this.requireRun(runId);
     return this.store.metricKeys(runId);
+  }
+
+  async listRollouts(runId: number): Promise<RolloutRef[]> {
+    this.requireRun(runId);
+    return this.store.listRollouts(runId);
+  }
+
+  async getRollout(runId: number, step: number, split: string): Promise<Rollout> {
+    this.requireRun(runId);
+    const rollout = this.store.getRollout(runId, step, split);
+    if (!rollout) throw new LabError(`run ${runId} has no rollout of split '${split}' at step ${step}`);
+    return rollout;
   }
 
   async exportRuns(ref: string, format: ExportFormat): Promise<string> {

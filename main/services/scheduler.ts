@@ -331,6 +331,9 @@ export class Scheduler {
       case 'eval':
         this.store.putEvalCurves(runId, message.curves);
         break;
+      case 'rollout':
+        this.store.putRollout(runId, message.rollout);
+        break;
       case 'heartbeat':
         break;
       case 'progress': {

@@ -20,12 +20,19 @@ interface Manifest {
   tensors: { name: string; shape: number[]; length: number }[];
   /** Of the .bin file beside it. */
   bytes: number;
+  /** Of the .bin file followed by `extra` as JSON (absent: the .bin file alone). */
   sha256: string;
+  /** TrainState.extra (RL runs: environment and RNG states). */
+  extra?: unknown;
 }
 
 const KEEP = 2;
 
-const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
+const sha256 = (data: Buffer, extra: unknown) => {
+  const hash = crypto.createHash('sha256').update(data);
+  if (extra !== undefined) hash.update(JSON.stringify(extra));
+  return hash.digest('hex');
+};
 const errorCode = (err: unknown) => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
 
 /** Writes the state as `step-N.json` + `step-N.bin` in `dir`; returns the manifest's path. */
@@ -40,7 +47,8 @@ export function saveCheckpoint(dir: string, state: Omit<TrainState, 'losses'>): 
     adamT: state.adamT,
     tensors: state.tensors.map((t) => ({ name: t.name, shape: t.shape, length: t.values.length })),
     bytes: blob.length,
-    sha256: sha256(blob),
+    sha256: sha256(blob, state.extra),
+    ...(state.extra === undefined ? {} : { extra: state.extra }),
   };
   const temporary = [`${base}.bin.tmp`, `${base}.json.tmp`];
   try {
@@ -99,7 +107,7 @@ export function loadCheckpoint(file: string, shown = file): Omit<TrainState, 'lo
     return { name: t.name, shape: t.shape, values };
   });
   if (offset !== all.length) throw new CheckpointError(`checkpoint ${shown} does not match its manifest`);
-  return { step: manifest.step, adamT: manifest.adamT, tensors };
+  return { step: manifest.step, adamT: manifest.adamT, tensors, extra: manifest.extra };
 }
 
 /** Throws a CheckpointError naming the file unless the checkpoint is whole and matches its checksum. */
@@ -125,6 +133,7 @@ function readVerified(file: string, shown: string): { manifest: Manifest; blob: 
       `checkpoint ${shown} is damaged (${blob.length} bytes, its manifest says ${manifest.bytes})`,
     );
   }
-  if (sha256(blob) !== manifest.sha256) throw new CheckpointError(`checkpoint ${shown} is damaged (checksum mismatch)`);
+  if (sha256(blob, manifest.extra) !== manifest.sha256)
+    throw new CheckpointError(`checkpoint ${shown} is damaged (checksum mismatch)`);
   return { manifest, blob };
 }

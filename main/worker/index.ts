@@ -61,6 +61,7 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       await parent.send({ type: 'checkpoint', step: state.step, path: path.relative(home, file) });
     },
     summary: (summary) => void parent.send({ type: 'summary', summary }),
+    rollout: (rollout) => void parent.send({ type: 'rollout', rollout }),
   };
 
   const outcome = await runExperiment(start.spec, sink, { signal: abort.signal, resume, dataDir: start.dataDir });

@@ -4,6 +4,7 @@ import type { EvalCurve } from '../../shared/api.js';
 import type { ConfigCost, ConfigSize } from '../engine/plan.js';
 import type { MetricRow } from '../../shared/metrics.js';
 import type { RunSummary } from '../../shared/results.js';
+import type { Rollout } from '../../shared/rollout.js';
 import type { RunSpec } from '../../shared/spec.js';
 
 export type ToWorker =
@@ -25,6 +26,7 @@ export type FromWorker =
   | { type: 'started'; backend: string; paramCount: number; stateSize: number; fromStep: number }
   | { type: 'metrics'; rows: MetricRow[] }
   | { type: 'eval'; curves: EvalCurve[] }
+  | { type: 'rollout'; rollout: Omit<Rollout, 'runId'> }
   | { type: 'progress'; step: number; examplesPerSec: number }
   /** Sent every second while the worker's event loop turns: silence means it is stuck or stopped. */
   | { type: 'heartbeat' }

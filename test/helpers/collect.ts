@@ -1,6 +1,7 @@
 import type { EvalCurve } from '../../shared/api';
 import type { MetricRow } from '../../shared/metrics';
 import type { RunSummary } from '../../shared/results';
+import type { Rollout } from '../../shared/rollout';
 import type { RunInfo, RunSink, TrainState } from '../../main/engine/train';
 
 /** A RunSink that keeps everything in memory, for driving the engine from a test. */
@@ -11,6 +12,7 @@ export function collectingSink(onProgress?: (step: number) => void) {
     curves: [] as EvalCurve[],
     checkpoints: [] as TrainState[],
     summary: null as RunSummary | null,
+    rollouts: [] as Omit<Rollout, 'runId'>[],
     series(key: string): [number, number][] {
       return out.rows.filter((r) => r[0] === key).map((r) => [r[1], r[2]]);
     },
@@ -22,6 +24,7 @@ export function collectingSink(onProgress?: (step: number) => void) {
     progress: (step) => onProgress?.(step),
     checkpoint: async (state) => void out.checkpoints.push(state),
     summary: (summary) => (out.summary = summary),
+    rollout: (rollout) => void out.rollouts.push(rollout),
   };
   return { out, sink };
 }

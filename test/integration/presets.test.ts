@@ -21,7 +21,10 @@ function tiny(spec: Preset): Preset {
   const shrunk = structuredClone(spec);
   shrunk.training = { ...shrunk.training, steps: 12, batchSize: 4, warmupSteps: 0, checkpointEvery: 6 };
   shrunk.evaluation = { ...shrunk.evaluation, every: 6, sequences: 8 };
-  shrunk.task = { ...shrunk.task, seqLen: 6 };
+  shrunk.task =
+    shrunk.task.family === 'rl'
+      ? { ...shrunk.task, episodesPerTrial: Math.min(shrunk.task.episodesPerTrial ?? 1, 3) }
+      : { ...shrunk.task, seqLen: 6 };
   if (shrunk.sweep) {
     shrunk.sweep.axes = shrunk.sweep.axes.map((a) => ({ path: a.path, values: [a.values![0], a.values!.at(-1)!] }));
   }

@@ -34,6 +34,18 @@ describe('checkpoint files', () => {
     );
   });
 
+  it("keeps a run's extra state (environments, RNG) and checks it with the tensors", () => {
+    const dir = tempDir();
+    const extra = { envs: [{ state: [0.01, -0.02, 0.03, 0.04], steps: 17 }], rng: [1, 2, 3, 4] };
+    const file = saveCheckpoint(dir, { ...state(100), extra });
+    expect(loadCheckpoint(file).extra).toEqual(extra);
+    expect(loadCheckpoint(saveCheckpoint(dir, state(200))).extra).toBeUndefined();
+    const manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+    manifest.extra.envs[0].steps = 18;
+    fs.writeFileSync(file, JSON.stringify(manifest));
+    expect(() => loadCheckpoint(file)).toThrow(/checksum mismatch/);
+  });
+
   it('refuses a damaged checkpoint with an error naming the file and what is wrong', () => {
     const dir = tempDir();
     const file = saveCheckpoint(dir, state(100));

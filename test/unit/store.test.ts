@@ -265,6 +265,38 @@ describe('store', () => {
     expect(store.getRun(runId)?.summary).toBeNull();
   });
 
+  it('stores rollouts by step and split, and drops those after a checkpoint', () => {
+    const { store, runId } = newStoreWithRun(path.join(tempDir(), 'lab.db'));
+    const rollout = (step: number, split: string) => ({
+      step,
+      split,
+      env: 'CartPole-v1' as const,
+      params: { length: 0.5 },
+      stateSize: 4,
+      actionCount: 2,
+      frames: 2,
+      states: [0, 0, 0.01, 0, 0.01, 0.2, 0.02, -0.3],
+      actions: [1, 0],
+      rewards: [1, 1],
+      episodes: [0, 0],
+      probs: [0.4, 0.6, 0.7, 0.3],
+    });
+    store.putRollout(runId, rollout(10, 'seen'));
+    store.putRollout(runId, rollout(10, 'unseen'));
+    store.putRollout(runId, rollout(20, 'seen'));
+    expect(store.listRollouts(runId)).toEqual([
+      { step: 10, split: 'seen', frames: 2 },
+      { step: 10, split: 'unseen', frames: 2 },
+      { step: 20, split: 'seen', frames: 2 },
+    ]);
+    expect(store.getRollout(runId, 10, 'unseen')).toEqual({ ...rollout(10, 'unseen'), runId });
+    expect(store.getRollout(runId, 30, 'seen')).toBeNull();
+    store.truncateAfter(runId, 10);
+    expect(store.listRollouts(runId).map((r) => r.step)).toEqual([10, 10]);
+    store.deleteRun(runId);
+    expect(store.listRollouts(runId)).toEqual([]);
+  });
+
   it('deletes a run with its metrics, and marks runs of dead owners interrupted', () => {
     const { store, runId } = newStoreWithRun(path.join(tempDir(), 'lab.db'));
     store.appendMetrics(runId, [['loss', 1, 1]]);

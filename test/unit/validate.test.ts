@@ -48,3 +48,31 @@ describe('engine checks of a spec', () => {
     expect(issues({ ...gpicl({}), evaluation: { every: 30, sequences: 32, learnerBaseline: learner } })).toEqual([]);
   });
 });
+
+describe('engine checks of an RL spec', () => {
+  const rl = (task: Record<string, unknown>, model: ExperimentSpecInput['model'] = { kind: 'mlp', hidden: [16] }) =>
+    tinySpec({ task: { family: 'rl', ...task }, model, evaluation: { every: 1, sequences: 2 } });
+
+  it('accepts what the learners can run', () => {
+    expect(issues(rl({ env: { name: 'CartPole-v1' } }))).toEqual([]);
+    expect(issues(rl({ env: { name: 'Pendulum-v1' }, algorithm: { kind: 'td3' } }))).toEqual([]);
+    expect(
+      issues(rl({ env: { name: 'bernoulli-bandit' }, episodesPerTrial: 20 }, { kind: 'lstm', hidden: 8 })),
+    ).toEqual([]);
+  });
+
+  it('names the field at fault: the model kind, TD3 on discrete actions, permutations and projections', () => {
+    expect(issues(rl({ env: { name: 'CartPole-v1' } }, { kind: 'vsml' }))).toEqual([
+      expect.stringMatching(/^model\.kind: an RL policy is 'mlp' .* or 'lstm' .*, not 'vsml'/),
+    ]);
+    expect(issues(rl({ env: { name: 'CartPole-v1' }, algorithm: { kind: 'td3' } }))).toEqual([
+      'task.algorithm.kind: TD3 needs continuous actions; CartPole-v1 has 2 discrete ones (use ppo, a2c or reinforce)',
+    ]);
+    expect(issues(rl({ env: { name: 'Pendulum-v1' }, permuteActions: true }))).toEqual([
+      'task.permuteActions: Pendulum-v1 has continuous actions: there are none to permute',
+    ]);
+    expect(issues(rl({ env: { name: 'gridworld', size: 9, observation: 'full' }, projectObservations: true }))).toEqual(
+      [expect.stringMatching(/^task\.projectObservations: gridworld observes 243 numbers; projections/)],
+    );
+  });
+});

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EvalCurve, Experiment, Run, RunStatus, Series, SeriesOptions } from '../../../shared/api.js';
+import type { Rollout, RolloutRef } from '../../../shared/rollout.js';
 import type { MetricRow } from '../../../shared/metrics.js';
 import { RunSummary } from '../../../shared/results.js';
 import type { ExperimentSpec, RunSpec, SweepPoint } from '../../../shared/spec.js';
@@ -447,6 +448,7 @@ export class Store {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(runId, step);
       this.db.prepare('DELETE FROM eval_curves WHERE run_id = ? AND step > ?').run(runId, step);
+      this.db.prepare('DELETE FROM rollouts WHERE run_id = ? AND step > ?').run(runId, step);
       this.db.prepare('DELETE FROM run_summaries WHERE run_id = ?').run(runId);
     })();
   }
@@ -526,6 +528,25 @@ export class Store {
           JSON.stringify(c.values.map((v) => (v !== null && Number.isFinite(v) ? v : null))),
         );
     })();
+  }
+
+  putRollout(runId: number, rollout: Omit<Rollout, 'runId'>): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO rollouts (run_id, step, split, frames, rollout) VALUES (?, ?, ?, ?, ?)')
+      .run(runId, rollout.step, rollout.split, rollout.frames, JSON.stringify(rollout));
+  }
+
+  listRollouts(runId: number): RolloutRef[] {
+    return this.db
+      .prepare('SELECT step, split, frames FROM rollouts WHERE run_id = ? ORDER BY step, split')
+      .all(runId) as RolloutRef[];
+  }
+
+  getRollout(runId: number, step: number, split: string): Rollout | null {
+    const row = this.db
+      .prepare('SELECT rollout FROM rollouts WHERE run_id = ? AND step = ? AND split = ?')
+      .get(runId, step, split) as { rollout: string } | undefined;
+    return row ? { ...(JSON.parse(row.rollout) as Omit<Rollout, 'runId'>), runId } : null;
   }
 
   getEvalCurves(runId: number): EvalCurve[] {

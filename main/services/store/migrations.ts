@@ -125,6 +125,17 @@ export const MIGRATIONS: readonly Migration[] = [
   `,
   // 5: a cancel asked for by a process that does not own the run's worker; its owner polls for it.
   'ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0',
+  // 6: recorded lifetimes of RL policies (shared/rollout.ts), one per evaluation step and split, as JSON.
+  `
+  CREATE TABLE rollouts (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    split TEXT NOT NULL,
+    frames INTEGER NOT NULL,
+    rollout TEXT NOT NULL,
+    PRIMARY KEY (run_id, step, split)
+  ) STRICT, WITHOUT ROWID;
+  `,
 ];
 
 /** A summary as stored before migration 3: every figure flat beside steps, backend, phase and the plateau's ends. */
