@@ -39,6 +39,8 @@ describe('an RL run in the page', () => {
   it('designs RL² on a bandit, trains it, plays its rollout and exports it', async () => {
     await page.goto(host.url);
     await page.getByRole('link', { name: 'Design' }).click();
+    // From an example without a sweep or a learner baseline: the form then needs only the RL fields.
+    await page.getByRole('combobox', { name: 'example spec' }).selectOption('tiny-regression');
     await byPath('task.family').selectOption('rl');
     await byPath('task.env.name').selectOption('bernoulli-bandit');
     await textbox('Arms').fill('2');

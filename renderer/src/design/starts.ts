@@ -39,3 +39,6 @@ function list(files: Record<string, Record<string, unknown>>, group: Start['grou
 }
 
 export const STARTS: Start[] = [...list(presets, 'Paper presets'), ...list(examples, 'Examples')];
+
+/** What a first visit to the designer shows: the flagship experiment, the GPICL phase transition. */
+export const DEFAULT_START = 'gpicl-phase-transition';
