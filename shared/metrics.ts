@@ -50,7 +50,7 @@ export const TRAINING_METRICS = {
     'examples per second',
     '1/s',
     'higher',
-    'Sequence positions trained per second.',
+    'Sequence positions trained per second (RL: environment steps taken per second).',
   ),
   phase: metric(
     'phase',

@@ -45,7 +45,7 @@ describe('experiment spec', () => {
       'training.learningRate: expected a number above 0 and at most 10',
     ]);
     expect(issues({ ...tinySpec(), task: undefined })).toEqual([
-      'task: missing; expected an object whose family is one of linear-regression, gpicl-classification',
+      'task: missing; expected an object whose family is one of linear-regression, gpicl-classification, rl',
     ]);
     expect(issues({ ...tinySpec(), lerningRate: 1 })).toEqual([
       ": unknown field 'lerningRate'; expected name, seed, backend, task, model, training, evaluation, description, " +
