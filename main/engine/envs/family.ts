@@ -10,13 +10,13 @@
 // Spaces: `train` and `seen` share the pool (ids taken modulo numTasks); with numTasks 'fresh', `train` ids each name
 // a new instance (the caller counts them) and there is no `seen`. `unseen` and `shifted` have streams of their own.
 import { SPLITS } from '../../../shared/objectives/index.js';
-import { CLASSIC_CONTROL, type TaskSpec } from '../../../shared/spec.js';
+import { CLASSIC_CONTROL, type RlTaskSpec } from '../../../shared/spec.js';
 import { Rng, seedFrom } from '../rng.js';
 import { envModel } from './registry.js';
 import type { ActionSpace, InstanceSource, VecEnv } from './types.js';
 import { BatchEnv, type Instance } from './vecEnv.js';
 
-export type RlTask = Extract<TaskSpec, { family: 'rl' }>;
+export type RlTask = RlTaskSpec;
 
 /** The training split: the pool, or fresh instances. */
 export const TRAIN = 'train';

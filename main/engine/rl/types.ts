@@ -2,10 +2,10 @@
 // REINFORCE, ES in ./onPolicy.ts and ./es.ts, TD3 in ./td3.ts).
 import type * as tf from '@tensorflow/tfjs';
 import type { RL_STEP_METRICS } from '../../../shared/objectives/rl.js';
-import { isRlTask, type RunSpec } from '../../../shared/spec.js';
+import { isRlTask, type RlTaskSpec, type RunSpec } from '../../../shared/spec.js';
 import type { Rng } from '../rng.js';
 
-export type RlSpec = RunSpec & { task: Extract<RunSpec['task'], { family: 'rl' }> };
+export type RlSpec = RunSpec & { task: RlTaskSpec };
 export const isRlSpec = (spec: RunSpec): spec is RlSpec => isRlTask(spec.task);
 export type RlStepMetric = (typeof RL_STEP_METRICS)[keyof typeof RL_STEP_METRICS]['key'];
 
