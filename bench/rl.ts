@@ -237,7 +237,7 @@ export function ppoCase(key: string, o: PpoCaseOptions): RlCase {
     gradClip: 0.5,
   };
   const seed = o.seed ?? 0;
-  const model = { kind: 'mlp' as const, hidden: o.hidden };
+  const model = { kind: 'mlp' as const, hidden: o.hidden, activation: 'relu' as const };
   const shape = { observationSize: o.obsSize, action: o.action, lifetime: 1 };
   const P = distributionSize(o.action);
   const discrete = o.action.kind === 'discrete';

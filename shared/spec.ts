@@ -290,6 +290,10 @@ export const mlpModel = z
   .object({
     kind: z.literal('mlp'),
     hidden: z.array(count(1, 4096)).max(8).default([64]).describe('Hidden layer widths').meta(unit('units')),
+    activation: z
+      .enum(['relu', 'tanh'])
+      .default('relu')
+      .describe("Nonlinearity between layers (tanh: Stable-Baselines3's default for on-policy RL policies)"),
   })
   .strict()
   .describe('Per-position MLP without context: it can only memorise');

@@ -71,6 +71,8 @@ function rlIssues(spec: RlSpec): [path: (string | number)[], message: string][] 
       ]);
     if (spec.model.kind !== 'mlp')
       issues.push([['model', 'kind'], `TD3 trains a feed-forward actor and critics: model.kind must be 'mlp'`]);
+    else if (spec.model.activation !== 'relu')
+      issues.push([['model', 'activation'], "TD3's actor and critics use ReLU (activation 'relu')"]);
   }
   const d = observationSize(task);
   if (task.projectObservations && d > MAX_PROJECTED_SIZE)

@@ -11,7 +11,7 @@ import { tensorCountsOverPasses } from '../helpers/models';
 
 const shape: ModelShape = { inputDim: 5, outputDim: 3, seqLen: 5, feedback: 2 };
 const tiny: Record<'mlp' | 'transformer' | 'lstm', ModelSpec> = {
-  mlp: { kind: 'mlp', hidden: [6, 4] },
+  mlp: { kind: 'mlp', hidden: [6, 4], activation: 'relu' },
   transformer: { kind: 'transformer', dModel: 8, layers: 2, heads: 2, mlpRatio: 2 },
   lstm: { kind: 'lstm', hidden: 4, layers: 2 },
 };

@@ -37,9 +37,14 @@ function inputsAt(t: number, n: number, obsSize: number, action: ActionSpace, rn
 
 describe('the typed-array forward pass', () => {
   it('of a feed-forward policy equals the tfjs policy and value networks', async () => {
-    for (const action of [discrete, box]) {
+    for (const [action, activation] of [
+      [discrete, 'relu'],
+      [box, 'relu'],
+      [discrete, 'tanh'],
+      [box, 'tanh'],
+    ] as const) {
       const net = createPolicyNet(
-        { kind: 'mlp', hidden: [16, 8] },
+        { kind: 'mlp', hidden: [16, 8], activation },
         { observationSize: 4, action, lifetime: 1 },
         new Rng(3),
       );

@@ -24,7 +24,7 @@ export const mlp: ModelDef<Spec> = {
         let h: tf.Tensor2D = inputs.reshape([batch * seqLen, inputDim]);
         layers.forEach((l, i) => {
           h = linear(h, l.w.variable, l.b.variable);
-          if (i < layers.length - 1) h = tf.relu(h);
+          if (i < layers.length - 1) h = spec.activation === 'tanh' ? tf.tanh(h) : tf.relu(h);
         });
         return h.reshape([batch, seqLen, shape.outputDim]);
       },

@@ -126,8 +126,16 @@ function fillBias(out: Float64Array, b: Float32Array, rows: number): void {
   for (let r = 0; r < rows; r++) out.set(b, r * b.length);
 }
 
-/** The MLP of models/mlp.ts (ReLU between layers, none after the last) on `rows` inputs. */
-export function mlpForward(layers: readonly DenseWeights[], x: Float32Array, rows: number): Float32Array {
+/** The nonlinearity between an MLP's layers (the `mlp` model's `activation`). */
+export type Activation = 'relu' | 'tanh';
+
+/** The MLP of models/mlp.ts (`activation` between layers, none after the last) on `rows` inputs. */
+export function mlpForward(
+  layers: readonly DenseWeights[],
+  x: Float32Array,
+  rows: number,
+  activation: Activation = 'relu',
+): Float32Array {
   let input = x;
   for (let li = 0; li < layers.length; li++) {
     const { w, b, fanIn, fanOut } = layers[li];
@@ -135,8 +143,9 @@ export function mlpForward(layers: readonly DenseWeights[], x: Float32Array, row
     fillBias(z, b, rows);
     addProduct({ x: input, rows, k: fanIn, w, w0: 0, n: fanOut }, z);
     const out = new Float32Array(rows * fanOut);
-    const relu = li < layers.length - 1;
-    for (let i = 0; i < z.length; i++) out[i] = relu && z[i] < 0 ? 0 : z[i];
+    if (li === layers.length - 1) out.set(z);
+    else if (activation === 'tanh') for (let i = 0; i < z.length; i++) out[i] = Math.tanh(z[i]);
+    else for (let i = 0; i < z.length; i++) out[i] = z[i] < 0 ? 0 : z[i];
     input = out;
   }
   return input;

@@ -15,6 +15,7 @@ import type { ActionSpace } from '../envs/types.js';
 import { createModel, type Model, type Param } from '../models/index.js';
 import { zeros } from '../models/layers.js';
 import type { Rng } from '../rng.js';
+import type { Activation } from './fastForward.js';
 
 /** Model kinds an RL policy can be. */
 export const RL_MODEL_KINDS = ['mlp', 'lstm'] as const;
@@ -85,6 +86,8 @@ export function writeRecurrentInput(
 
 export interface PolicyNet {
   readonly recurrent: boolean;
+  /** Between the layers of a feed-forward policy's networks (the typed-array forward applies it too). */
+  readonly activation: Activation;
   readonly shape: NetShape;
   /** Features per step of `apply`'s input. */
   readonly inputSize: number;
@@ -131,6 +134,7 @@ export function createPolicyNet(model: RunSpec['model'], shape: NetShape, rng: R
     ];
     return {
       recurrent: false,
+      activation: model.activation,
       shape,
       inputSize: shape.observationSize,
       params,
@@ -158,6 +162,8 @@ export function createPolicyNet(model: RunSpec['model'], shape: NetShape, rng: R
   const params = [...prefixed('policy', net.params), ...(logStd ? [logStd] : [])];
   return {
     recurrent: true,
+    // The LSTM's own gates; no MLP between layers.
+    activation: 'relu',
     shape,
     inputSize,
     params,

@@ -106,7 +106,7 @@ export class NetPolicy implements Policy {
       }
     } else {
       inputs = input.obs.slice(0, n * net.inputSize);
-      dist = mlpForward(w.policy, inputs, n);
+      dist = mlpForward(w.policy, inputs, n, net.activation);
       values = withValues ? this.values(inputs, n) : new Float32Array(n); // acting alone needs no critic
     }
     return { ...sampleActions(shape.action, dist, w.logStd, n, rng, mode), values, inputs };
@@ -116,6 +116,6 @@ export class NetPolicy implements Policy {
   values(obs: Float32Array, rows: number): Float32Array {
     const value = this.loaded().value;
     if (!value) throw new Error('a recurrent policy values its states while acting');
-    return mlpForward(value, obs, rows);
+    return mlpForward(value, obs, rows, this.net.activation);
   }
 }
