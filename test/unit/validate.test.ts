@@ -68,7 +68,7 @@ describe('engine checks of an RL spec', () => {
     expect(issues(rl({ env: { name: 'CartPole-v1' }, algorithm: { kind: 'td3' } }))).toEqual([
       'task.algorithm.kind: TD3 needs continuous actions; CartPole-v1 has 2 discrete ones (use ppo, a2c or reinforce)',
     ]);
-    const tanh = { kind: 'mlp', hidden: [16], activation: 'tanh' } as const;
+    const tanh = { kind: 'mlp' as const, hidden: [16], activation: 'tanh' as const };
     expect(issues(rl({ env: { name: 'Pendulum-v1' }, algorithm: { kind: 'td3' } }, tanh))).toEqual([
       "model.activation: TD3's actor and critics use ReLU (activation 'relu')",
     ]);
