@@ -145,7 +145,7 @@ export function mlpForward(
     const out = new Float32Array(rows * fanOut);
     if (li === layers.length - 1) out.set(z);
     else if (activation === 'tanh') for (let i = 0; i < z.length; i++) out[i] = Math.tanh(z[i]);
-    else for (let i = 0; i < z.length; i++) out[i] = z[i] < 0 ? 0 : z[i];
+    else for (let i = 0; i < z.length; i++) out[i] = Math.max(0, z[i]);
     input = out;
   }
   return input;
