@@ -2,9 +2,9 @@
 // one trial per split, from the policy as it was at that step.
 import type { EnvName } from './spec.js';
 
-/**
- * The physical state the viewer draws, per environment (before any permutation or projection of the agent's
- * observation):
+/*
+ * The physical state the viewer draws (Rollout.states), per environment (before any permutation or projection of
+ * the agent's observation):
  * - CartPole-v1: [x, x_dot, theta, theta_dot]
  * - Acrobot-v1: [theta1, theta2, dtheta1, dtheta2]
  * - MountainCar-v0, MountainCarContinuous-v0: [position, velocity]
@@ -12,8 +12,6 @@ import type { EnvName } from './spec.js';
  * - bernoulli-bandit, dependent-bandit: [p_1, ..., p_K], each arm's probability of paying 1
  * - gridworld: [agentRow, agentCol, goalRow, goalCol, then size * size cells row-major: 1 wall, 0 free]
  */
-export const RENDER_STATE_DOC = 'see shared/rollout.ts';
-
 export interface Rollout {
   runId: number;
   /** Training step of the policy that acted. */

@@ -1,6 +1,5 @@
 // The contract between the RL run loop (./run.ts) and the algorithms that train a policy (PPO, A2C,
 // REINFORCE, ES in ./onPolicy.ts and ./es.ts, TD3 in ./td3.ts).
-import type * as tf from '@tensorflow/tfjs';
 import type { RL_STEP_METRICS } from '../../../shared/objectives/rl.js';
 import { isRlTask, type RlTaskSpec, type RunSpec } from '../../../shared/spec.js';
 import type { Rng } from '../rng.js';
@@ -58,5 +57,3 @@ export interface Algorithm {
 export interface AlgorithmDef<K extends RlSpec['task']['algorithm']['kind']> {
   create(spec: RlSpec & { task: { algorithm: { kind: K } } }, dataSeed: number): Promise<Algorithm>;
 }
-
-export type { tf };
