@@ -1,6 +1,7 @@
 // The one contract between the page and the lab: requests (LabApi) and pushed events (LabEvents).
 // Both hosts (Electron MessagePort, WebSocket) carry exactly this; main validates every request.
 import { z } from 'zod';
+import type { ObjectiveFile, StoredObjective } from './learnedObjective.js';
 import type { RunSummary } from './results.js';
 import type { Rollout, RolloutRef } from './rollout.js';
 import { formatPath, type ExperimentSpec, type RunSpec, type SpecIssue, type SweepPoint } from './spec.js';
@@ -172,6 +173,15 @@ export interface LabApi {
   /** The rollouts an RL run recorded (one lifetime per evaluation and split). */
   listRollouts(runId: number): Promise<RolloutRef[]>;
   getRollout(runId: number, step: number, split: string): Promise<Rollout>;
+  /** Learned objectives (MetaGenRL) kept in the lab, newest first. */
+  listObjectives(): Promise<StoredObjective[]>;
+  /** A stored objective as a file (shared/learnedObjective.ts) another lab can import. */
+  exportObjective(id: number): Promise<ObjectiveFile>;
+  /** Stores an objective file's objective (checked against its sha256); an already stored one is returned as is. */
+  importObjective(file: unknown, fileName: string): Promise<StoredObjective>;
+  renameObjective(id: number, name: string): Promise<StoredObjective>;
+  /** Refused while an experiment's spec refers to it. */
+  deleteObjective(id: number): Promise<void>;
 }
 
 export type LabEvent =
@@ -249,6 +259,11 @@ export const labApiArgs = {
   exportRuns: z.tuple([z.string().min(1).max(32), z.enum(EXPORT_FORMATS)]),
   listRollouts: z.tuple([id]),
   getRollout: z.tuple([id, z.int().min(0), z.string().min(1).max(100)]),
+  listObjectives: z.tuple([]),
+  exportObjective: z.tuple([id]),
+  importObjective: z.tuple([z.unknown(), z.string().min(1).max(255)]),
+  renameObjective: z.tuple([id, plainText(z.string().trim().min(1).max(200))]),
+  deleteObjective: z.tuple([id]),
 } satisfies { [K in keyof LabApi]: z.ZodType<Parameters<LabApi[K]>> };
 
 export const LAB_API_METHODS = Object.keys(labApiArgs) as (keyof LabApi)[];

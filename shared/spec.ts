@@ -129,12 +129,44 @@ export const gridWorldEnv = z
   .strict()
   .describe('A random maze with a goal (+1 on reaching it, which ends the episode; -0.01 a step)');
 
+export const cartPoleContinuousEnv = z
+  .object({
+    name: z.literal('CartPoleContinuous'),
+    physics: classicControlEnv('CartPole-v1').shape.physics,
+    maxSteps: timeLimit,
+  })
+  .strict()
+  .describe(
+    "CartPole-v1's physics, rewards and ends with a continuous force: F = 10 a, a in [-1, 1] (a test bed for " +
+      'learners of continuous control that never saw a cart)',
+  );
+
+export const pointMassEnv = z
+  .object({
+    name: z.literal('point-mass'),
+    physics: z
+      .number()
+      .min(0)
+      .max(0.9)
+      .default(0)
+      .describe('Randomised physics: mass and damping each scaled by a factor from U(1-r, 1+r)')
+      .meta({ title: 'Physics range r' }),
+    maxSteps: timeLimit,
+  })
+  .strict()
+  .describe(
+    'A point mass in the unit square pushed by a 2-D force in [-1, 1]^2 toward a random goal; reward minus the ' +
+      'distance to the goal each step; 100 steps',
+  );
+
 export const envSpec = z.discriminatedUnion('name', [
   classicControlEnv('CartPole-v1'),
   classicControlEnv('Acrobot-v1'),
   classicControlEnv('MountainCar-v0'),
   classicControlEnv('MountainCarContinuous-v0'),
   classicControlEnv('Pendulum-v1'),
+  cartPoleContinuousEnv,
+  pointMassEnv,
   bernoulliBanditEnv,
   dependentBanditEnv,
   gridWorldEnv,
@@ -196,33 +228,140 @@ export const reinforceAlgorithm = z
   .strict()
   .describe('REINFORCE (Williams 1992) with a learned value baseline, on whole episodes');
 
+/** TD3's agent: shared by TD3, MetaGenRL's population and agents trained by a learned objective. */
+const td3Agent = {
+  discount,
+  bufferSize: count(1000, 10_000_000).default(200_000).describe('Replay buffer capacity').meta(unit('steps')),
+  randomSteps: count(0, 10_000_000)
+    .default(10_000)
+    .describe('Uniformly random actions first, to fill the buffer')
+    .meta(unit('steps')),
+  polyak: z.number().min(0).max(1).default(0.995).describe('Target networks keep this fraction each step'),
+  explorationNoise: z
+    .number()
+    .min(0)
+    .max(10)
+    .default(0.1)
+    .describe('Gaussian action noise: its standard deviation in actions scaled to [-1, 1] (as SB3)'),
+  targetNoise: z
+    .number()
+    .min(0)
+    .max(10)
+    .default(0.2)
+    .describe('Target policy smoothing noise, in actions scaled to [-1, 1]'),
+  targetNoiseClip: z.number().min(0).max(10).default(0.5).describe('Clip of the target noise'),
+  policyDelay: count(1, 100).default(2).describe('Critic updates per actor update'),
+};
+
 export const td3Algorithm = z
-  .object({
-    kind: z.literal('td3'),
-    discount,
-    bufferSize: count(1000, 10_000_000).default(200_000).describe('Replay buffer capacity').meta(unit('steps')),
-    randomSteps: count(0, 10_000_000)
-      .default(10_000)
-      .describe('Uniformly random actions first, to fill the buffer')
-      .meta(unit('steps')),
-    polyak: z.number().min(0).max(1).default(0.995).describe('Target networks keep this fraction each step'),
-    explorationNoise: z
-      .number()
-      .min(0)
-      .max(10)
-      .default(0.1)
-      .describe('Gaussian action noise: its standard deviation in actions scaled to [-1, 1] (as SB3)'),
-    targetNoise: z
-      .number()
-      .min(0)
-      .max(10)
-      .default(0.2)
-      .describe('Target policy smoothing noise, in actions scaled to [-1, 1]'),
-    targetNoiseClip: z.number().min(0).max(10).default(0.5).describe('Clip of the target noise'),
-    policyDelay: count(1, 100).default(2).describe('Critic updates per actor update'),
-  })
+  .object({ kind: z.literal('td3'), ...td3Agent })
   .strict()
   .describe('TD3 (Fujimoto et al. 2018): twin critics, delayed actor, target smoothing; continuous actions');
+
+/** What a learned objective reads at each step of a replay sub-trajectory (MetaGenRL's inputs; ablations drop some). */
+export const OBJECTIVE_INPUTS = ['reward', 'time', 'value', 'nextValue'] as const;
+export type ObjectiveInput = (typeof OBJECTIVE_INPUTS)[number];
+
+/** The architecture of a learned objective L_alpha (MetaGenRL): what a stored objective carries with its weights. */
+export const learnedObjectiveSpec = z
+  .object({
+    inputs: z
+      .array(z.enum(OBJECTIVE_INPUTS))
+      .max(OBJECTIVE_INPUTS.length)
+      .default([...OBJECTIVE_INPUTS])
+      .describe(
+        "Besides the actions (always read: the buffer's and the policy's per dimension), what the objective " +
+          "reads per step: normalised reward, time fraction t/T, the critic's value of the next state (0 after a " +
+          'terminal one) and of the current state',
+      )
+      .refine((a) => new Set(a).size === a.length, 'an input is listed twice'),
+    units: count(2, 512).default(32).describe('Width of the hidden layers of its three MLPs').meta(unit('units')),
+    depth: count(1, 8).default(3).describe('Layers of the action branch, the value branch and the head'),
+    valueFeatures: count(1, 256)
+      .default(8)
+      .describe("Outputs of the value branch (reward, time and values' features)")
+      .meta(unit('features')),
+    lstm: count(1, 512).default(32).describe('Units of the LSTM run backwards in time').meta(unit('units')),
+    errorScale: z
+      .number()
+      .gt(0)
+      .max(1e9)
+      .default(1000)
+      .describe('Soft clip of the per-step output: s tanh(x / s)')
+      .meta({ title: 'Output soft clip' }),
+  })
+  .strict()
+  .describe(
+    "MetaGenRL's objective (Kirsch et al. 2020): per action dimension an MLP of (buffer action, policy action), " +
+      'averaged; an MLP of rewards, time and values; an LSTM backwards in time; an MLP head to one number a step',
+  );
+export type LearnedObjectiveSpec = z.output<typeof learnedObjectiveSpec>;
+
+const trajectoryLength = count(2, 1000)
+  .default(20)
+  .describe('Steps of each replay sub-trajectory the objective reads (training.batchSize of them per update)')
+  .meta({ title: 'Sub-trajectory length T', ...unit('steps') });
+
+export const metagenrlAlgorithm = z
+  .object({
+    kind: z.literal('metagenrl'),
+    ...td3Agent,
+    population: count(1, 256).default(4).describe("TD3 agents, spread over the task's training environments"),
+    agentLifetime: count(0, 100_000_000)
+      .default(0)
+      .describe(
+        'Environment steps after which an agent is replaced by a new one on a new instance (0: never); ' +
+          'first replacements are staggered so the objective keeps meeting young learners',
+      )
+      .meta(unit('steps')),
+    trajectoryLength,
+    objective: learnedObjectiveSpec.default(learnedObjectiveSpec.parse({})),
+    metaLearningRate: z.number().gt(0).max(1).default(1e-3).describe("Adam's learning rate for the objective"),
+    metaGradClip: z
+      .number()
+      .gt(0)
+      .nullable()
+      .default(1)
+      .describe("Each agent's meta-gradient is clipped to this global norm before they are averaged"),
+    metaDelay: count(1, 100).default(2).describe('Steps per objective update'),
+    innerLearningRate: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1e-3)
+      .describe('The one plain gradient step on the objective through which the meta-gradient flows'),
+    warmupSteps: count(0, 100_000_000)
+      .default(10_000)
+      .describe("An agent's first steps blend its actor loss from TD3's -Q to the objective")
+      .meta(unit('steps')),
+  })
+  .strict()
+  .describe(
+    'MetaGenRL (Kirsch et al. 2020): a population of TD3 agents whose policies minimise a learned objective, ' +
+      "meta-trained to maximise the critic's value of the policy after a step on it; the run stores the objective",
+  );
+
+/** A stored objective: its sha256 (as `metalab objectives` lists it), or 'latest' (the newest stored), or 'random'. */
+export const objectiveRef = z
+  .union([z.string().regex(/^[0-9a-f]{64}$/, "must be a stored objective's sha256"), z.enum(['latest', 'random'])])
+  .describe("The objective that trains the agent: a stored one, the newest stored ('latest'), or 'random'")
+  .meta({ widget: 'objective' });
+
+export const learnedObjectiveAlgorithm = z
+  .object({
+    kind: z.literal('learned-objective'),
+    objective: objectiveRef.default('latest'),
+    ...td3Agent,
+    trajectoryLength,
+    randomObjective: learnedObjectiveSpec
+      .default(learnedObjectiveSpec.parse({}))
+      .describe("The architecture of the 'random' objective (a stored objective brings its own)"),
+  })
+  .strict()
+  .describe(
+    'Meta-test of a learned objective: a new TD3 agent whose actor minimises a frozen stored objective (its critics ' +
+      "learn as TD3's); with a random objective, the baseline that shows what meta-training added",
+  );
 
 export const esAlgorithm = z
   .object({
@@ -239,6 +378,8 @@ export const rlAlgorithm = z.discriminatedUnion('kind', [
   reinforceAlgorithm,
   td3Algorithm,
   esAlgorithm,
+  metagenrlAlgorithm,
+  learnedObjectiveAlgorithm,
 ]);
 export type RlAlgorithm = z.output<typeof rlAlgorithm>;
 
@@ -249,6 +390,21 @@ export const rlTask = z
       .default({ name: 'CartPole-v1', physics: 0, maxSteps: null })
       .describe('The environment family')
       .meta({ title: 'Environment' }),
+    moreEnvs: z
+      .array(envSpec)
+      .max(7)
+      .default([])
+      .describe('More training environments (MetaGenRL: agent i trains on environment i mod n of [env, ...these])')
+      .meta({ title: 'More environments' }),
+    testEnvs: z
+      .array(envSpec)
+      .max(8)
+      .default([])
+      .describe(
+        'Environments never trained on, evaluated as splits test:<name> (RL²: its lifetime there; observations ' +
+          'and actions zero-padded to the largest of all the environments)',
+      )
+      .meta({ title: 'Test environments' }),
     numTasks: z
       .union([count(1, 2 ** 30), z.literal('fresh')])
       .default(1)
@@ -461,6 +617,8 @@ export const experimentSpec = runSpec
 export type RunSpec = z.output<typeof runSpec>;
 export type TaskSpec = RunSpec['task'];
 export type RlTaskSpec = Extract<TaskSpec, { family: 'rl' }>;
+/** The evaluation split of a test environment (task.testEnvs). */
+export const testEnvSplit = (env: EnvSpec): string => `test:${env.name}`;
 /** Tasks of sequences predicted position by position (the supervised in-context families). */
 export type SequenceTaskSpec = Exclude<TaskSpec, { family: 'rl' }>;
 export const isRlTask = (task: TaskSpec): task is RlTaskSpec => task.family === 'rl';

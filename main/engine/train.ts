@@ -7,7 +7,7 @@ import type { EvalCurve } from '../../shared/api.js';
 import { TRAINING_METRICS, type MetricRow } from '../../shared/metrics.js';
 import { phaseCode, type RunSummary } from '../../shared/results.js';
 import type { Rollout } from '../../shared/rollout.js';
-import type { RunSpec, SequenceTaskSpec } from '../../shared/spec.js';
+import type { LearnedObjectiveSpec, RunSpec, SequenceTaskSpec } from '../../shared/spec.js';
 import { initBackend } from './backends.js';
 import { evalSets, evaluate } from './evaluate.js';
 import { createModel, type Model } from './models/index.js';
@@ -53,6 +53,21 @@ export interface RunSink {
   summary(summary: RunSummary): void;
   /** A recorded lifetime of an RL policy (at an evaluation). */
   rollout(rollout: Omit<Rollout, 'runId'>): void;
+  /** MetaGenRL: the objective as meta-trained so far (at each evaluation and at the end); the lab keeps the latest. */
+  objective(objective: LearnedObjectiveWeights & { progress: ObjectiveProgress }): void;
+}
+
+/** A learned objective's architecture and weights: what a `metagenrl` run makes and a `learned-objective` run uses. */
+export interface LearnedObjectiveWeights {
+  architecture: LearnedObjectiveSpec;
+  tensors: { name: string; shape: number[]; values: Float32Array }[];
+}
+
+/** How far the meta-training that made an objective had got. */
+export interface ObjectiveProgress {
+  metaSteps: number;
+  agentSteps: number;
+  finished: boolean;
 }
 
 export type RunOutcome = { status: 'finished' | 'cancelled' } | { status: 'diverged'; error: string };
@@ -62,6 +77,8 @@ export interface RunOptions {
   resume?: TrainState;
   /** Folder of imported datasets. */
   dataDir?: string | null;
+  /** A `learned-objective` run's stored objective (the lab resolves the spec's sha256 to it); absent for 'random'. */
+  objective?: LearnedObjectiveWeights;
 }
 
 /** What one meta-training step reports. */

@@ -5,7 +5,7 @@ import { RUN_FIGURES, TRAINING_METRICS, parseEvalKey, type MetricInfo } from '..
 import type { TaskSpec } from '../spec.js';
 import { classification } from './classification.js';
 import { regression } from './regression.js';
-import { rl } from './rl.js';
+import { parseAgentReturnKey, RL_STEP_METRICS, rl } from './rl.js';
 import type { FigureInfo, ObjectiveInfo } from './types.js';
 
 export type { BaselineInfo, FigureInfo, ObjectiveInfo } from './types.js';
@@ -72,6 +72,11 @@ const fixed = new Map<string, MetricInfo>(
 export function metricInfo(key: string): MetricInfo | null {
   const known = fixed.get(key);
   if (known) return known;
+  const agent = parseAgentReturnKey(key);
+  if (agent !== null) {
+    const base = RL_STEP_METRICS.trainReturn;
+    return { ...base, key, label: `agent ${agent}: ${base.label}` };
+  }
   const parsed = parseEvalKey(key);
   if (!parsed) return null;
   for (const o of Object.values(OBJECTIVES) as ObjectiveInfo[]) {

@@ -27,7 +27,73 @@ export const RL_STEP_METRICS = {
   entropy: stepMetric('entropy', 'policy entropy', null, "Mean entropy of the policy's action distribution."),
   approxKl: stepMetric('approx_kl', 'approximate KL', null, 'PPO: mean KL of the updated policy from the old one.'),
   clipFraction: stepMetric('clip_fraction', 'clip fraction', null, 'PPO: fraction of ratios outside the clip range.'),
+  metaLoss: stepMetric(
+    'meta_loss',
+    'meta-loss',
+    'lower',
+    "MetaGenRL: minus the critic's mean value of each agent's policy after one step on the objective, averaged.",
+  ),
+  alignment: stepMetric(
+    'alignment',
+    'objective alignment',
+    'higher',
+    "MetaGenRL: cosine between the objective's policy gradient and TD3's (-dQ/dphi), averaged over agents: " +
+      '1 when the objective pushes the policy as the critic does, 0 unrelated, -1 against it.',
+  ),
+  actionSaturation: stepMetric(
+    'action_saturation',
+    'action saturation',
+    'lower',
+    "Learned objectives: fraction of the policy's actions on the minibatch within 1% of a bound. Near 1, the " +
+      'objective has collapsed onto bang-bang actions.',
+  ),
+  metaGradNorm: stepMetric(
+    'meta_grad_norm',
+    'meta-gradient norm',
+    null,
+    "MetaGenRL: global norm of the objective's meta-gradient (mean over agents, before clipping).",
+  ),
 } as const;
+
+/** MetaGenRL: the training return of agent i of the population (its environment: i mod n of the task's). */
+export const agentReturnKey = (agent: number): string => `agent/${agent}/train_return`;
+
+/** The agent of a key made by agentReturnKey; null for any other key. */
+export function parseAgentReturnKey(key: string): number | null {
+  const m = /^agent\/(\d+)\/train_return$/.exec(key);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * What a learned objective makes of a trajectory: recorded at each evaluation of a `metagenrl` run as evaluation
+ * curves of split OBJECTIVE_PICTURE_SPLIT, one value per valid step of a few replay sub-trajectories of agent 0
+ * (flattened in the same order in every curve), for the page's picture of what the objective learned.
+ */
+export const OBJECTIVE_PICTURE_SPLIT = 'objective';
+export const OBJECTIVE_PICTURE = {
+  output: figure(
+    'objective_output',
+    'objective',
+    null,
+    'The learned objective at each step (the policy minimises it).',
+  ),
+  advantage: figure(
+    'objective_advantage',
+    'one-step advantage',
+    null,
+    "r + gamma (1 - done) V(s') - V(s) of the same step, by the agent's critic (V(s) = Q1(s, pi(s))).",
+  ),
+  actionGap: figure(
+    'objective_action_gap',
+    "policy's action - buffer's action",
+    null,
+    "The current policy's action minus the action taken, first action dimension, in actions scaled to [-1, 1].",
+  ),
+  time: figure('objective_time', 'time in sub-trajectory', null, 't / T of the step.'),
+} as const;
+
+/** Saturation above this (over the last evaluation interval) is reported as a collapsed objective. */
+export const COLLAPSE_SATURATION = 0.9;
 
 export const rl = {
   name: 'rl',
