@@ -4,7 +4,9 @@
 // `evaluation.every` steps and at the end (`evaluation.sequences` trials per split, ./evaluate.ts), checkpoints
 // every `training.checkpointEvery` steps and on cancel (weights, Adam moments, and in `extra` the environments'
 // and counters' states: every other random draw of step k is seeded by (seed, k)), so a resumed run continues
-// exactly; a non-finite loss ends the run as diverged; the summary by summarize().
+// exactly; a non-finite loss ends the run as diverged; the summary by summarize(). An algorithm may record more at
+// an evaluation (evaluateMore: MetaGenRL's objective picture and every agent's rollout) and hand over the learned
+// objective it meta-trains (artifact: at every evaluation, the last one marked finished).
 import { TRAINING_METRICS, type MetricRow } from '../../../shared/metrics.js';
 import { RL_STEP_METRICS } from '../../../shared/objectives/rl.js';
 import { phaseCode } from '../../../shared/results.js';
@@ -16,25 +18,38 @@ import type { RunOptions, RunOutcome, RunSink, TrainState } from '../train.js';
 import { es } from './es.js';
 import { evaluateRl, rlEvalSets } from './evaluate.js';
 import { rlModelIssues } from './networks.js';
+import { metagenrl } from './metagenrl/metagenrl.js';
+import { learnedObjective } from './metagenrl/metaTest.js';
 import { a2c, ppo, reinforce } from './onPolicy.js';
 import { td3 } from './td3.js';
-import type { Algorithm, AlgorithmDef, RlSpec } from './types.js';
+import type { Algorithm, AlgorithmDef, AlgorithmOptions, RlSpec } from './types.js';
 
 type AlgorithmKind = RlSpec['task']['algorithm']['kind'];
 
-export const ALGORITHMS: { [K in AlgorithmKind]: AlgorithmDef<K> } = { ppo, a2c, reinforce, td3, es };
+export const ALGORITHMS: { [K in AlgorithmKind]: AlgorithmDef<K> } = {
+  ppo,
+  a2c,
+  reinforce,
+  td3,
+  es,
+  metagenrl,
+  'learned-objective': learnedObjective,
+};
 
 /** A run's backend started and its algorithm created (policy initialised from the seed): what the planner times. */
-export async function setUpRl(spec: RlSpec): Promise<{ backend: string; algorithm: Algorithm }> {
+export async function setUpRl(
+  spec: RlSpec,
+  options: AlgorithmOptions = {},
+): Promise<{ backend: string; algorithm: Algorithm }> {
   const issues = rlModelIssues(spec);
   if (issues.length) throw new Error(`model.kind: ${issues.join('; ')}`);
   const backend = await initBackend(spec.backend);
   const def = ALGORITHMS[spec.task.algorithm.kind] as AlgorithmDef<AlgorithmKind>;
-  return { backend, algorithm: await def.create(spec, spec.seed) };
+  return { backend, algorithm: await def.create(spec, spec.seed, options) };
 }
 
 export async function runRl(spec: RlSpec, sink: RunSink, options: RunOptions = {}): Promise<RunOutcome> {
-  const { backend, algorithm } = await setUpRl(spec);
+  const { backend, algorithm } = await setUpRl(spec, { objective: options.objective });
   const { training } = spec;
   const losses: number[] = options.resume ? options.resume.losses.slice(0, options.resume.step) : [];
   const sets = rlEvalSets(spec);
@@ -53,15 +68,17 @@ export async function runRl(spec: RlSpec, sink: RunSink, options: RunOptions = {
     }
     sink.started({ backend, paramCount: algorithm.paramCount, stateSize: algorithm.stateSize });
 
-    const evaluateAt = (atStep: number) => {
+    const evaluateAt = async (atStep: number) => {
       const { curves, figures, phase, rollouts } = evaluateRl(algorithm.policy(), spec, spec.seed, sets, atStep);
-      sink.evaluation(curves);
+      const more = (await algorithm.evaluateMore?.(atStep)) ?? { curves: [], rollouts: [] };
+      sink.evaluation([...curves, ...more.curves]);
       sink.metrics(
         [...Object.entries(figures), [TRAINING_METRICS.phase.key, phaseCode(phase)]].map(
           ([k, v]) => [k, atStep, v] as MetricRow,
         ),
       );
-      for (const r of rollouts) sink.rollout(r);
+      for (const r of [...rollouts, ...more.rollouts]) sink.rollout(r);
+      if (algorithm.artifact) sink.objective(await algorithm.artifact(atStep === training.steps));
       return { figures, phase };
     };
 
@@ -85,6 +102,9 @@ export async function runRl(spec: RlSpec, sink: RunSink, options: RunOptions = {
         [m.learningRate.key, step, lr],
         [m.stepTimeMs.key, step, ms],
         [m.examplesPerSec.key, step, envStepsPerSec],
+        ...Object.entries(report.extraMetrics ?? {}).flatMap(([key, v]): MetricRow[] =>
+          Number.isFinite(v) ? [[key, step, v]] : [],
+        ),
       ];
       // NaN: the step made no gradient update (e.g. TD3 filling its buffer).
       if (!Number.isNaN(report.gradNorm)) rows.push([m.gradNorm.key, step, report.gradNorm]);
@@ -97,7 +117,7 @@ export async function runRl(spec: RlSpec, sink: RunSink, options: RunOptions = {
       }
       losses.push(report.loss);
       sink.progress(step, envStepsPerSec);
-      if (step % spec.evaluation.every === 0 || step === training.steps) lastEvaluation = evaluateAt(step);
+      if (step % spec.evaluation.every === 0 || step === training.steps) lastEvaluation = await evaluateAt(step);
       if (step % training.checkpointEvery === 0 && step < training.steps) await sink.checkpoint(await snapshot(step));
     }
     sink.summary(

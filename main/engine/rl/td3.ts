@@ -69,7 +69,7 @@ export interface Td3Shape {
 }
 
 /** A minibatch as tensors: observations, scaled actions, and [batch, 1] columns of rewards and discounts. */
-interface BatchTensors {
+export interface BatchTensors {
   obs: tf.Tensor2D;
   actions: tf.Tensor2D;
   rewards: tf.Tensor2D;
@@ -211,7 +211,7 @@ export class Td3Learner {
   }
 
   /** target <- polyak target + (1 - polyak) online, for the actor and both critics. */
-  private averageTargets(): void {
+  averageTargets(): void {
     const pairs: [Dense[], Dense[]][] = [
       [this.actorTarget, this.actor],
       [this.criticTargets[0], this.critics[0]],
@@ -229,6 +229,19 @@ export class Td3Learner {
     });
   }
 
+  /** The critics' Adam step on a minibatch: their loss, and their gradient norm before clipping (NaN: no step). */
+  async criticStep(
+    b: BatchTensors,
+    learningRate: number,
+    clip: number | null,
+  ): Promise<{ criticLoss: number; gradNorm: number }> {
+    const critic = this.criticLoss(b);
+    const criticLoss = (await critic.loss.data())[0];
+    const gradNorm = Number.isFinite(criticLoss) ? await this.criticAdam.step(critic.grads, learningRate, clip) : NaN;
+    tf.dispose([critic.loss, ...critic.grads]);
+    return { criticLoss, gradNorm };
+  }
+
   /**
    * One TD3 update on a minibatch: the critics' Adam step, then (on a delayed step) the actor's and the targets'.
    * Returns the critic loss, the actor loss (null when not updated) and the critics' gradient norm before clipping.
@@ -242,10 +255,7 @@ export class Td3Learner {
   ): Promise<{ criticLoss: number; actorLoss: number | null; gradNorm: number }> {
     const b = this.tensors(batch, noise);
     try {
-      const critic = this.criticLoss(b);
-      const criticLoss = (await critic.loss.data())[0];
-      const gradNorm = Number.isFinite(criticLoss) ? await this.criticAdam.step(critic.grads, learningRate, clip) : NaN;
-      tf.dispose([critic.loss, ...critic.grads]);
+      const { criticLoss, gradNorm } = await this.criticStep(b, learningRate, clip);
       if (!actorStep || !Number.isFinite(gradNorm)) return { criticLoss, actorLoss: null, gradNorm };
       const actor = this.actorLoss(b);
       const actorLoss = (await actor.loss.data())[0];

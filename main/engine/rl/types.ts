@@ -1,8 +1,11 @@
 // The contract between the RL run loop (./run.ts) and the algorithms that train a policy (PPO, A2C,
-// REINFORCE, ES in ./onPolicy.ts and ./es.ts, TD3 in ./td3.ts).
+// REINFORCE, ES in ./onPolicy.ts and ./es.ts, TD3 in ./td3.ts, MetaGenRL and its meta-test in ./metagenrl/).
+import type { EvalCurve } from '../../../shared/api.js';
 import type { RL_STEP_METRICS } from '../../../shared/objectives/rl.js';
+import type { Rollout } from '../../../shared/rollout.js';
 import { isRlTask, type RlTaskSpec, type RunSpec } from '../../../shared/spec.js';
 import type { Rng } from '../rng.js';
+import type { LearnedObjectiveWeights, ObjectiveProgress } from '../train.js';
 
 export type RlSpec = RunSpec & { task: RlTaskSpec };
 export const isRlSpec = (spec: RunSpec): spec is RlSpec => isRlTask(spec.task);
@@ -18,6 +21,8 @@ export interface StepReport {
   metrics: Partial<Record<RlStepMetric, number>>;
   /** Environment steps this training step took (for examples/s). */
   envSteps: number;
+  /** Metrics keyed outside RL_STEP_METRICS, e.g. a population's per-agent returns (agentReturnKey). */
+  extraMetrics?: Record<string, number>;
 }
 
 /**
@@ -50,10 +55,24 @@ export interface Algorithm {
   /** Everything to continue exactly: tensors (weights, moments, buffers) and JSON (env states, RNG, counters). */
   save(): Promise<{ tensors: SavedVariable[]; extra: unknown }>;
   restore(saved: { tensors: readonly SavedVariable[]; extra: unknown }): void;
+  /** What an evaluation records besides the policy's returns (MetaGenRL: the objective's picture, every agent). */
+  evaluateMore?(step: number): Promise<{ curves: EvalCurve[]; rollouts: Omit<Rollout, 'runId'>[] }>;
+  /** The learned objective a meta-training run makes, as it stands (saved at each evaluation and at the end). */
+  artifact?(finished: boolean): Promise<LearnedObjectiveWeights & { progress: ObjectiveProgress }>;
   dispose(): void;
+}
+
+/** What a run gives an algorithm besides its spec. */
+export interface AlgorithmOptions {
+  /** A `learned-objective` run's stored objective (RunOptions.objective). */
+  objective?: LearnedObjectiveWeights;
 }
 
 /** An algorithm's kind, its spec, and how it is created for a run. */
 export interface AlgorithmDef<K extends RlSpec['task']['algorithm']['kind']> {
-  create(spec: RlSpec & { task: { algorithm: { kind: K } } }, dataSeed: number): Promise<Algorithm>;
+  create(
+    spec: RlSpec & { task: { algorithm: { kind: K } } },
+    dataSeed: number,
+    options?: AlgorithmOptions,
+  ): Promise<Algorithm>;
 }
