@@ -14,6 +14,7 @@ import { appendHostLog, hostLogFile } from '../web/hostLog.js';
 import { startWebHost } from '../web/server.js';
 import { UsageError, positiveInt } from './args.js';
 import { openLab } from './lab.js';
+import { commandObjectives, OBJECTIVES_USAGE } from './objectives.js';
 import { readSpecFile } from './specFile.js';
 import { startApp } from './start.js';
 import { formatDuration, formatNumber, table } from './table.js';
@@ -52,6 +53,7 @@ Usage:
     every kind: [--where PATH=V]... (keep the runs with these axis values; axes a figure
     does not draw are held at their largest value) [--title T] [--width 720] [--height 420]
     [--theme light|dark]
+${OBJECTIVES_USAGE}
   metalab serve [--port N]     serve the lab on http://127.0.0.1 for a browser
   metalab start                open the desktop window, or serve the lab where Electron cannot run
 
@@ -388,6 +390,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   show: commandShow,
   export: commandExport,
   import: commandImport,
+  objectives: commandObjectives,
   // Loaded when asked for: ECharts is a large module the other commands do not need.
   figure: async (args) => (await import('./figure.js')).commandFigure(args),
   serve: commandServe,

@@ -50,6 +50,7 @@ function quietSink(overrides: Partial<RunSink>): RunSink {
     checkpoint: async () => undefined,
     summary: nothing,
     rollout: nothing,
+    objective: nothing,
     ...overrides,
   };
 }

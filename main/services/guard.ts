@@ -28,6 +28,11 @@ const ARG_NAMES = {
   exportRuns: ['ref', 'format'],
   listRollouts: ['runId'],
   getRollout: ['runId', 'step', 'split'],
+  listObjectives: [],
+  exportObjective: ['id'],
+  importObjective: ['file', 'fileName'],
+  renameObjective: ['id', 'name'],
+  deleteObjective: ['id'],
 } satisfies { [K in keyof LabApi]: Names<Parameters<LabApi[K]>> };
 
 const argNames = (method: keyof LabApi): readonly string[] => ARG_NAMES[method];

@@ -1,5 +1,6 @@
 // The LabApi implementation: the store and the scheduler behind the one contract every host serves (the
 // Electron window, the web host, the CLI). The store and the scheduler are private to it.
+import type { ObjectiveFile, StoredObjective } from '../../shared/learnedObjective.js';
 import type { Rollout, RolloutRef } from '../../shared/rollout.js';
 import type {
   DatasetInfo,
@@ -16,11 +17,12 @@ import type {
   ValidateResult,
 } from '../../shared/api.js';
 import { ACTIVE, LabError, SpecError, type RetryFrom } from '../../shared/api.js';
-import { expandExperiment, type ExpandResult } from '../../shared/spec.js';
+import { expandExperiment, type ExpandResult, type RunSpec } from '../../shared/spec.js';
 import path from 'node:path';
 import { IdxError, importIdx, listDatasets, type ImportRequest, type Manifest } from '../engine/data/index.js';
 import { engineIssues } from '../engine/validate.js';
 import { exportRuns, resolveTarget } from './export.js';
+import { readObjectiveFile, toObjectiveFile } from './objectives.js';
 import { appVersion, databaseFile, datasetsDir, removeCheckpoints } from './paths.js';
 import { Planner, PlanError } from './planner.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
@@ -87,12 +89,41 @@ export class Lab implements LabApi {
     };
   }
 
-  /** The spec checked against the schema, then against what the engine knows (its datasets exist and fit the task). */
+  /**
+   * The spec checked against the schema, then against what the engine knows (its datasets exist and fit the task),
+   * with the learned objective it names resolved to a stored one's sha256 (in the spec and every run).
+   */
   private check(spec: unknown): ExpandResult {
     const result = expandExperiment(spec);
     if (!result.ok) return result;
     const issues = engineIssues(result.runs, listDatasets(datasetsDir(this.options.home)));
-    return issues.length ? { ok: false, issues } : result;
+    return issues.length ? { ok: false, issues } : this.resolveObjective(result);
+  }
+
+  /**
+   * A `learned-objective` spec's objective as stored: 'latest' becomes the newest stored objective's sha256, and a
+   * sha256 must be stored here. (No sweep can vary it: only numeric fields are swept.)
+   */
+  private resolveObjective(result: Extract<ExpandResult, { ok: true }>): ExpandResult {
+    const { task } = result.spec;
+    if (task.family !== 'rl' || task.algorithm.kind !== 'learned-objective') return result;
+    const ref = task.algorithm.objective;
+    if (ref === 'random') return result;
+    const stored = ref === 'latest' ? this.store.objectives.newest() : this.store.objectives.bySha(ref);
+    if (!stored) {
+      const message =
+        ref === 'latest'
+          ? "'latest' is the newest learned objective stored in this lab, and it has none yet: run a metagenrl " +
+            'experiment (it stores the objective it meta-trains) or import an objective file'
+          : `no learned objective with sha256 ${ref} is stored in this lab (\`metalab objectives\` lists them; ` +
+            'import its file to use it)';
+      return { ok: false, issues: [{ path: ['task', 'algorithm', 'objective'], message }] };
+    }
+    return {
+      ok: true,
+      spec: withObjective(result.spec, stored.sha256),
+      runs: result.runs.map((r) => ({ point: r.point, spec: withObjective(r.spec, stored.sha256) })),
+    };
   }
 
   private checked(spec: unknown): Extract<ExpandResult, { ok: true }> {
@@ -107,7 +138,8 @@ export class Lab implements LabApi {
   }
 
   async planExperiment(spec: unknown): Promise<ExperimentPlan> {
-    const { runs } = this.checked(spec);
+    // A stored objective costs what a random one of its architecture does: the measuring worker uses that.
+    const runs = this.checked(spec).runs.map((r) => ({ point: r.point, spec: this.asRandomObjective(r.spec) }));
     try {
       return await this.planner.plan(runs, this.scheduler.concurrency);
     } catch (err) {
@@ -242,6 +274,56 @@ export class Lab implements LabApi {
     return exportRuns(this.store, resolveTarget(this.store, ref), format);
   }
 
+  async listObjectives(): Promise<StoredObjective[]> {
+    return this.store.objectives.list();
+  }
+
+  async exportObjective(id: number): Promise<ObjectiveFile> {
+    const stored = this.requireObjective(id);
+    return toObjectiveFile(stored, this.store.objectives.weights(id)!.tensors);
+  }
+
+  async importObjective(file: unknown, fileName: string): Promise<StoredObjective> {
+    this.requireWritable('importObjective');
+    const { file: read, weights } = readObjectiveFile(file, fileName);
+    return this.store.objectives.importObjective({
+      weights,
+      name: read.name,
+      lineage: { ...read.lineage, runId: null, experimentId: null, importedFrom: fileName },
+    });
+  }
+
+  async renameObjective(id: number, name: string): Promise<StoredObjective> {
+    this.requireWritable('renameObjective');
+    this.requireObjective(id);
+    this.store.objectives.rename(id, name);
+    return this.requireObjective(id);
+  }
+
+  async deleteObjective(id: number): Promise<void> {
+    this.requireWritable('deleteObjective');
+    const stored = this.requireObjective(id);
+    const users = this.store.objectives.deleteUnreferenced(id);
+    if (!users.length) return;
+    const named = users.map((e) => `e${e.id} (${e.name})`).join(', ');
+    const those = users.length === 1 ? 'that experiment' : 'those experiments';
+    throw new LabError(
+      `objective ${id} (${stored.name}) is not deleted: the spec of ${named} trains by it; delete ${those} first`,
+    );
+  }
+
+  /** A `learned-objective` run by a stored objective as one by a random objective of the same architecture. */
+  private asRandomObjective(spec: RunSpec): RunSpec {
+    const { task } = spec;
+    if (task.family !== 'rl' || task.algorithm.kind !== 'learned-objective' || task.algorithm.objective === 'random')
+      return spec;
+    const architecture = this.store.objectives.bySha(task.algorithm.objective)!.architecture;
+    return {
+      ...spec,
+      task: { ...task, algorithm: { ...task.algorithm, objective: 'random', randomObjective: architecture } },
+    };
+  }
+
   /** Refuses a change where the data folder is read-only (it was opened read-only: see Store). */
   private requireWritable(method: string): void {
     if (this.store.mode === 'read-write') return;
@@ -257,11 +339,24 @@ export class Lab implements LabApi {
     return run;
   }
 
+  private requireObjective(id: number): StoredObjective {
+    const stored = this.store.objectives.get(id);
+    if (!stored) throw new LabError(`learned objective ${id} does not exist (\`metalab objectives\` lists them)`);
+    return stored;
+  }
+
   private requireExperiment(id: number): Experiment {
     const experiment = this.store.getExperiment(id);
     if (!experiment) throw new LabError(`experiment e${id} does not exist`);
     return experiment;
   }
+}
+
+/** The spec (an experiment's or a run's) with its `learned-objective` algorithm's objective set to `sha256`. */
+function withObjective<S extends RunSpec>(spec: S, sha256: string): S {
+  const { task } = spec;
+  if (task.family !== 'rl' || task.algorithm.kind !== 'learned-objective') return spec;
+  return { ...spec, task: { ...task, algorithm: { ...task.algorithm, objective: sha256 } } };
 }
 
 function isAlive(pid: number): boolean {

@@ -8,9 +8,12 @@ import path from 'node:path';
 import type { LabEvent, RunStatus } from '../../shared/api.js';
 import { RETRYABLE, type RetryFrom } from '../../shared/api.js';
 import { TRAINING_METRICS } from '../../shared/metrics.js';
+import type { RunSpec } from '../../shared/spec.js';
+import type { LearnedObjectiveWeights } from '../engine/train.js';
 import { CheckpointError, checkpointSteps, verifyCheckpoint } from '../worker/checkpoint.js';
 import type { FromWorker } from '../worker/protocol.js';
 import { firstSentence, logRunError } from './logs.js';
+import { runLineage, runObjectiveName } from './objectives.js';
 import { checkpointDir, datasetsDir, removeCheckpoints, resolveCheckpoint } from './paths.js';
 import { StaleAttemptError, type Store } from './store/index.js';
 import type { WorkerHandle, WorkerLauncher } from './workers.js';
@@ -212,7 +215,14 @@ export class Scheduler {
     const run = this.store.getRun(runId);
     if (!run) return;
     const checkpoint = this.store.checkpointOf(runId);
+    let objective: LearnedObjectiveWeights | null;
     let worker: WorkerHandle;
+    try {
+      objective = this.objectiveFor(run.spec);
+    } catch (err) {
+      this.setStatus(runId, 'failed', { error: (err as Error).message, finishedAt: Date.now() });
+      return;
+    }
     try {
       worker = this.options.launch();
     } catch (err) {
@@ -307,7 +317,28 @@ export class Scheduler {
       lossHistory: checkpoint
         ? this.store.series(runId, TRAINING_METRICS.loss.key, checkpoint.step).map(([, loss]) => loss)
         : [],
+      objective,
     });
+  }
+
+  /**
+   * The stored objective a `learned-objective` run trains by (its spec names it by sha256: the lab resolved
+   * 'latest' when the experiment was created); null for any other run and for a random objective.
+   */
+  private objectiveFor(spec: RunSpec): LearnedObjectiveWeights | null {
+    const { task } = spec;
+    if (task.family !== 'rl' || task.algorithm.kind !== 'learned-objective') return null;
+    const ref = task.algorithm.objective;
+    if (ref === 'random') return null;
+    const stored = this.store.objectives.bySha(ref);
+    const weights = stored && this.store.objectives.weights(stored.id);
+    if (!weights) {
+      throw new Error(
+        `the learned objective this run trains by (sha256 ${ref}) is no longer stored in this lab: ` +
+          'import its file (`metalab objectives import`) and retry',
+      );
+    }
+    return weights;
   }
 
   private handle(run: ActiveRun, message: FromWorker): void {
@@ -334,6 +365,18 @@ export class Scheduler {
       case 'rollout':
         this.store.putRollout(runId, message.rollout);
         break;
+      case 'objective': {
+        const stored = this.store.getRun(runId)!; // the attempt check found it
+        const { progress, ...weights } = message.objective;
+        const changed = this.store.objectives.putForRun(runId, {
+          weights,
+          lineage: runLineage(stored, progress),
+          name: runObjectiveName(stored),
+        });
+        // Pages showing the run's experiment refetch (its objective is listed with it).
+        if (changed) this.options.emit?.({ type: 'experiment-changed', experimentId: run.experimentId });
+        break;
+      }
       case 'heartbeat':
         break;
       case 'progress': {

@@ -62,9 +62,20 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     },
     summary: (summary) => void parent.send({ type: 'summary', summary }),
     rollout: (rollout) => void parent.send({ type: 'rollout', rollout }),
+    // Each tensor in a buffer of its own: a view into a larger one (wasm memory) would be sent whole.
+    objective: (objective) =>
+      void parent.send({
+        type: 'objective',
+        objective: { ...objective, tensors: objective.tensors.map((t) => ({ ...t, values: t.values.slice() })) },
+      }),
   };
 
-  const outcome = await runExperiment(start.spec, sink, { signal: abort.signal, resume, dataDir: start.dataDir });
+  const outcome = await runExperiment(start.spec, sink, {
+    signal: abort.signal,
+    resume,
+    dataDir: start.dataDir,
+    objective: start.objective ?? undefined,
+  });
   await flush();
   await parent.send({
     type: 'finished',

@@ -1,4 +1,4 @@
-// The local SQLite store: experiments, runs, metric series, evaluation curves and run summaries.
+// The local SQLite store: experiments, runs, metric series, evaluation curves, run summaries and learned objectives.
 // One writer per process; WAL lets the page read while workers' metrics are being written.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +10,7 @@ import type { MetricRow } from '../../../shared/metrics.js';
 import { RunSummary } from '../../../shared/results.js';
 import type { ExperimentSpec, RunSpec, SweepPoint } from '../../../shared/spec.js';
 import { MIGRATIONS } from './migrations.js';
+import { ObjectiveTable } from './objectives.js';
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 export const DEFAULT_MAX_POINTS = 1000;
@@ -234,12 +235,16 @@ export class Store {
   /** Read-only where the data folder cannot be written: every write is refused with a StoreError. */
   readonly mode: OpenMode;
 
+  /** Learned objectives (MetaGenRL): those runs made and those imported. */
+  readonly objectives: ObjectiveTable;
+
   constructor(
     readonly file: string,
     mode?: OpenMode,
   ) {
     this.mode = mode ?? (writable(file) ? 'read-write' : 'read-only');
     this.db = openDatabase(file, this.mode);
+    this.objectives = new ObjectiveTable(this.db);
   }
 
   close(): void {

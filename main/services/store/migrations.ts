@@ -136,6 +136,25 @@ export const MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (run_id, step, split)
   ) STRICT, WITHOUT ROWID;
   `,
+  // 7: learned objectives (shared/learnedObjective.ts), kept apart from the runs that made them: lineage (with the
+  // run's and experiment's ids and names as they were) is JSON of its own, so it survives deleting the run;
+  // source_run_id is the live link a running metagenrl run updates its objective by, null once the run is deleted.
+  // `tensors` lists names and shapes in name order; `weights` is their float32 values, little-endian, concatenated.
+  `
+  CREATE TABLE objectives (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    sha256 TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    architecture TEXT NOT NULL,
+    lineage TEXT NOT NULL,
+    param_count INTEGER NOT NULL,
+    tensors TEXT NOT NULL,
+    weights BLOB NOT NULL,
+    source_run_id INTEGER UNIQUE REFERENCES runs(id) ON DELETE SET NULL
+  ) STRICT;
+  CREATE INDEX objectives_by_age ON objectives(created_at);
+  `,
 ];
 
 /** A summary as stored before migration 3: every figure flat beside steps, backend, phase and the plateau's ends. */
