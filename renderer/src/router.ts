@@ -1,6 +1,7 @@
 import { createRouter, createWebHashHistory } from 'vue-router';
 import CompareView from './views/CompareView.vue';
 import DesignView from './views/DesignView.vue';
+import ObjectivesView from './views/ObjectivesView.vue';
 import PhasesView from './views/PhasesView.vue';
 import RunDetailView from './views/RunDetailView.vue';
 import RunsView from './views/RunsView.vue';
@@ -15,5 +16,11 @@ export const router = createRouter({
     { path: '/runs/:id', component: RunDetailView, props: (r) => ({ id: Number(r.params.id) }) },
     { path: '/compare', component: CompareView, meta: { title: 'Compare' } },
     { path: '/phases', component: PhasesView, meta: { title: 'Phases' } },
+    {
+      path: '/objectives/:id?',
+      component: ObjectivesView,
+      props: (r) => ({ id: r.params.id ? Number(r.params.id) : null }),
+      meta: { title: 'Objectives' },
+    },
   ],
 });

@@ -17,6 +17,8 @@ export interface ChartSeries {
   faint?: boolean;
   /** A step line (the phase code), never resampled. */
   step?: boolean;
+  /** A reference level (a threshold, zero): a plain line without point symbols. */
+  level?: boolean;
 }
 
 /** The raw line, and with smoothing on (weight > 0), its exponential moving average over it in the same colour. */
@@ -149,7 +151,7 @@ export function lineOption(input: LineInput, c: ChartColors): ChartOption {
       name: s.name,
       data: s.data,
       color: c.palette[(s.colorIndex ?? i) % c.palette.length],
-      showSymbol: s.data.length < 30 && !s.step,
+      showSymbol: s.data.length < 30 && !s.step && !s.level,
       symbolSize: 5,
       sampling: s.step ? undefined : 'lttb',
       step: s.step ? 'end' : undefined,

@@ -32,6 +32,8 @@ export interface ScatterInput {
   /** Log axes; absent: an axis goes logarithmic when its values are all positive and span more than a factor of 8. */
   logX?: boolean;
   logY?: boolean;
+  /** What a point's name is, as the table's column; default 'run'. */
+  pointName?: string;
 }
 
 const SYMBOLS = ['circle', 'triangle', 'rect', 'diamond', 'roundRect', 'pin'];
@@ -131,7 +133,7 @@ export function scatterTable(input: ScatterInput): DataTable {
   return {
     columns: [
       ...(many ? ['group'] : []),
-      'run',
+      input.pointName ?? 'run',
       input.xName,
       input.yName,
       ...(input.colorName ? [input.colorName] : []),

@@ -2,6 +2,7 @@
 // is (a string where a number belongs), so the spec's validation names the field and says what is wrong.
 import type { InjectionKey, Ref } from 'vue';
 import type { DatasetInfo } from '../../../shared/api';
+import type { StoredObjective } from '../../../shared/learnedObjective';
 import { formatPath, type SpecIssue } from '../../../shared/spec';
 
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
@@ -56,10 +57,12 @@ export function issueMessages(issues: readonly SpecIssue[], at: (path: string) =
   });
 }
 
-/** What every field of the form needs from the designer: the current issues, datasets, and swept fields. */
+/** What every field of the form needs from the designer: the current issues, datasets, objectives, swept fields. */
 export interface FormContext {
   issues: Ref<SpecIssue[]>;
   datasets: Ref<DatasetInfo[]>;
+  /** Learned objectives kept in the lab, for fields that name one. */
+  objectives: Ref<StoredObjective[]>;
   /** Swept field path -> the values the sweep gives it, as text. */
   swept: Ref<Record<string, string>>;
 }

@@ -15,9 +15,13 @@ export interface JsonSchema {
   default?: unknown;
   title?: string;
   description?: string;
-  /** Designer metadata (shared/spec.ts): the unit shown after the input, and the registry a name comes from. */
+  /**
+   * Designer metadata (shared/spec.ts): the unit shown after the input, the registry a name comes from, and a widget
+   * of its own ('objective': a stored learned objective).
+   */
   unit?: string;
   registry?: string;
+  widget?: string;
   minimum?: number;
   maximum?: number;
   exclusiveMinimum?: number;
@@ -42,7 +46,12 @@ export type Field =
   | { kind: 'number'; integer: boolean }
   | { kind: 'string' }
   | { kind: 'boolean' }
-  | { kind: 'list'; item: 'number' | 'string'; registry: string | null }
+  /** Numbers or names; names from a fixed set (`options`) are ticked, others typed. */
+  | { kind: 'list'; item: 'number' | 'string'; registry: string | null; options: string[] | null }
+  /** A list of objects or variants (more environments), each edited as a group, added and removed. */
+  | { kind: 'items'; item: JsonSchema; max: number | null }
+  /** A stored learned objective's sha256, or 'random' / 'latest' (shared/spec.ts objectiveRef). */
+  | { kind: 'objective' }
   /** Anything else is edited as JSON, so the form never hides part of the spec. */
   | { kind: 'json' };
 
@@ -54,6 +63,7 @@ function discriminator(branches: JsonSchema[]): string | null {
 }
 
 export function classify(schema: JsonSchema): Field {
+  if (schema.widget === 'objective') return { kind: 'objective' };
   if (schema.oneOf) {
     const key = discriminator(schema.oneOf);
     if (key)
@@ -79,11 +89,18 @@ export function classify(schema: JsonSchema): Field {
   if (schema.type === 'string') return { kind: 'string' };
   if (schema.type === 'boolean') return { kind: 'boolean' };
   if (schema.type === 'array' && schema.items && (isNumeric(schema.items) || schema.items.type === 'string')) {
+    const names = schema.items.enum?.filter((v): v is string => typeof v === 'string');
     return {
       kind: 'list',
       item: isNumeric(schema.items) ? 'number' : 'string',
       registry: schema.items.registry ?? null,
+      options: names?.length ? names : null,
     };
+  }
+  if (schema.type === 'array' && schema.items) {
+    const item = classify(schema.items).kind;
+    if (item === 'object' || item === 'variant')
+      return { kind: 'items', item: schema.items, max: schema.maxItems ?? null };
   }
   return { kind: 'json' };
 }

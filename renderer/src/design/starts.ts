@@ -42,3 +42,6 @@ export const STARTS: Start[] = [...list(presets, 'Paper presets'), ...list(examp
 
 /** What a first visit to the designer shows: the flagship experiment, the GPICL phase transition. */
 export const DEFAULT_START = 'gpicl-phase-transition';
+
+/** The hand-designed spec a meta-test of a learned objective starts from (its agent settings and budget). */
+export const META_TEST_BASE = 'td3-pendulum';

@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia';
 import { markRaw, ref, shallowRef } from 'vue';
 import type { DatasetInfo, Experiment, LabApi, LabEvent, LabInfo, Run } from '../../../shared/api';
+import type { StoredObjective } from '../../../shared/learnedObjective';
 import { isEvalKey } from '../../../shared/metrics';
 import type { HostConnector } from '../host/types';
 
@@ -27,11 +28,24 @@ export const useLab = defineStore('lab', () => {
   const designDraft = ref<string | null>(null);
   /** Last step at which each run recorded evaluation figures, so views showing them know when to refetch. */
   const evalTick = ref<Record<number, number>>({});
+  /** Learned objectives kept in the lab (newest first), and why they could not be listed. */
+  const objectives = ref<StoredObjective[]>([]);
+  const objectivesError = ref<string | null>(null);
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  async function loadObjectives(): Promise<void> {
+    if (!api.value) return;
+    try {
+      objectives.value = await api.value.listObjectives();
+      objectivesError.value = null;
+    } catch (err) {
+      objectivesError.value = (err as Error).message;
+    }
+  }
 
   async function refresh(): Promise<void> {
     if (!api.value) return;
-    const [e, r] = await Promise.all([api.value.listExperiments(), api.value.listRuns()]);
+    const [e, r] = await Promise.all([api.value.listExperiments(), api.value.listRuns(), loadObjectives()]);
     experiments.value = e;
     runs.value = r;
   }
@@ -57,7 +71,12 @@ export const useLab = defineStore('lab', () => {
       }
       case 'metrics-appended':
         metricsTick.value[event.runId] = event.lastStep;
-        if (event.keys.some(isEvalKey)) evalTick.value[event.runId] = event.lastStep;
+        if (event.keys.some(isEvalKey)) {
+          evalTick.value[event.runId] = event.lastStep;
+          // A MetaGenRL run stores its objective as meta-trained so far at each evaluation.
+          const run = runs.value.find((r) => r.id === event.runId);
+          if (run?.spec.task.family === 'rl' && run.spec.task.algorithm.kind === 'metagenrl') scheduleRefresh();
+        }
         break;
       case 'run-state':
         if (event.status !== 'running' && event.status !== 'stalled') delete live.value[event.runId];
@@ -112,8 +131,11 @@ export const useLab = defineStore('lab', () => {
     disconnected,
     datasets,
     designDraft,
+    objectives,
+    objectivesError,
     connect,
     refresh,
+    loadObjectives,
     loadDatasets,
     requireApi,
   };

@@ -3,10 +3,11 @@ import type { EnvName } from '../../../../shared/spec';
 import type { Scene } from '../scene';
 import { acrobot } from './acrobot';
 import { bandit } from './bandit';
-import { cartPole } from './cartPole';
+import { cartPole, cartPoleContinuous } from './cartPole';
 import { gridWorld } from './gridWorld';
 import { mountainCarContinuous, mountainCarDiscrete } from './mountainCar';
 import { pendulum } from './pendulum';
+import { pointMass } from './pointMass';
 
 export const SCENES: Record<EnvName, Scene> = {
   'CartPole-v1': cartPole,
@@ -14,6 +15,8 @@ export const SCENES: Record<EnvName, Scene> = {
   'MountainCar-v0': mountainCarDiscrete,
   'MountainCarContinuous-v0': mountainCarContinuous,
   'Pendulum-v1': pendulum,
+  CartPoleContinuous: cartPoleContinuous,
+  'point-mass': pointMass,
   'bernoulli-bandit': bandit,
   'dependent-bandit': bandit,
   gridworld: gridWorld,
