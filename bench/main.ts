@@ -2,7 +2,8 @@
 // CPU (one thread), on the reference configurations of bench/configs.ts, in one invocation, alternating.
 // Prints a table and writes bench/results/bench.json. Options (after `npm run bench --`):
 //   --tiny               tiny models, 2 loss-check steps, short timing (the CI smoke test)
-//   --only a,b           only these configurations (transformer, lstm, vsml, regression)
+//   --only a,b           only these configurations (transformer, lstm, vsml, regression; with --metagenrl: lab,
+//                        reference, reference-cheetah)
 //   --check-steps N      training steps from the shared initial weights whose losses are compared (default 5)
 //   --rounds R           alternations ours/PyTorch per configuration (default 5)
 //   --no-sweep           skip the sweep-throughput measurement (it needs `npm run build`)
@@ -11,6 +12,7 @@
 //   --out FILE           where the JSON goes (default bench/results/bench.json)
 //   --python PATH        the Python with python3-torch (default /usr/bin/python3)
 //   --rl                 instead: the RL learners' update step against PyTorch (bench/rl.ts; writes rl.json)
+//   --metagenrl          instead: a MetaGenRL update against PyTorch (bench/metagenrl.ts; writes metagenrl.json)
 //   --envs               instead: environment steps/s against NumPy (bench/envs.ts; writes envs.json)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -28,6 +30,7 @@ import { benchEnvs } from './envs.js';
 import { stepFlops } from './flops.js';
 import { setUp, type OurRun } from './ours.js';
 import { profile } from './profile.js';
+import { runMetaGenRLBench } from './metagenrl.js';
 import { runRlBench } from './rl.js';
 import { table } from './table.js';
 import { ExportData, TorchPeer } from './torchPeer.js';
@@ -44,6 +47,7 @@ const { values: opts } = parseArgs({
     out: { type: 'string', default: path.join('bench', 'results', 'bench.json') },
     python: { type: 'string', default: '/usr/bin/python3' },
     rl: { type: 'boolean', default: false },
+    metagenrl: { type: 'boolean', default: false },
     envs: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -420,6 +424,11 @@ async function main(): Promise<void> {
   if (opts.rl) {
     const out = path.join(path.dirname(opts.out!), 'rl.json');
     return runRlBench({ tiny, rounds: ROUNDS, python: opts.python!, profile: opts.profile!, out });
+  }
+  if (opts.metagenrl) {
+    const out = path.join(path.dirname(opts.out!), 'metagenrl.json');
+    const only = opts.only?.split(',');
+    return runMetaGenRLBench({ tiny, rounds: ROUNDS, python: opts.python!, profile: opts.profile!, only, out });
   }
   const configs = benchConfigs(tiny).filter((c) => !opts.only || opts.only.split(',').includes(c.key));
   const peer = new TorchPeer(opts.python, path.join('bench', 'peer', 'peer.py'));

@@ -14,6 +14,7 @@
 // actor's backward pass from dL/da (its vector-Jacobian product with the objective's action gradient).
 import * as tf from '@tensorflow/tfjs';
 import type { Param } from '../../models/index.js';
+import { linear, linearOnData, linearRelu } from '../../models/ops.js';
 import { type LearnedObjective, objectiveBatch, type SubTrajectories } from './objective.js';
 
 /** A dense layer of the agent's networks (Td3Learner's actor and critics). */
@@ -30,14 +31,21 @@ export interface AgentNets {
 
 const variablesOf = (layers: readonly DenseLayer[]) => layers.flatMap((l) => [l.w.variable, l.b.variable]);
 
-/** tanh(MLP(obs)) with ReLU hidden layers, for weights [w0, b0, w1, b1, ...] given as tensors. */
+/**
+ * tanh(MLP(obs)) with ReLU hidden layers, for weights [w0, b0, w1, b1, ...] given as tensors, through the fused
+ * dense kernels of models/ops.ts (tf.matMul's backward falls back to tfjs-wasm's slow loop). `obs` is data.
+ */
 export function actorForward(weights: readonly tf.Tensor[], obs: tf.Tensor2D): tf.Tensor2D {
   let h: tf.Tensor2D = obs;
   for (let i = 0; i < weights.length; i += 2) {
-    const z = tf.add(tf.matMul(h, weights[i] as tf.Tensor2D), weights[i + 1]) as tf.Tensor2D;
-    h = i + 2 < weights.length ? tf.relu(z) : tf.tanh(z);
+    const [w, b] = [weights[i], weights[i + 1]];
+    const last = i + 2 === weights.length;
+    if (i === 0) {
+      h = linearOnData(h, w, b);
+      if (!last) h = tf.relu(h);
+    } else h = last ? linear(h, w, b) : linearRelu(h, w, b);
   }
-  return h;
+  return tf.tanh(h);
 }
 
 /** The actor's forward-mode derivative along a parameter tangent (same layout as the weights), on data `obs`. */
@@ -60,12 +68,11 @@ export function actorJvp(weights: readonly tf.Tensor[], tangent: readonly tf.Ten
   throw new Error('an actor has at least one layer');
 }
 
-/** Q1(s, a): the critic's ReLU MLP on [s, a], linear output, [rows, 1]. */
+/** Q1(s, a): the critic's ReLU MLP on [s, a], linear output, [rows, 1] (gradients reach the actions). */
 export function q1(critic: readonly DenseLayer[], obs: tf.Tensor2D, actions: tf.Tensor2D): tf.Tensor2D {
   let h = tf.concat([obs, actions], 1) as tf.Tensor2D;
   critic.forEach((l, i) => {
-    const z = tf.add(tf.matMul(h, l.w.variable as tf.Tensor2D), l.b.variable) as tf.Tensor2D;
-    h = i < critic.length - 1 ? tf.relu(z) : z;
+    h = i < critic.length - 1 ? linearRelu(h, l.w.variable, l.b.variable) : linear(h, l.w.variable, l.b.variable);
   });
   return h;
 }
