@@ -1,8 +1,9 @@
 // `npm run bench -- --envs`: environment steps per second of metalab's batches (main/engine/envs) against the same
-// dynamics vectorised in NumPy (bench/peer/envs.py), for each classic-control environment and a 5-armed Bernoulli
-// bandit, at batch 1 and 256, under random actions from a fixed seed (drawn before timing). Both sides do the same
-// work per step: dynamics, termination, time limit, auto-reset and final observations. Best of three rounds of about
-// half a second per side and configuration; prints a table and writes bench/results/envs.json (~45 s in all).
+// dynamics vectorised in NumPy (bench/peer/envs.py), for each classic-control environment, the continuous-force
+// CartPole, point-mass and a 5-armed Bernoulli bandit, at batch 1 and 256, under random actions from a fixed seed
+// (drawn before timing). Both sides do the same work per step: dynamics, termination, time limit, auto-reset and
+// final observations. Best of three rounds of about half a second per side and configuration; prints a table and
+// writes bench/results/envs.json (~1 minute in all).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,8 @@ const ENVS = [
   'MountainCar-v0',
   'MountainCarContinuous-v0',
   'Pendulum-v1',
+  'CartPoleContinuous',
+  'point-mass',
   'bernoulli-bandit',
 ] as const;
 const BATCHES = [1, 256];

@@ -5,10 +5,11 @@ import type { EnvName } from './spec.js';
 /*
  * The physical state the viewer draws (Rollout.states), per environment (before any permutation or projection of
  * the agent's observation):
- * - CartPole-v1: [x, x_dot, theta, theta_dot]
+ * - CartPole-v1, CartPoleContinuous: [x, x_dot, theta, theta_dot]
  * - Acrobot-v1: [theta1, theta2, dtheta1, dtheta2]
  * - MountainCar-v0, MountainCarContinuous-v0: [position, velocity]
  * - Pendulum-v1: [theta, theta_dot] (theta 0 upright)
+ * - point-mass: [px, py, gx, gy], the mass's and the goal's positions in the unit square (y up)
  * - bernoulli-bandit, dependent-bandit: [p_1, ..., p_K], each arm's probability of paying 1
  * - gridworld: [agentRow, agentCol, goalRow, goalCol, then size * size cells row-major: 1 wall, 0 free]
  */

@@ -1,14 +1,16 @@
 #!/usr/bin/python3
 """The NumPy peer of metalab's environments (bench/envs.ts times it; test/unit/envs.test.ts checks against it).
 
-Gymnasium's classic-control dynamics and a Bernoulli bandit, written the way one vectorises them in NumPy: arrays
-of N states stepped together, auto-reset where an episode ended, terminated and truncated apart, the final
-observation kept. The equations and constants are Gymnasium 1.x's (gymnasium/envs/classic_control), re-written
-here for arrays; the state is float64 and observations float32, as there.
+Gymnasium's classic-control dynamics, metalab's continuous-force CartPole and point-mass reach task, and a Bernoulli
+bandit, written the way one vectorises them in NumPy: arrays of N states stepped together, auto-reset where an
+episode ended, terminated and truncated apart, the final observation kept. The equations and constants are
+Gymnasium 1.x's (gymnasium/envs/classic_control), re-written here for arrays, and for point-mass those of
+main/engine/envs/pointMass.ts; the state is float64 and observations float32, as there.
 
 Usage (one JSON object on stdin, one on stdout):
   envs.py info                -> versions
   envs.py trajectory          {"env", "states": [[...] per instance], "actions": [[...] per step]}
+                              (a step's actions: one per instance, or for point-mass [ax, ay] of each in turn)
                               -> {"obs", "rewards", "terminated"} per step, stepping without any reset
   envs.py bench               {"envs": [...], "batches": [1, 256], "seconds": s, "seed": k}
                               -> steps per second of each (env, batch) under random actions
@@ -27,6 +29,7 @@ class Env:
 
     obs_size = 0
     limit = 0
+    action_size = 1
 
     def __init__(self, n, rng):
         self.n = n
@@ -64,7 +67,7 @@ class CartPole(Env):
         x, x_dot, theta, theta_dot = self.state.T
         total_mass = self.masspole + self.masscart
         polemass_length = self.masspole * self.length
-        force = np.where(action == 1, self.force_mag, -self.force_mag)
+        force = self.force_mag * self.push(action)
         cos, sin = np.cos(theta), np.sin(theta)
         temp = (force + polemass_length * np.square(theta_dot) * sin) / total_mass
         theta_acc = (self.gravity * sin - cos * temp) / (
@@ -77,8 +80,20 @@ class CartPole(Env):
         terminated = (np.abs(x) > 2.4) | (np.abs(theta) > self.theta_threshold)
         return np.ones(self.n), terminated
 
+    def push(self, action):
+        return np.where(action == 1, 1.0, -1.0)
+
     def observe(self):
         return self.state.astype(np.float32)
+
+
+class CartPoleContinuous(CartPole):
+    """CartPole-v1 pushed by force_mag * clip(a, -1, 1)."""
+
+    actions = None
+
+    def push(self, action):
+        return np.clip(action, -1.0, 1.0)
 
 
 class Acrobot(Env):
@@ -197,6 +212,35 @@ class Pendulum(Env):
         return np.stack([np.cos(th), np.sin(th), thdot], axis=1).astype(np.float32)
 
 
+class PointMass(Env):
+    """A mass in the unit square pushed toward a goal: v' = v + dt (a - c v) / m, p' = clip(p + dt v', 0, 1) with v'
+    zeroed where a wall stops it; reward -||p' - g|| - 0.01 ||a||^2; state [px, py, vx, vy, gx, gy]."""
+
+    obs_size, limit, actions, action_size = 6, 100, None, 2
+    mass, damping, dt, effort_cost = 1.0, 0.5, 0.1, 0.01
+
+    def reset_states(self, k):
+        p = self.rng.uniform(0.1, 0.9, size=(k, 2))
+        g = self.rng.uniform(0.1, 0.9, size=(k, 2))
+        return np.concatenate([p, np.zeros((k, 2)), g], axis=1)
+
+    def dynamics(self, action):
+        a = np.clip(action, -1.0, 1.0)
+        p, v, g = self.state[:, 0:2], self.state[:, 2:4], self.state[:, 4:6]
+        v = v + self.dt * (a - self.damping * v) / self.mass
+        p = p + self.dt * v
+        wall = (p < 0.0) | (p > 1.0)
+        p = np.clip(p, 0.0, 1.0)
+        v = np.where(wall, 0.0, v)
+        self.state = np.concatenate([p, v, g], axis=1)
+        reward = -np.sqrt(np.sum((p - g) ** 2, axis=1)) - self.effort_cost * np.sum(a**2, axis=1)
+        return reward, np.zeros(self.n, dtype=bool)
+
+    def observe(self):
+        s = self.state
+        return np.concatenate([s[:, 0:4], s[:, 4:6] - s[:, 0:2]], axis=1).astype(np.float32)
+
+
 class BernoulliBandit(Env):
     """K arms paying 1 with probabilities p ~ U(0, 1) per instance; one pull is one episode."""
 
@@ -224,10 +268,12 @@ ENVS = {
     "MountainCar-v0": MountainCar,
     "MountainCarContinuous-v0": MountainCarContinuous,
     "Pendulum-v1": Pendulum,
+    "CartPoleContinuous": CartPoleContinuous,
+    "point-mass": PointMass,
     "bernoulli-bandit": BernoulliBandit,
 }
 
-BOX_BOUNDS = {"MountainCarContinuous-v0": 1.0, "Pendulum-v1": 2.0}
+BOX_BOUNDS = {"MountainCarContinuous-v0": 1.0, "Pendulum-v1": 2.0, "CartPoleContinuous": 1.0, "point-mass": 1.0}
 
 
 def trajectory(req):
@@ -248,14 +294,16 @@ def as_actions(name, values):
     """Discrete indices as integers; continuous actions as the float32 a policy emits, computed on in float64
     (as Gymnasium's scalar arithmetic does under NumPy 1.x)."""
     if name in BOX_BOUNDS:
-        return np.asarray(values, dtype=np.float32).astype(np.float64)
+        actions = np.asarray(values, dtype=np.float32).astype(np.float64)
+        size = ENVS[name].action_size
+        return actions if size == 1 else actions.reshape(actions.shape[:-1] + (-1, size))
     return np.asarray(values).astype(np.int64)
 
 
 def random_actions(name, rng, rows, n):
     if name in BOX_BOUNDS:
         b = BOX_BOUNDS[name]
-        return as_actions(name, rng.uniform(-b, b, size=(rows, n)))
+        return as_actions(name, rng.uniform(-b, b, size=(rows, n * ENVS[name].action_size)))
     return rng.integers(0, ENVS[name].actions, size=(rows, n))
 
 

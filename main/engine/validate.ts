@@ -3,9 +3,17 @@
 // objective. The lab checks it before anything is stored.
 import type { DatasetInfo } from '../../shared/api.js';
 import { OBJECTIVES, TASK_OBJECTIVES, type ObjectiveInfo } from '../../shared/objectives/index.js';
-import { formatPath, type RunSpec, type SpecIssue } from '../../shared/spec.js';
+import {
+  type EnvSpec,
+  envSpec,
+  formatPath,
+  type RlAlgorithm,
+  type RunSpec,
+  type SpecIssue,
+  testEnvSplit,
+} from '../../shared/spec.js';
 import { optionsProblem } from './data/preprocess.js';
-import { actionSpace, observationSize } from './envs/index.js';
+import { type ActionSpace, ENVS, envModel, padsWith } from './envs/index.js';
 import { rlModelIssues } from './rl/networks.js';
 import type { RlSpec } from './rl/types.js';
 
@@ -58,30 +66,133 @@ export function engineIssues(runs: readonly { spec: RunSpec }[], datasets: reado
 /** Observation sizes a random projection is allowed for: its matrix is d x d floats per environment of the batch. */
 const MAX_PROJECTED_SIZE = 128;
 
-/** What an RL run asks that its environment or model cannot do. */
-function rlIssues(spec: RlSpec): [path: (string | number)[], message: string][] {
+type Path = (string | number)[];
+
+/** The environments with continuous actions, as the hint of an issue about discrete ones lists them. */
+const continuousEnvs = (): string =>
+  Object.keys(ENVS)
+    .filter((name) => envModel(envSpec.parse({ name })).action.kind === 'box')
+    .join(', ');
+
+/** How issues name what the algorithms whose agents are TD3's (an MLP actor, twin MLP critics) need. */
+const TD3_AGENTS: Partial<
+  Record<RlAlgorithm['kind'], { actions: (env: string, n: number) => string; kind: string; activation: string }>
+> = {
+  td3: {
+    actions: (env, n) => `TD3 needs continuous actions; ${env} has ${n} discrete ones (use ppo, a2c or reinforce)`,
+    kind: "TD3 trains a feed-forward actor and critics: model.kind must be 'mlp'",
+    activation: "TD3's actor and critics use ReLU (activation 'relu')",
+  },
+  metagenrl: {
+    actions: (env, n) =>
+      `MetaGenRL's TD3 agents need continuous actions; ${env} has ${n} discrete ones (continuous: ${continuousEnvs()})`,
+    kind: "MetaGenRL's TD3 agents are a feed-forward actor and critics each: model.kind must be 'mlp'",
+    activation: "the actors and critics of MetaGenRL's TD3 agents use ReLU (activation 'relu')",
+  },
+  'learned-objective': {
+    actions: (env, n) =>
+      `a learned objective trains a TD3 agent, which needs continuous actions; ${env} has ${n} discrete ones ` +
+      `(continuous: ${continuousEnvs()})`,
+    kind: "a learned objective trains a TD3 agent, a feed-forward actor and critics: model.kind must be 'mlp'",
+    activation: "the actor and critics of the TD3 agent a learned objective trains use ReLU (activation 'relu')",
+  },
+};
+
+/** The learners that may train across environments and be tested on others: RL², a recurrent on-policy policy. */
+const RL2_KINDS: readonly RlAlgorithm['kind'][] = ['ppo', 'a2c', 'reinforce', 'es'];
+const RL2 = "RL² (model.kind 'lstm' under ppo, a2c, reinforce or es)";
+
+/** Why `kind` (with a feed-forward policy where it takes either) cannot have test environments. */
+function testEnvsRefusal(kind: RlAlgorithm['kind']): string {
+  if (kind === 'metagenrl')
+    return 'a learned objective is meta-tested by a learned-objective run on each test environment (use [])';
+  if (kind === 'learned-objective')
+    return 'this run is a meta-test on task.env: make one learned-objective run per test environment (use [])';
+  const who = kind === 'td3' ? 'a TD3 agent' : `a feed-forward ${kind} policy`;
+  return `test environments are for ${RL2}; ${who} learns one environment: train it on each (use [])`;
+}
+
+/** What an RL run asks that its environments or model cannot do. */
+function rlIssues(spec: RlSpec): [path: Path, message: string][] {
   const { task } = spec;
-  const issues: [(string | number)[], string][] = rlModelIssues(spec).map((m) => [['model', 'kind'], m]);
-  const action = actionSpace(task);
-  if (task.algorithm.kind === 'td3') {
-    if (action.kind === 'discrete')
-      issues.push([
-        ['task', 'algorithm', 'kind'],
-        `TD3 needs continuous actions; ${task.env.name} has ${action.n} discrete ones (use ppo, a2c or reinforce)`,
-      ]);
-    if (spec.model.kind !== 'mlp')
-      issues.push([['model', 'kind'], `TD3 trains a feed-forward actor and critics: model.kind must be 'mlp'`]);
-    else if (spec.model.activation !== 'relu')
-      issues.push([['model', 'activation'], "TD3's actor and critics use ReLU (activation 'relu')"]);
+  const { kind } = task.algorithm;
+  const issues: [Path, string][] = rlModelIssues(spec).map((m) => [['model', 'kind'], m]);
+  const rl2 = spec.model.kind === 'lstm' && RL2_KINDS.includes(kind);
+  if (task.moreEnvs.length > 0 && kind !== 'metagenrl' && !rl2)
+    issues.push([
+      ['task', 'moreEnvs'],
+      `more training environments are for MetaGenRL's population and ${RL2}; ` +
+        `${spec.model.kind === 'mlp' && RL2_KINDS.includes(kind) ? `a feed-forward ${kind} policy` : kind} ` +
+        'trains on task.env alone (use [])',
+    ]);
+  if (task.testEnvs.length > 0 && !rl2) issues.push([['task', 'testEnvs'], testEnvsRefusal(kind)]);
+  const named = (field: 'moreEnvs' | 'testEnvs') =>
+    task[field].map((e, i): [Path, EnvSpec] => [['task', field, i, 'name'], e]);
+  // The environments of the run, each with the path of the field that names it.
+  const envs: [Path, EnvSpec][] = [
+    [['task', 'env', 'name'], task.env],
+    ...(kind === 'metagenrl' || rl2 ? named('moreEnvs') : []),
+    ...(rl2 ? named('testEnvs') : []),
+  ];
+  if (rl2 && envs.length > 1) issues.push(...rl2Issues(spec, envs));
+  const td3 = TD3_AGENTS[kind];
+  if (td3) {
+    for (const [path, env] of envs) {
+      const action = envModel(env).action;
+      // TD3 is one choice among the algorithms (others take discrete actions); the other two exist for continuous
+      // control, so there the environment is at fault.
+      if (action.kind === 'discrete')
+        issues.push([kind === 'td3' ? ['task', 'algorithm', 'kind'] : path, td3.actions(env.name, action.n)]);
+    }
+    if (spec.model.kind !== 'mlp') issues.push([['model', 'kind'], td3.kind]);
+    else if (spec.model.activation !== 'relu') issues.push([['model', 'activation'], td3.activation]);
   }
-  const d = observationSize(task);
-  if (task.projectObservations && d > MAX_PROJECTED_SIZE)
+  if (task.algorithm.kind === 'metagenrl' && task.algorithm.population < envs.length)
+    issues.push([
+      ['task', 'algorithm', 'population'],
+      `${task.algorithm.population} agents leave some of the ${envs.length} training environments untrained ` +
+        `(agent i trains on environment i mod ${envs.length}): use at least ${envs.length}`,
+    ]);
+  const projected = envs.find(([, env]) => envModel(env).observationSize > MAX_PROJECTED_SIZE);
+  if (task.projectObservations && projected)
     issues.push([
       ['task', 'projectObservations'],
-      `${task.env.name} observes ${d} numbers; projections (a d x d matrix per environment) go up to ` +
-        `${MAX_PROJECTED_SIZE} (use a partial observation or a smaller grid)`,
+      `${projected[1].name} observes ${envModel(projected[1]).observationSize} numbers; projections (a d x d ` +
+        `matrix per environment) go up to ${MAX_PROJECTED_SIZE} (use a partial observation or a smaller grid)`,
     ]);
-  if (task.permuteActions && action.kind !== 'discrete')
+  if (task.permuteActions && envModel(task.env).action.kind !== 'discrete')
     issues.push([['task', 'permuteActions'], `${task.env.name} has continuous actions: there are none to permute`]);
+  return issues;
+}
+
+/** What RL² across environments (`envs`: task.env, moreEnvs, testEnvs) needs: actions that pad, and a pool. */
+function rl2Issues(spec: RlSpec, envs: [Path, EnvSpec][]): [Path, string][] {
+  const { task } = spec;
+  const issues: [Path, string][] = [];
+  const first = envModel(task.env).action;
+  const actions = (a: ActionSpace) => (a.kind === 'box' ? 'continuous actions' : `${a.n} discrete actions`);
+  for (const [path, env] of envs.slice(1)) {
+    const action = envModel(env).action;
+    if (!padsWith(first, action))
+      issues.push([
+        path,
+        `${env.name} has ${actions(action)}, ${task.env.name} (task.env) ${actions(first)}: the environments of ` +
+          'one RL² task need continuous actions, or the same number of discrete ones',
+      ]);
+  }
+  task.testEnvs.forEach((env, i) => {
+    if (task.testEnvs.findIndex((e) => e.name === env.name) < i)
+      issues.push([
+        ['task', 'testEnvs', i, 'name'],
+        `${env.name} is a test environment twice; each is evaluated as the split ${testEnvSplit(env)} (give it once)`,
+      ]);
+  });
+  const trained = 1 + task.moreEnvs.length;
+  if (task.numTasks !== 'fresh' && task.numTasks < trained)
+    issues.push([
+      ['task', 'numTasks'],
+      `a pool of ${task.numTasks} leaves some of the ${trained} training environments untrained (instance k is ` +
+        `on environment k mod ${trained}): use at least ${trained}, or 'fresh'`,
+    ]);
   return issues;
 }

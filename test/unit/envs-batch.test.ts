@@ -11,6 +11,8 @@ const ENV_SPECS = [
   { name: 'MountainCar-v0' },
   { name: 'MountainCarContinuous-v0' },
   { name: 'Pendulum-v1', physics: 0.2, maxSteps: 40 },
+  { name: 'CartPoleContinuous', physics: 0.3 },
+  { name: 'point-mass', physics: 0.3, maxSteps: 40 },
   { name: 'bernoulli-bandit', arms: 4 },
   { name: 'dependent-bandit' },
   { name: 'gridworld', size: 5, observation: 'partial' },

@@ -28,11 +28,14 @@ const isPermutation = (p: Int32Array | null, n: number) =>
   p !== null && [...p].sort((a, b) => a - b).every((v, i) => v === i) && p.length === n;
 
 describe('RL task distributions', () => {
-  it('r = 0 is exactly Gymnasium: every constant as Gymnasium sets it, in every split', () => {
+  it('r = 0 is exactly Gymnasium: every constant as Gymnasium sets it (point-mass: its own), in every split', () => {
+    const cart = { gravity: 9.8, masscart: 1.0, masspole: 0.1, length: 0.5, force_mag: 10.0 };
     const expected = {
-      'CartPole-v1': { gravity: 9.8, masscart: 1.0, masspole: 0.1, length: 0.5, force_mag: 10.0 },
+      'CartPole-v1': cart,
+      CartPoleContinuous: cart,
       'Pendulum-v1': { g: 10.0, m: 1.0, l: 1.0 },
       'MountainCar-v0': { force: 0.001, gravity: 0.0025 },
+      'point-mass': { mass: 1.0, damping: 0.5 },
     };
     for (const [name, constants] of Object.entries(expected)) {
       for (const split of ['train', 'seen', 'unseen']) {
@@ -77,9 +80,19 @@ describe('RL task distributions', () => {
     expect(Math.min(...wide)).toBe(0.05);
   });
 
-  it('evaluation splits: seen unless fresh, unseen, and shifted where classic-control physics vary', () => {
+  it('evaluation splits: seen unless fresh, unseen, and shifted where the physics vary', () => {
     expect(evalSplits(cartPole(0.2))).toEqual(['seen', 'unseen', 'shifted']);
     expect(evalSplits(cartPole(0))).toEqual(['seen', 'unseen']);
+    for (const name of ['CartPoleContinuous', 'point-mass']) {
+      const shifted = task({ name, physics: 0.3 }, { numTasks: 4 });
+      expect(evalSplits(shifted)).toEqual(['seen', 'unseen', 'shifted']);
+      const factors = Array.from({ length: 50 }, (_, id) => {
+        const { data } = drawInstance(shifted, 1, 'shifted', id);
+        return envModel(shifted.env).constants.map(([, value], k) => data[k] / value);
+      }).flat();
+      expect(factors.every((f) => (f >= 1.3 && f <= 1.6) || (f >= 0.4 && f <= 0.7))).toBe(true);
+      expect(evalSplits(task({ name }, { numTasks: 4 }))).toEqual(['seen', 'unseen']);
+    }
     expect(evalSplits(task({ name: 'bernoulli-bandit' }, { numTasks: 'fresh' }))).toEqual(['unseen']);
     expect(() => drawInstance(cartPole(0), 1, 'shifted', 0)).toThrow(/shifted/);
   });
@@ -138,6 +151,10 @@ describe('RL task distributions', () => {
   it('observation size and action space per task; a registry entry for every environment of the spec', () => {
     expect(observationSize(cartPole(0))).toBe(4);
     expect(actionSpace(task({ name: 'Pendulum-v1' }))).toEqual({ kind: 'box', size: 1, low: -2, high: 2 });
+    expect(actionSpace(task({ name: 'CartPoleContinuous' }))).toEqual({ kind: 'box', size: 1, low: -1, high: 1 });
+    expect(actionSpace(task({ name: 'point-mass' }))).toEqual({ kind: 'box', size: 2, low: -1, high: 1 });
+    expect(observationSize(task({ name: 'CartPoleContinuous' }))).toBe(4);
+    expect(observationSize(task({ name: 'point-mass' }))).toBe(6);
     expect(actionSpace(task({ name: 'bernoulli-bandit', arms: 7 }))).toEqual({ kind: 'discrete', n: 7 });
     expect(observationSize(task({ name: 'gridworld', size: 6, observation: 'full' }))).toBe(108);
     expect(Object.keys(ENVS).sort()).toEqual(
@@ -147,6 +164,8 @@ describe('RL task distributions', () => {
         'MountainCar-v0',
         'MountainCarContinuous-v0',
         'Pendulum-v1',
+        'CartPoleContinuous',
+        'point-mass',
         'bernoulli-bandit',
         'dependent-bandit',
         'gridworld',

@@ -1,43 +1,71 @@
 // Classic control against Gymnasium's equations: a scalar float64 transcription of each step written here from
 // Gymnasium 1.x's classic_control sources (and DESIGN.md section 5), and the NumPy peer (bench/peer/envs.py) where
-// Debian's python3 has NumPy. Plus initial-state ranges, termination, truncation and action clipping.
+// Debian's python3 has NumPy. Plus initial-state ranges, termination, truncation and action clipping. The same for
+// metalab's continuous-force CartPole and point-mass (main/engine/envs/cartPole.ts, pointMass.ts), and physics.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ClassicControlName, rlTask } from '../../shared/spec';
-import { createVecEnv, type VecEnv } from '../../main/engine/envs';
+import { createVecEnv, type VecEnv, type VecStep } from '../../main/engine/envs';
 import { Rng } from '../../main/engine/rng';
 
 const task = (name: string, extra: object = {}) => rlTask.parse({ family: 'rl', env: { name, ...extra } });
 
 type State = number[];
+type Constants = Record<string, number>;
 interface Reference {
-  step(s: State, a: number): { s: State; reward: number; terminated: boolean };
+  /** One step by action `a` (its numbers), with the instance's constants `c` where the transcription reads them. */
+  step(s: State, a: number[], c?: Constants): { s: State; reward: number; terminated: boolean };
   observe(s: State): number[];
+  /** The state at reset from the render state there, where the two differ. */
+  initial?(render: number[]): State;
 }
 
 const { PI, cos, sin } = Math;
 const clip = (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), hi);
+/** A linear state feedback on [x, x_dot, theta, theta_dot] that keeps the continuous cart's pole up. */
+const GAINS = [0.1, 0.3, 10, 2];
 
-/** Gymnasium's CartPoleEnv.step (explicit Euler, kinematics_integrator 'euler'). */
-const cartPole: Reference = {
-  step([x, xDot, th, thDot], a) {
-    const [g, mc, mp, l, f, tau] = [9.8, 1.0, 0.1, 0.5, 10.0, 0.02];
-    const force = a === 1 ? f : -f;
-    const temp = (force + mp * l * thDot ** 2 * sin(th)) / (mp + mc);
-    const thAcc = (g * sin(th) - cos(th) * temp) / (l * (4 / 3 - (mp * cos(th) ** 2) / (mp + mc)));
-    const xAcc = temp - (mp * l * thAcc * cos(th)) / (mp + mc);
-    const s = [x + tau * xDot, xDot + tau * xAcc, th + tau * thDot, thDot + tau * thAcc];
-    const limit = (12 * 2 * PI) / 360;
-    return { s, reward: 1, terminated: Math.abs(s[0]) > 2.4 || Math.abs(s[2]) > limit };
+const CART: Constants = { gravity: 9.8, masscart: 1.0, masspole: 0.1, length: 0.5, force_mag: 10.0 };
+
+/** Gymnasium's CartPoleEnv.step (explicit Euler, kinematics_integrator 'euler'), pushed by push x force_mag. */
+function cartStep([x, xDot, th, thDot]: State, push: number, c: Constants = CART) {
+  const { gravity: g, masscart: mc, masspole: mp, length: l, force_mag: f } = c;
+  const tau = 0.02;
+  const force = push * f;
+  const temp = (force + mp * l * thDot ** 2 * sin(th)) / (mp + mc);
+  const thAcc = (g * sin(th) - cos(th) * temp) / (l * (4 / 3 - (mp * cos(th) ** 2) / (mp + mc)));
+  const xAcc = temp - (mp * l * thAcc * cos(th)) / (mp + mc);
+  const s = [x + tau * xDot, xDot + tau * xAcc, th + tau * thDot, thDot + tau * thAcc];
+  const limit = (12 * 2 * PI) / 360;
+  return { s, reward: 1, terminated: Math.abs(s[0]) > 2.4 || Math.abs(s[2]) > limit };
+}
+
+const cartPole: Reference = { step: (s, [a], c) => cartStep(s, a === 1 ? 1 : -1, c), observe: (s) => s };
+const cartPoleContinuous: Reference = { step: (s, [a], c) => cartStep(s, a, c), observe: (s) => s };
+
+/** point-mass as its file header defines it: velocity first, then position, walls stop the mass. */
+const pointMass: Reference = {
+  step(s, a, c = { mass: 1, damping: 0.5 }) {
+    const dt = 0.1;
+    const next = [...s];
+    for (const k of [0, 1]) {
+      let v = s[2 + k] + (dt * (a[k] - c.damping * s[2 + k])) / c.mass;
+      let p = s[k] + dt * v;
+      if (p < 0 || p > 1) [p, v] = [clip(p, 0, 1), 0];
+      [next[k], next[2 + k]] = [p, v];
+    }
+    const reward = -Math.hypot(next[0] - s[4], next[1] - s[5]) - 0.01 * (a[0] ** 2 + a[1] ** 2);
+    return { s: next, reward, terminated: false };
   },
-  observe: (s) => s,
+  observe: ([px, py, vx, vy, gx, gy]) => [px, py, vx, vy, gx - px, gy - py],
+  initial: ([px, py, gx, gy]) => [px, py, 0, 0, gx, gy],
 };
 
 /** Gymnasium's AcrobotEnv: _dsdt ('book'), one rk4 step of 0.2, wrap and bound. */
 const acrobot: Reference = {
-  step(s0, a) {
+  step(s0, [a]) {
     const torque = [-1, 0, 1][a];
     const f = ([t1, t2, d1, d2]: State): State => {
       const [m1, m2, l1, lc1, lc2, I, g] = [1, 1, 1, 0.5, 0.5, 1, 9.8];
@@ -80,7 +108,7 @@ function car(s: State, push: number): State {
 }
 
 const mountainCar: Reference = {
-  step(s0, a) {
+  step(s0, [a]) {
     const s = car(s0, (a - 1) * 0.001);
     return { s, reward: -1, terminated: s[0] >= 0.5 && s[1] >= 0 };
   },
@@ -88,7 +116,7 @@ const mountainCar: Reference = {
 };
 
 const mountainCarContinuous: Reference = {
-  step(s0, a) {
+  step(s0, [a]) {
     const next = car(s0, a * 0.0015);
     const terminated = next[0] >= 0.45 && next[1] >= 0;
     // Gymnasium stores this car's state as float32.
@@ -98,7 +126,7 @@ const mountainCarContinuous: Reference = {
 };
 
 const pendulum: Reference = {
-  step([th, thDot], u) {
+  step([th, thDot], [u]) {
     const norm = (((((th + PI) % (2 * PI)) + 2 * PI) % (2 * PI)) - PI) ** 2;
     const reward = -(norm + 0.1 * thDot ** 2 + 0.001 * u ** 2);
     const w = clip(thDot + (((3 * 10) / 2) * sin(th) + 3 * u) * 0.05, -8, 8);
@@ -107,26 +135,36 @@ const pendulum: Reference = {
   observe: ([th, w]) => [cos(th), sin(th), w],
 };
 
-const REFERENCES: Record<ClassicControlName, Reference> = {
+type Compared = ClassicControlName | 'CartPoleContinuous' | 'point-mass';
+const REFERENCES: Record<Compared, Reference> = {
   'CartPole-v1': cartPole,
   'Acrobot-v1': acrobot,
   'MountainCar-v0': mountainCar,
   'MountainCarContinuous-v0': mountainCarContinuous,
   'Pendulum-v1': pendulum,
+  CartPoleContinuous: cartPoleContinuous,
+  'point-mass': pointMass,
 };
 
-/** A fixed sequence of random actions for n slots: indices, or values beyond the bounds too (they are clipped). */
+/** A fixed sequence of random actions for n slots: indices, or values within the bounds. */
 function actionsFor(env: VecEnv, steps: number, seed = 3): Float32Array[] {
   const rng = new Rng(seed);
   const a = env.action;
+  const size = a.kind === 'discrete' ? 1 : a.size;
   return Array.from({ length: steps }, () =>
-    Float32Array.from({ length: env.n }, () => (a.kind === 'discrete' ? rng.int(a.n) : (rng.next() * 2 - 1) * a.high)),
+    Float32Array.from({ length: env.n * size }, () =>
+      a.kind === 'discrete' ? rng.int(a.n) : (rng.next() * 2 - 1) * a.high,
+    ),
   );
 }
 
 interface Trajectory {
   initial: State[];
+  /** Each instance's constants. */
+  params: Constants[];
   actions: Float32Array[];
+  /** Numbers per instance in each row of `actions`. */
+  actionSize: number;
   obs: number[][][];
   rewards: number[][];
   terminated: number[][];
@@ -134,13 +172,25 @@ interface Trajectory {
   length: number[];
 }
 
-/** n slots from their reset through `steps` steps; each slot compared until its first episode ends. */
-function ours(name: ClassicControlName, n: number, steps: number): Trajectory {
-  const env = createVecEnv(task(name), 11, n);
+/** n slots (n instances) from their reset through `steps` steps; each compared until its first episode ends. */
+function ours(name: Compared, n: number, steps: number, extra: object = {}): Trajectory {
+  const env = createVecEnv(rlTask.parse({ family: 'rl', env: { name, ...extra }, numTasks: n }), 11, n);
   env.reset();
-  const initial = Array.from({ length: n }, (_, i) => env.renderState(i));
+  const initialOf = REFERENCES[name].initial ?? ((r: number[]) => r);
+  const initial = Array.from({ length: n }, (_, i) => initialOf(env.renderState(i)));
+  const params = Array.from({ length: n }, (_, i) => env.params(i));
   const actions = actionsFor(env, steps);
-  const t: Trajectory = { initial, actions, obs: [], rewards: [], terminated: [], length: Array(n).fill(steps) };
+  const actionSize = actions[0].length / n;
+  const t: Trajectory = {
+    initial,
+    params,
+    actions,
+    actionSize,
+    obs: [],
+    rewards: [],
+    terminated: [],
+    length: Array(n).fill(steps),
+  };
   actions.forEach((a, k) => {
     const r = env.step(a);
     const d = env.observationSize;
@@ -153,6 +203,29 @@ function ours(name: ClassicControlName, n: number, steps: number): Trajectory {
   return t;
 }
 
+/** Slot i's action at step k of a trajectory. */
+const actionOf = (t: Trajectory, k: number, i: number) =>
+  Array.from(t.actions[k].subarray(i * t.actionSize, (i + 1) * t.actionSize));
+
+/** Each slot of `t` stepped by the transcription with its own constants: observations, rewards, ends compared. */
+function expectTranscription(name: Compared, t: Trajectory): number {
+  const ref = REFERENCES[name];
+  let compared = 0;
+  t.initial.forEach((s0, i) => {
+    let s = s0;
+    for (let k = 0; k < t.length[i]; k++) {
+      const r = ref.step(s, actionOf(t, k, i), t.params[i]);
+      s = r.s;
+      const expected = ref.observe(s).map(Math.fround);
+      expectClose(t.obs[k][i], expected, 1e-6, `${name} slot ${i} step ${k}`);
+      expect(close(t.rewards[k][i], Math.fround(r.reward), 1e-6)).toBe(true);
+      expect(t.terminated[k][i]).toBe(r.terminated ? 1 : 0);
+      compared++;
+    }
+  });
+  return compared;
+}
+
 const close = (a: number, b: number, tol: number) => Math.abs(a - b) <= tol * Math.max(1, Math.abs(b));
 
 /** Every number of `actual` within `tol` of `expected` (relative above 1, absolute below). */
@@ -163,26 +236,20 @@ function expectClose(actual: number[], expected: number[], tol: number, label: s
 }
 
 describe('classic control against Gymnasium equations', () => {
-  for (const name of Object.keys(REFERENCES) as ClassicControlName[]) {
+  for (const name of Object.keys(REFERENCES) as Compared[]) {
     it(`${name}: the first steps of 4 instances equal a scalar float64 transcription`, () => {
-      const ref = REFERENCES[name];
-      const t = ours(name, 4, 150);
-      let compared = 0;
-      t.initial.forEach((s0, i) => {
-        let s = s0;
-        for (let k = 0; k < t.length[i]; k++) {
-          const r = ref.step(s, t.actions[k][i]);
-          s = r.s;
-          const expected = ref.observe(s).map(Math.fround);
-          expectClose(t.obs[k][i], expected, 1e-6, `${name} slot ${i} step ${k}`);
-          expect(close(t.rewards[k][i], Math.fround(r.reward), 1e-6)).toBe(true);
-          expect(t.terminated[k][i]).toBe(r.terminated ? 1 : 0);
-          compared++;
-        }
-      });
-      expect(compared).toBeGreaterThan(40);
+      expect(expectTranscription(name, ours(name, 4, 150))).toBeGreaterThan(40);
     });
   }
+
+  it('randomised physics reach the dynamics: each instance follows the transcription with its own constants', () => {
+    for (const name of ['CartPole-v1', 'CartPoleContinuous', 'point-mass'] as const) {
+      const t = ours(name, 4, 150, { physics: 0.5 });
+      expect(t.params[0]).not.toEqual(t.params[1]);
+      expect(t.params.every((p) => Object.keys(p).length === (name === 'point-mass' ? 2 : 5))).toBe(true);
+      expect(expectTranscription(name, t)).toBeGreaterThan(40);
+    }
+  });
 
   it('CartPole-v1 from rest, pushed right: the numbers worked by hand', () => {
     // temp = 10 / 1.1; thetaacc = -temp / (0.5 (4/3 - 0.1 / 1.1)); xacc = temp - 0.05 thetaacc / 1.1
@@ -191,7 +258,7 @@ describe('classic control against Gymnasium equations', () => {
     expect(thetaAcc).toBeCloseTo(-14.634146, 5);
     const xAcc = temp - (0.05 * thetaAcc) / 1.1;
     expect(xAcc).toBeCloseTo(9.756098, 5);
-    const { s } = cartPole.step([0, 0, 0, 0], 1);
+    const { s } = cartPole.step([0, 0, 0, 0], [1]);
     expect(s[1]).toBeCloseTo(0.195122, 6);
     expect(s[3]).toBeCloseTo(-0.292683, 6);
   });
@@ -203,7 +270,7 @@ describe('classic control against Gymnasium equations', () => {
       console.log(`NumPy cross-check skipped: ${python} ${fs.existsSync(python) ? 'has no numpy' : 'is missing'}`);
       return;
     }
-    for (const name of Object.keys(REFERENCES) as ClassicControlName[]) {
+    for (const name of Object.keys(REFERENCES) as Compared[]) {
       const t = ours(name, 4, 60);
       const peer = spawnSync(python, [path.join(__dirname, '../../bench/peer/envs.py'), 'trajectory'], {
         input: JSON.stringify({ env: name, states: t.initial, actions: t.actions.map((a) => Array.from(a)) }),
@@ -224,13 +291,13 @@ describe('classic control against Gymnasium equations', () => {
 
 describe('classic control episodes', () => {
   /** Runs one slot under `policy` until `episodes` episodes ended; returns each one's steps, return and end. */
-  function episodes(name: string, policy: (obs: Float32Array) => number, count: number) {
+  function episodes(name: string, policy: (obs: Float32Array) => number | number[], count: number) {
     const env = createVecEnv(task(name), 5, 1);
     let obs = env.reset();
     const out: { steps: number; ret: number; last: number; terminated: boolean; final: number[] }[] = [];
     let [steps, ret] = [0, 0];
     while (out.length < count) {
-      const r = env.step(Float32Array.of(policy(obs)));
+      const r = env.step(Float32Array.from([policy(obs)].flat()));
       steps++;
       ret += r.rewards[0];
       if (r.terminated[0] || r.truncated[0]) {
@@ -267,6 +334,8 @@ describe('classic control episodes', () => {
           [-1, 1],
         ],
       ],
+      ['CartPoleContinuous', Array(4).fill([-0.05, 0.05])],
+      ['point-mass', Array(4).fill([0.1, 0.9])],
     ];
     for (const [name, bounds] of ranges) {
       const env = createVecEnv(task(name), 2, 300);
@@ -328,30 +397,93 @@ describe('classic control episodes', () => {
       expect(Array.from(r.terminated)).toEqual([0, 0, 0]);
       expect(Array.from(r.truncated)).toEqual(Array(3).fill(k % 200 === 0 ? 1 : 0));
       if (k % 200 === 0) {
-        const expected = before.flatMap((s) => pendulum.observe(pendulum.step(s, 0).s).map(Math.fround));
+        const expected = before.flatMap((s) => pendulum.observe(pendulum.step(s, [0]).s).map(Math.fround));
         expectClose(Array.from(r.finalObs), expected, 1e-6, 'final observations');
         for (let i = 0; i < 3; i++) expect(Math.abs(env.renderState(i)[1])).toBeLessThanOrEqual(1);
       }
     }
   });
 
-  it('the spec time limit replaces Gymnasium’s', () => {
+  it('CartPoleContinuous: full pushes retrace CartPole-v1 exactly; a graded force balances the pole to 500', () => {
+    const discrete = createVecEnv(task('CartPole-v1'), 8, 3);
+    const continuous = createVecEnv(task('CartPoleContinuous'), 8, 3);
+    expect(Array.from(continuous.reset())).toEqual(Array.from(discrete.reset()));
+    const all = (r: VecStep) => [...r.obs, ...r.rewards, ...r.terminated, ...r.truncated, ...r.finalObs];
+    const rng = new Rng(6);
+    let ends = 0;
+    for (let k = 0; k < 100; k++) {
+      const a = Float32Array.from({ length: 3 }, () => rng.int(2));
+      const d = all(discrete.step(a));
+      const c = continuous.step(a.map((v) => 2 * v - 1));
+      expect(all(c)).toEqual(d);
+      ends += c.terminated.reduce((x, y) => x + y, 0);
+    }
+    expect(ends).toBeGreaterThan(3);
+    for (const e of episodes('CartPoleContinuous', () => 1, 2)) {
+      expect(e).toMatchObject({ terminated: true, last: 1 });
+      expect(e.steps).toBeLessThan(20);
+    }
+    const graded = (o: Float32Array) =>
+      clip(
+        GAINS.reduce((sum, g, j) => sum + g * o[j], 0),
+        -1,
+        1,
+      );
+    for (const e of episodes('CartPoleContinuous', graded, 2)) expect(e).toMatchObject({ steps: 500, ret: 500 });
+  });
+
+  it('point-mass: starts at rest, is truncated at 100, a controller reaches the goal, walls stop the mass', () => {
+    const env = createVecEnv(task('point-mass'), 2, 50);
+    const obs = env.reset();
+    for (let i = 0; i < 50; i++) {
+      const [px, py, gx, gy] = env.renderState(i);
+      expectClose(Array.from(obs.subarray(i * 6, i * 6 + 6)), [px, py, 0, 0, gx - px, gy - py].map(Math.fround), 0, '');
+    }
+    const toGoal = (o: Float32Array) => [0, 1].map((k) => clip(4 * o[4 + k] - 2 * o[2 + k], -1, 1));
+    const reached = episodes('point-mass', toGoal, 3);
+    // With no force the mass stays where it started: the same distance charged on each of the 100 steps.
+    const idle = episodes('point-mass', () => [0, 0], 3);
+    reached.forEach((e, k) => {
+      expect(e).toMatchObject({ steps: 100, terminated: false });
+      expect(Math.hypot(e.final[4], e.final[5])).toBeLessThan(0.02);
+      expect(e.last).toBeGreaterThan(-0.03);
+      expect(idle[k]).toMatchObject({ steps: 100, terminated: false });
+      expect(idle[k].ret).toBeCloseTo(100 * idle[k].last, 3);
+      expect(idle[k].final.slice(2, 4)).toEqual([0, 0]);
+      expect(e.ret).toBeGreaterThan(0.5 * idle[k].ret);
+    });
+    expect(idle[0].last).not.toBe(idle[1].last); // each episode draws its own start and goal
+    for (const e of episodes('point-mass', () => [1, 1], 2)) {
+      expect(e.final.slice(0, 4)).toEqual([1, 1, 0, 0]);
+      expect(e.last).toBeCloseTo(-Math.hypot(e.final[4], e.final[5]) - 0.02, 6);
+    }
+  });
+
+  it('the spec time limit replaces Gymnasium’s (and point-mass’s)', () => {
     const env = createVecEnv(task('CartPole-v1', { maxSteps: 7 }), 1, 1);
     expect(env.maxSteps).toBe(7);
     env.reset();
     const truncated = Array.from({ length: 14 }, (_, k) => env.step(Float32Array.of(k % 2)).truncated[0]);
     expect(truncated).toEqual([0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
+    expect(createVecEnv(task('CartPoleContinuous', { maxSteps: 9 }), 1, 1).maxSteps).toBe(9);
+    expect(createVecEnv(task('CartPoleContinuous'), 1, 1).maxSteps).toBe(500);
+    const mass = createVecEnv(task('point-mass', { maxSteps: 3 }), 1, 1);
+    mass.reset();
+    expect(Array.from({ length: 6 }, () => mass.step(new Float32Array(2)).truncated[0])).toEqual([0, 0, 1, 0, 0, 1]);
   });
 
   it('continuous actions are clipped to the bounds; invalid discrete actions are refused', () => {
-    const run = (name: string, a: number) => {
+    const run = (name: string, ...a: number[]) => {
       const env = createVecEnv(task(name), 9, 1);
       env.reset();
-      const r = env.step(Float32Array.of(a));
+      const r = env.step(Float32Array.from(a));
       return [...Array.from(r.obs), r.rewards[0]];
     };
     expect(run('Pendulum-v1', 5)).toEqual(run('Pendulum-v1', 2));
     expect(run('MountainCarContinuous-v0', -3)).toEqual(run('MountainCarContinuous-v0', -1));
+    expect(run('CartPoleContinuous', 4)).toEqual(run('CartPoleContinuous', 1));
+    expect(run('point-mass', 3, -7)).toEqual(run('point-mass', 1, -1));
+    expect(run('point-mass', 3, -7)).not.toEqual(run('point-mass', 1, 1));
     const cart = createVecEnv(task('CartPole-v1'), 1, 2);
     expect(() => cart.step(Float32Array.of(1, 1))).toThrow(/reset/);
     cart.reset();

@@ -79,4 +79,125 @@ describe('engine checks of an RL spec', () => {
       [expect.stringMatching(/^task\.projectObservations: gridworld observes 243 numbers; projections/)],
     );
   });
+
+  const metagenrl = (extra: Record<string, unknown> = {}) => ({ kind: 'metagenrl', population: 4, ...extra });
+  const continuous = '(continuous: MountainCarContinuous-v0, Pendulum-v1, CartPoleContinuous, point-mass)';
+
+  it('accepts MetaGenRL and learned objectives on continuous actions, over several environments for MetaGenRL', () => {
+    const moreEnvs = [{ name: 'point-mass' }, { name: 'MountainCarContinuous-v0' }];
+    expect(issues(rl({ env: { name: 'Pendulum-v1', physics: 0.2 }, moreEnvs, algorithm: metagenrl() }))).toEqual([]);
+    const learned = { kind: 'learned-objective', objective: 'random' };
+    expect(issues(rl({ env: { name: 'CartPoleContinuous' }, algorithm: learned }))).toEqual([]);
+  });
+
+  it('MetaGenRL and learned objectives: names each environment with discrete actions, and the model at fault', () => {
+    const moreEnvs = [{ name: 'point-mass' }, { name: 'gridworld' }];
+    expect(issues(rl({ env: { name: 'CartPole-v1' }, moreEnvs, algorithm: metagenrl() }))).toEqual([
+      `task.env.name: MetaGenRL's TD3 agents need continuous actions; CartPole-v1 has 2 discrete ones ${continuous}`,
+      "task.moreEnvs[1].name: MetaGenRL's TD3 agents need continuous actions; gridworld has 4 discrete ones " +
+        continuous,
+    ]);
+    const learned = { kind: 'learned-objective' };
+    expect(issues(rl({ env: { name: 'Acrobot-v1' }, algorithm: learned }))).toEqual([
+      'task.env.name: a learned objective trains a TD3 agent, which needs continuous actions; Acrobot-v1 has 3 ' +
+        `discrete ones ${continuous}`,
+    ]);
+    const pendulum = { name: 'Pendulum-v1' };
+    expect(issues(rl({ env: pendulum, algorithm: metagenrl() }, { kind: 'lstm', hidden: 8 }))).toEqual([
+      "model.kind: MetaGenRL's TD3 agents are a feed-forward actor and critics each: model.kind must be 'mlp'",
+    ]);
+    expect(issues(rl({ env: pendulum, algorithm: learned }, { kind: 'lstm', hidden: 8 }))).toEqual([
+      "model.kind: a learned objective trains a TD3 agent, a feed-forward actor and critics: model.kind must be 'mlp'",
+    ]);
+    const tanh = { kind: 'mlp' as const, hidden: [16], activation: 'tanh' as const };
+    expect(issues(rl({ env: pendulum, algorithm: metagenrl() }, tanh))).toEqual([
+      "model.activation: the actors and critics of MetaGenRL's TD3 agents use ReLU (activation 'relu')",
+    ]);
+    expect(issues(rl({ env: pendulum, algorithm: learned }, tanh))).toEqual([
+      'model.activation: the actor and critics of the TD3 agent a learned objective trains use ReLU ' +
+        "(activation 'relu')",
+    ]);
+  });
+
+  const RL2 = "RL² (model.kind 'lstm' under ppo, a2c, reinforce or es)";
+
+  it('more environments only for MetaGenRL and RL², enough agents to cover them, no action permutations', () => {
+    const moreEnvs = [{ name: 'point-mass' }];
+    expect(issues(rl({ env: { name: 'Pendulum-v1' }, moreEnvs, algorithm: { kind: 'td3' } }))).toEqual([
+      `task.moreEnvs: more training environments are for MetaGenRL's population and ${RL2}; td3 trains on ` +
+        'task.env alone (use [])',
+    ]);
+    expect(issues(rl({ env: { name: 'Pendulum-v1' }, moreEnvs }))).toEqual([
+      `task.moreEnvs: more training environments are for MetaGenRL's population and ${RL2}; a feed-forward ppo ` +
+        'policy trains on task.env alone (use [])',
+    ]);
+    const three = [{ name: 'point-mass' }, { name: 'CartPoleContinuous' }];
+    expect(
+      issues(rl({ env: { name: 'Pendulum-v1' }, moreEnvs: three, algorithm: metagenrl({ population: 2 }) })),
+    ).toEqual([
+      'task.algorithm.population: 2 agents leave some of the 3 training environments untrained (agent i trains on ' +
+        'environment i mod 3): use at least 3',
+    ]);
+    for (const algorithm of [metagenrl(), { kind: 'learned-objective' }])
+      expect(issues(rl({ env: { name: 'point-mass' }, permuteActions: true, algorithm }))).toEqual([
+        'task.permuteActions: point-mass has continuous actions: there are none to permute',
+      ]);
+  });
+
+  const lstm = { kind: 'lstm' as const, hidden: 8 };
+  const pendulum = { name: 'Pendulum-v1', physics: 0.2 };
+
+  it('accepts RL² across environments, tested on others', () => {
+    for (const kind of ['ppo', 'a2c', 'reinforce', 'es']) {
+      const task = { env: pendulum, moreEnvs: [{ name: 'point-mass' }], testEnvs: [{ name: 'CartPoleContinuous' }] };
+      expect(issues(rl({ ...task, numTasks: 'fresh', episodesPerTrial: 2, algorithm: { kind } }, lstm))).toEqual([]);
+    }
+    const bandits = { env: { name: 'bernoulli-bandit', arms: 2 }, testEnvs: [{ name: 'dependent-bandit' }] };
+    expect(issues(rl({ ...bandits, numTasks: 'fresh', episodesPerTrial: 10 }, lstm))).toEqual([]);
+  });
+
+  it('test environments only for RL²: a learned objective is meta-tested by its own runs', () => {
+    const testEnvs = [{ name: 'CartPoleContinuous' }];
+    expect(issues(rl({ env: pendulum, testEnvs, algorithm: metagenrl() }))).toEqual([
+      'task.testEnvs: a learned objective is meta-tested by a learned-objective run on each test environment (use [])',
+    ]);
+    expect(issues(rl({ env: pendulum, testEnvs, algorithm: { kind: 'learned-objective' } }))).toEqual([
+      'task.testEnvs: this run is a meta-test on task.env: make one learned-objective run per test environment ' +
+        '(use [])',
+    ]);
+    expect(issues(rl({ env: pendulum, testEnvs, algorithm: { kind: 'td3' } }))).toEqual([
+      `task.testEnvs: test environments are for ${RL2}; a TD3 agent learns one environment: train it on each (use [])`,
+    ]);
+    expect(issues(rl({ env: pendulum, testEnvs, algorithm: { kind: 'a2c' } }))).toEqual([
+      `task.testEnvs: test environments are for ${RL2}; a feed-forward a2c policy learns one environment: train it ` +
+        'on each (use [])',
+    ]);
+  });
+
+  it('RL²: actions that pad to one, each test environment once, a pool that covers the training environments', () => {
+    const task = {
+      env: { name: 'CartPole-v1' },
+      moreEnvs: [{ name: 'Acrobot-v1' }, { name: 'gridworld' }],
+      testEnvs: [{ name: 'CartPoleContinuous' }],
+      numTasks: 2,
+    };
+    const pad = 'the environments of one RL² task need continuous actions, or the same number of discrete ones';
+    expect(issues(rl(task, lstm))).toEqual([
+      `task.moreEnvs[0].name: Acrobot-v1 has 3 discrete actions, CartPole-v1 (task.env) 2 discrete actions: ${pad}`,
+      `task.moreEnvs[1].name: gridworld has 4 discrete actions, CartPole-v1 (task.env) 2 discrete actions: ${pad}`,
+      `task.testEnvs[0].name: CartPoleContinuous has continuous actions, CartPole-v1 (task.env) 2 discrete ` +
+        `actions: ${pad}`,
+      'task.numTasks: a pool of 2 leaves some of the 3 training environments untrained (instance k is on ' +
+        "environment k mod 3): use at least 3, or 'fresh'",
+    ]);
+    const twice = [
+      { name: 'CartPoleContinuous' },
+      { name: 'point-mass' },
+      { name: 'CartPoleContinuous', physics: 0.3 },
+    ];
+    expect(issues(rl({ env: pendulum, testEnvs: twice }, lstm))).toEqual([
+      'task.testEnvs[2].name: CartPoleContinuous is a test environment twice; each is evaluated as the split ' +
+        'test:CartPoleContinuous (give it once)',
+    ]);
+  });
 });

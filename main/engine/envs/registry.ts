@@ -3,11 +3,12 @@
 import type { EnvName, EnvSpec } from '../../../shared/spec.js';
 import { acrobot } from './acrobot.js';
 import { bernoulliBandit, dependentBandit } from './bandits.js';
-import { cartPole } from './cartPole.js';
+import { cartPole, cartPoleContinuous } from './cartPole.js';
 import { gridWorld } from './gridWorld.js';
 import type { EnvDef, EnvModel, SpecOf } from './model.js';
 import { mountainCar, mountainCarContinuous } from './mountainCar.js';
 import { pendulum } from './pendulum.js';
+import { pointMass } from './pointMass.js';
 
 export const ENVS: { [N in EnvName]: EnvDef<SpecOf<N>> } = {
   'CartPole-v1': cartPole,
@@ -15,6 +16,8 @@ export const ENVS: { [N in EnvName]: EnvDef<SpecOf<N>> } = {
   'MountainCar-v0': mountainCar,
   'MountainCarContinuous-v0': mountainCarContinuous,
   'Pendulum-v1': pendulum,
+  CartPoleContinuous: cartPoleContinuous,
+  'point-mass': pointMass,
   'bernoulli-bandit': bernoulliBandit,
   'dependent-bandit': dependentBandit,
   gridworld: gridWorld,

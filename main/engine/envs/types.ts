@@ -21,18 +21,27 @@ export interface VecStep {
 }
 
 /**
- * N instances of one environment family. Instance i's randomness (its initial states, and a bandit's payouts)
- * comes from its own Rng seeded from (seed, i), so a batch of N equals N batches of one.
+ * N instances of one environment family, or of several padded to one interface (RL² across environments,
+ * ./multiEnv.ts). Instance i's randomness (its initial states, and a bandit's payouts) comes from its own Rng
+ * seeded from (seed, i), so a batch of N equals N batches of one.
  */
 export interface VecEnv {
+  /** The environment (of several: the task's first, task.env; each slot's is `envOf`). */
   readonly name: EnvName;
   readonly n: number;
   readonly observationSize: number;
   readonly action: ActionSpace;
-  /** Time limit in steps (truncation). */
+  /** Time limit in steps (truncation); of several environments, the longest. */
   readonly maxSteps: number;
-  /** Numbers per instance in renderState (see shared/rollout.ts). */
+  /** Numbers per instance in renderState (see shared/rollout.ts); of several environments, the most. */
   readonly renderStateSize: number;
+  /** The environment slot i is on. */
+  envOf(i: number): EnvName;
+  /**
+   * The action slot i's environment takes for the batch's `actions`: its box values clipped to its bounds (and,
+   * of several environments, its own dimensions scaled to its bounds), or the discrete index the agent chose.
+   */
+  envAction(i: number, actions: Float32Array): number[];
   /**
    * Starts a new episode on every instance; returns the observations [n * observationSize]: the same buffer as
    * `VecStep.obs` and `observe()`, overwritten by the next reset, step or assign. Call it once before stepping.

@@ -161,6 +161,17 @@ export class BatchEnv implements VecEnv {
     return out;
   }
 
+  envOf(): EnvName {
+    return this.name;
+  }
+
+  envAction(i: number, actions: Float32Array): number[] {
+    const space = this.model.action;
+    if (space.kind === 'discrete') return [actions[i]];
+    const taken = Array.from(actions.subarray(i * space.size, (i + 1) * space.size));
+    return taken.map((a) => Math.min(space.high, Math.max(space.low, a)));
+  }
+
   renderState(i: number): number[] {
     return this.model.renderState(this.x, i);
   }

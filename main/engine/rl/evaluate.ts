@@ -1,6 +1,8 @@
-// Evaluation of an RL policy: for every split, `evaluation.sequences` trials (lifetimes of `episodesPerTrial`
-// episodes) on fixed instances of that split: ids 0..sequences-1 in a batch seeded by the run's seed, rebuilt
-// at every evaluation, so every evaluation meets the same instances and the same initial states.
+// Evaluation of an RL policy: for every split (seen, unseen, shifted, and test:<name> for each of task.testEnvs,
+// environments never trained on), `evaluation.sequences` trials (lifetimes of `episodesPerTrial` episodes) on fixed
+// instances of that split: ids 0..sequences-1 in a batch seeded by the run's seed, rebuilt at every evaluation, so
+// every evaluation meets the same instances and the same initial states. Of several training environments, a
+// split's instances alternate over them (../envs/family.ts).
 // - Discrete actions are sampled from the policy (a recurrent policy's exploration is learned: acting greedily
 //   would not show what it learned); Gaussian policies act deterministically with their mean.
 // - Curves: `return` (mean return of episode k of the lifetime, k = 1..K) at the step; the baselines' `<b>_return`
@@ -8,7 +10,7 @@
 //   and on bandits Thompson sampling, UCB1, greedy, epsilon-greedy and Gittins on the same arm probabilities.
 // - Figures eval/<split>/last_return, mean_return, improvement, and the baselines' figures; the phase by
 //   ./phase.ts from each split's curve and the random policy's.
-// - One recorded trial per split (the first slot's) for the rollout viewer.
+// - One recorded trial per split (the first slot's, on its own environment) for the rollout viewer.
 import type { EvalCurve } from '../../../shared/api.js';
 import { evalMetricKey } from '../../../shared/metrics.js';
 import { rl } from '../../../shared/objectives/rl.js';
@@ -96,9 +98,9 @@ export function runLifetimes(
   const dones = new Uint8Array(n).fill(1);
   const rollout = record
     ? {
-        env: env.name,
+        env: env.envOf(0),
         params: env.params(0),
-        stateSize: env.renderStateSize,
+        stateSize: env.renderState(0).length,
         actionCount,
         frames: 0,
         states: [] as number[],
@@ -119,11 +121,7 @@ export function runLifetimes(
     const step = env.step(acted.actions);
     if (recording) {
       rollout.frames += 1;
-      // What the environment received: box actions clipped to its bounds.
-      const taken = Array.from(acted.actions.subarray(0, A));
-      rollout.actions.push(
-        ...(action.kind === 'box' ? taken.map((a) => Math.min(action.high, Math.max(action.low, a))) : taken),
-      );
+      rollout.actions.push(...env.envAction(0, acted.actions));
       rollout.rewards.push(step.rewards[0]);
       rollout.episodes.push(completed[0]);
       if (acted.probs) rollout.probs.push(...acted.probs.subarray(0, actionCount));
@@ -149,8 +147,10 @@ function episodeCurve(returns: Float64Array, n: number, K: number): number[] {
   return curve;
 }
 
-const isBandit = (spec: RlSpec) =>
-  spec.task.env.name === 'bernoulli-bandit' || spec.task.env.name === 'dependent-bandit';
+const BANDITS: ReadonlySet<string> = new Set(['bernoulli-bandit', 'dependent-bandit']);
+
+/** Whether every slot of `env` is a bandit (whose arms the bandit baselines play). */
+const allBandits = (env: VecEnv) => Array.from({ length: env.n }, (_, i) => env.envOf(i)).every((e) => BANDITS.has(e));
 
 /** The baselines' within-lifetime curves on a split's evaluation instances, and the random policy's returns. */
 function baselineCurves(
@@ -162,7 +162,7 @@ function baselineCurves(
   const n = spec.evaluation.sequences;
   const curves = new Map<string, number[]>();
   const env = evalEnv(spec, dataSeed, split);
-  const armProbabilities = isBandit(spec) ? Array.from({ length: n }, (_, i) => env.renderState(i)) : [];
+  const armProbabilities = allBandits(env) ? Array.from({ length: n }, (_, i) => env.renderState(i)) : [];
   const rng = new Rng(seedFrom(spec.seed, 'eval', split, RANDOM));
   const { returns } = runLifetimes(env, randomPolicy(env), K, rng, 'sample', false);
   curves.set(RANDOM, episodeCurve(returns, n, K));
