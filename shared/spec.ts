@@ -297,6 +297,16 @@ export const learnedObjectiveSpec = z
   );
 export type LearnedObjectiveSpec = z.output<typeof learnedObjectiveSpec>;
 
+const actionPenalty = z
+  .number()
+  .min(0)
+  .max(100)
+  .default(0)
+  .describe(
+    "Adds this times the mean squared pre-tanh action to each agent's actor loss: keeps policies off the action " +
+      'bounds, where a saturated tanh leaves the meta-gradient nothing to act on (0: as the reference)',
+  );
+
 const trajectoryLength = count(2, 1000)
   .default(20)
   .describe('Steps of each replay sub-trajectory the objective reads (training.batchSize of them per update)')
@@ -306,6 +316,7 @@ export const metagenrlAlgorithm = z
   .object({
     kind: z.literal('metagenrl'),
     ...td3Agent,
+    actionPenalty,
     population: count(1, 256).default(4).describe("TD3 agents, spread over the task's training environments"),
     agentLifetime: count(0, 100_000_000)
       .default(0)
@@ -353,6 +364,7 @@ export const learnedObjectiveAlgorithm = z
     objective: objectiveRef.default('latest'),
     ...td3Agent,
     trajectoryLength,
+    actionPenalty,
     randomObjective: learnedObjectiveSpec
       .default(learnedObjectiveSpec.parse({}))
       .describe("The architecture of the 'random' objective (a stored objective brings its own)"),

@@ -236,6 +236,22 @@ describe('the learned objective', () => {
     expect([0, 5, 10, 20].map((s) => warmupBlend(s, 10))).toEqual([0, 0.5, 1, 1]);
     expect(warmupBlend(0, 0)).toBe(1);
   });
+
+  it("the action penalty adds penalty x mean(pre-tanh action^2) to the actor's loss, and its gradient", () => {
+    const learner = new Td3Learner({ obsSize: 3, actionSize: 2, hidden: [8, 8] }, 0.99, 0.995, new Rng(4), 1e-8);
+    const objective = new LearnedObjective(learnedObjectiveSpec.parse(SMALL_OBJECTIVE), new Rng(5));
+    const x = randomBatch(new Rng(6), 4, 5, 3, 2);
+    const nets = { actor: learner.actor, critic: learner.critics[0] };
+    const plain = objectivePolicyLoss(nets, objective, x, 1);
+    const penalised = objectivePolicyLoss(nets, objective, x, 1, 0.5);
+    const actions = learner.act(x.obs, 20);
+    const meanSquare = actions.reduce((s, a) => s + Math.atanh(a) ** 2, 0) / actions.length;
+    expect(penalised.loss.dataSync()[0] - plain.loss.dataSync()[0]).toBeCloseTo(0.5 * meanSquare, 4);
+    expect(Array.from(penalised.grads[4].dataSync())).not.toEqual(Array.from(plain.grads[4].dataSync()));
+    tf.dispose([plain.loss, ...plain.grads, penalised.loss, ...penalised.grads]);
+    learner.dispose();
+    objective.dispose();
+  });
 });
 
 describe('metagenrl', () => {

@@ -25,6 +25,7 @@ export type AgentSpec = Pick<
   | 'targetNoiseClip'
   | 'policyDelay'
   | 'trajectoryLength'
+  | 'actionPenalty'
 >;
 
 type Box = Extract<ActionSpace, { kind: 'box' }>;
@@ -166,7 +167,7 @@ export class ObjectiveAgent {
     blend: number,
     learningRate: number,
   ): Promise<{ loss: number; saturation: number }> {
-    const r = objectivePolicyLoss(this.nets, objective, x, blend);
+    const r = objectivePolicyLoss(this.nets, objective, x, blend, this.algo.actionPenalty);
     const loss = (await r.loss.data())[0];
     if (Number.isFinite(loss)) await this.learner.actorAdam.step(r.grads, learningRate, this.training.gradClip);
     tf.dispose([r.loss, ...r.grads]);

@@ -32,10 +32,10 @@ export interface AgentNets {
 const variablesOf = (layers: readonly DenseLayer[]) => layers.flatMap((l) => [l.w.variable, l.b.variable]);
 
 /**
- * tanh(MLP(obs)) with ReLU hidden layers, for weights [w0, b0, w1, b1, ...] given as tensors, through the fused
- * dense kernels of models/ops.ts (tf.matMul's backward falls back to tfjs-wasm's slow loop). `obs` is data.
+ * The actor's output before its tanh, for weights [w0, b0, w1, b1, ...] given as tensors (ReLU hidden layers), through
+ * the fused dense kernels of models/ops.ts (tf.matMul's backward falls back to tfjs-wasm's slow loop). `obs` is data.
  */
-export function actorForward(weights: readonly tf.Tensor[], obs: tf.Tensor2D): tf.Tensor2D {
+function actorPreTanh(weights: readonly tf.Tensor[], obs: tf.Tensor2D): tf.Tensor2D {
   let h: tf.Tensor2D = obs;
   for (let i = 0; i < weights.length; i += 2) {
     const [w, b] = [weights[i], weights[i + 1]];
@@ -45,8 +45,12 @@ export function actorForward(weights: readonly tf.Tensor[], obs: tf.Tensor2D): t
       if (!last) h = tf.relu(h);
     } else h = last ? linear(h, w, b) : linearRelu(h, w, b);
   }
-  return tf.tanh(h);
+  return h;
 }
+
+/** tanh(MLP(obs)): the actor's actions in [-1, 1]. */
+export const actorForward = (weights: readonly tf.Tensor[], obs: tf.Tensor2D): tf.Tensor2D =>
+  tf.tanh(actorPreTanh(weights, obs));
 
 /** The actor's forward-mode derivative along a parameter tangent (same layout as the weights), on data `obs`. */
 export function actorJvp(weights: readonly tf.Tensor[], tangent: readonly tf.Tensor[], obs: tf.Tensor2D): tf.Tensor2D {
@@ -132,14 +136,16 @@ function actorGradOf(weights: tf.Variable[], obs: tf.Tensor2D, actionGrad: tf.Te
 }
 
 /**
- * The actor's loss on a minibatch: blend * L_alpha + (1 - blend) * TD3's -mean Q1(s, pi(s)) (the warm-up), with its
- * gradients (actor weights in layer order), and the saturation of the policy's actions.
+ * The actor's loss on a minibatch: blend * L_alpha + (1 - blend) * TD3's -mean Q1(s, pi(s)) (the warm-up), plus
+ * `actionPenalty` times the mean squared pre-tanh action, with its gradients (actor weights in layer order), and the
+ * saturation of the policy's actions.
  */
 export function objectivePolicyLoss(
   nets: AgentNets,
   objective: LearnedObjective,
   x: SubTrajectories,
   blend: number,
+  actionPenalty = 0,
 ): { loss: tf.Scalar; grads: tf.Tensor[]; saturation: number } {
   const rows = x.batch * x.length;
   const { values, nextValues } = criticValues(nets, x);
@@ -151,13 +157,16 @@ export function objectivePolicyLoss(
     const learned = blend > 0 ? objective.lossAndActionGrad(batch, actions) : null;
     const mask = tf.tensor2d(x.mask, [rows, 1]);
     const { value, grads } = tf.variableGrads(() => {
-      const a = actorForward(params, obs);
+      const z = actorPreTanh(params, obs);
+      const a = tf.tanh(z) as tf.Tensor2D;
       // blend * <a, dL/da> has blend * dL/dphi as its gradient; its value is not the loss, which is added below.
       let loss = learned
         ? tf.mul(tf.sum(tf.mul(a, tf.tensor2d(learned.actionGrad, [rows, x.actionSize]))), blend)
         : tf.scalar(0);
-      if (blend < 1)
+      if (blend < 1) {
         loss = tf.add(loss, tf.mul(tf.neg(maskedMean(q1(nets.critic, obs, a), mask, batch.validSteps)), 1 - blend));
+      }
+      if (actionPenalty > 0) loss = tf.add(loss, tf.mul(tf.mean(tf.square(z)), actionPenalty));
       return loss as tf.Scalar;
     }, params);
     // The reported loss: blend * L_alpha + (1 - blend) * (-mean Q1), with the surrogate's value swapped for L_alpha's.
