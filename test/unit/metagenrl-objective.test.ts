@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { learnedObjectiveSpec } from '../../shared/spec';
 import { initBackend } from '../../main/engine/backends';
 import { glorot, zeros } from '../../main/engine/models/layers';
+import { Adam } from '../../main/engine/optimizer';
 import { Rng } from '../../main/engine/rng';
 import {
   actorForward,
@@ -157,6 +158,33 @@ describe('the learned objective', () => {
     expect(Math.abs(analytic)).toBeGreaterThan(1e-6);
     expect(Math.abs(analytic - fd)).toBeLessThan(0.05 * Math.abs(fd));
     tf.dispose([...grads, ...direction]);
+    objective.dispose();
+  });
+});
+
+describe('meta-training the objective', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it("raises the critic's value of the policy after the inner step (J), on a fixed agent and batch", async () => {
+    const rng = new Rng(8);
+    const objective = new LearnedObjective(arch({ errorScale: 10 }), rng);
+    const agent = nets(3, 1, rng);
+    const x = batch(8, 5, 3, 1, rng);
+    const eta = 0.5; // J's change over a step is then far above float32's resolution
+    const adam = new Adam(objective.params, 1e-8);
+    const js: number[] = [];
+    for (let k = 0; k < 30; k++) {
+      const { grads, metaLoss } = await metaGradient(agent, objective, x, eta);
+      js.push(-metaLoss);
+      await adam.step(grads, 3e-3, null);
+      tf.dispose(grads);
+    }
+    // The agent's weights never change: only the objective does, and J climbs with it.
+    expect(js.at(-1)! - js[0]).toBeGreaterThan(0.05 * Math.abs(js[0]) + 1e-3);
+    expect(js.slice(-5).every((j) => j > js[0])).toBe(true);
+    adam.dispose();
     objective.dispose();
   });
 });
