@@ -4,7 +4,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabError } from '../../shared/api';
-import { expandExperiment } from '../../shared/spec';
+import type { ObjectiveFile, StoredObjective } from '../../shared/learnedObjective';
+import { expandExperiment, type LearnedObjectiveSpec, learnedObjectiveSpec } from '../../shared/spec';
+import { objectiveLayout } from '../../main/engine/rl/metagenrl/layout';
+import { Rng } from '../../main/engine/rng';
+import { objectiveSha256, toObjectiveFile } from '../../main/services/objectives';
 import { guardedApi } from '../../main/services/guard';
 import { appRoot } from '../../main/services/paths';
 import { Planner, PlanError } from '../../main/services/planner';
@@ -110,6 +114,12 @@ describe('planning an experiment', () => {
     const dir = path.join(appRoot(), 'presets');
     const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThanOrEqual(7);
+    // The meta-test presets train by the newest stored objective: refused, saying what to do, while there is none.
+    const metaTest = JSON.parse(fs.readFileSync(path.join(dir, 'metagenrl-meta-test-cartpole.json'), 'utf8'));
+    const refused = await setup.lab.validateSpec(metaTest);
+    expect(refused.ok).toBe(false);
+    expect(JSON.stringify(refused)).toMatch(/metagenrl/);
+    await setup.lab.importObjective(objectiveFileOf(learnedObjectiveSpec.parse({ units: 4, lstm: 3 })), 'o.json');
     for (const file of files) {
       const spec = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
       expect(await setup.lab.validateSpec(spec), file).toMatchObject({ ok: true });
@@ -127,6 +137,22 @@ describe('planning an experiment', () => {
     ]);
   });
 });
+
+/** An objective file of `architecture` with small random weights. */
+function objectiveFileOf(architecture: LearnedObjectiveSpec): ObjectiveFile {
+  const rng = new Rng(1);
+  const tensors = objectiveLayout(architecture).map((t) => ({
+    ...t,
+    values: rng.fillNormal(new Float32Array(t.shape.reduce((a, b) => a * b, 1)), 0.1),
+  }));
+  const stored = {
+    name: 'test objective',
+    sha256: objectiveSha256(architecture, tensors),
+    architecture,
+    lineage: { experimentName: 'test', trainEnvs: [], population: 1, metaSteps: 0, agentSteps: 0, finished: true },
+  } as unknown as StoredObjective;
+  return toObjectiveFile(stored, tensors);
+}
 
 /** A worker stand-in that answers a plan request by `answer` (messages to send back, or silence). */
 function fakeWorker(answer: (request: Extract<ToWorker, { type: 'plan' }>) => FromWorker[] | null): WorkerHandle {

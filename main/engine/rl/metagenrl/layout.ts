@@ -1,5 +1,5 @@
 // The names and shapes of a learned objective's weights, from its architecture alone (no tfjs): what an imported
-// objective file must hold. ./objective.ts creates exactly these, in this order (test/unit/metagenrl-objective.test.ts).
+// objective file must hold. ./objective.ts creates exactly these, in this order (metagenrl-objective.test.ts).
 import type { LearnedObjectiveSpec } from '../../../../shared/spec.js';
 
 export interface TensorLayout {

@@ -215,7 +215,7 @@ export class LearnedObjective {
     return this.pass(x, policyActions, null, false).out.v;
   }
 
-  /** The loss the policy minimises (the mean over valid steps) and its gradient with respect to the policy's actions. */
+  /** The loss the policy minimises (mean over valid steps) and its gradient with respect to the policy's actions. */
   lossAndActionGrad(x: ObjectiveBatch, policyActions: Float32Array): { loss: number; actionGrad: Float32Array } {
     const { tape, out } = this.pass(x, policyActions, null, false);
     const seed = out.adjV();
@@ -282,7 +282,7 @@ export class LearnedObjective {
     return tape.affine(x, w, gw, l.w.variable.shape[1] as number, b, gb);
   }
 
-  /** Hidden layers: affine, the reference's mixed activation (ReLU on the first half, square on the rest), LayerNorm. */
+  /** Hidden layers: affine, the reference's mixed activation (ReLU on half the units, square on the rest), LayerNorm. */
   private hidden(tape: Tape, x: Dual, layers: readonly Layer[], weights: Weights): Dual {
     return layers.reduce((h, l) => {
       const z = this.affine(tape, h, l, weights);
