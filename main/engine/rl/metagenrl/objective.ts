@@ -282,7 +282,7 @@ export class LearnedObjective {
     return tape.affine(x, w, gw, l.w.variable.shape[1] as number, b, gb);
   }
 
-  /** Hidden layers: affine, the reference's mixed activation (ReLU on half the units, square on the rest), LayerNorm. */
+  /** Hidden layers: affine, the reference's mixed activation (ReLU on half, square on the rest), LayerNorm. */
   private hidden(tape: Tape, x: Dual, layers: readonly Layer[], weights: Weights): Dual {
     return layers.reduce((h, l) => {
       const z = this.affine(tape, h, l, weights);
