@@ -75,24 +75,54 @@ export class ReplayBuffer {
   }
 
   /** The stored rows of every column, as checkpoint tensors named `<prefix><column>`. */
-  save(prefix: string): { tensors: SavedVariable[]; state: { size: number; next: number } } {
-    const tensors = COLUMNS.map((column) => {
-      const w = this.width(column);
-      return { name: prefix + column, shape: [this.size, w], values: this.columns[column].slice(0, this.size * w) };
-    });
-    return { tensors, state: { size: this.size, next: this.next } };
+  save(prefix: string): { tensors: SavedVariable[]; state: RingState } {
+    return saveColumns(prefix, COLUMNS, this.columns, (c) => this.width(c), { size: this.size, next: this.next });
   }
 
-  restore(prefix: string, tensors: readonly SavedVariable[], state: { size: number; next: number }): void {
-    if (state.size > this.capacity) throw new Error(`a replay buffer of ${state.size} does not fit ${this.capacity}`);
-    for (const column of COLUMNS) {
-      const saved = tensors.find((t) => t.name === prefix + column);
-      const w = this.width(column);
-      if (!saved || saved.values.length !== state.size * w) throw new Error(`checkpoint lacks ${prefix}${column}`);
-      this.columns[column].fill(0);
-      this.columns[column].set(saved.values);
-    }
+  restore(prefix: string, tensors: readonly SavedVariable[], state: RingState): void {
+    restoreColumns(prefix, tensors, COLUMNS, this.columns, (c) => this.width(c), this.capacity, state);
     this.size = state.size;
     this.next = state.next;
+  }
+}
+
+/** Where a ring of columns stands: rows stored, and where the next goes. */
+export interface RingState {
+  size: number;
+  next: number;
+}
+
+/** The first `size` rows of each column (of `width(c)` numbers a row), as checkpoint tensors `<prefix><column>`. */
+export function saveColumns<C extends string>(
+  prefix: string,
+  names: readonly C[],
+  columns: Record<C, Float32Array>,
+  width: (c: C) => number,
+  state: RingState,
+): { tensors: SavedVariable[]; state: RingState } {
+  const tensors = names.map((c) => ({
+    name: prefix + c,
+    shape: [state.size, width(c)],
+    values: columns[c].slice(0, state.size * width(c)),
+  }));
+  return { tensors, state: { ...state } };
+}
+
+/** The columns as saveColumns saved them; a checkpoint that lacks one, or does not fit, is refused. */
+export function restoreColumns<C extends string>(
+  prefix: string,
+  tensors: readonly SavedVariable[],
+  names: readonly C[],
+  columns: Record<C, Float32Array>,
+  width: (c: C) => number,
+  capacity: number,
+  state: RingState,
+): void {
+  if (state.size > capacity) throw new Error(`a replay buffer of ${state.size} does not fit ${capacity}`);
+  for (const c of names) {
+    const saved = tensors.find((t) => t.name === prefix + c);
+    if (!saved || saved.values.length !== state.size * width(c)) throw new Error(`checkpoint lacks ${prefix}${c}`);
+    columns[c].fill(0);
+    columns[c].set(saved.values);
   }
 }

@@ -4,7 +4,7 @@
 // position, where the newest step meets the oldest); its steps after the first episode end inside it are padding.
 // The authors' buffer starts windows at episode starts instead; this one sees every position, masked.
 import type { Rng } from '../../rng.js';
-import type { Transitions } from '../replay.js';
+import { type RingState, restoreColumns, saveColumns, type Transitions } from '../replay.js';
 import type { SavedVariable } from '../types.js';
 import type { SubTrajectories } from './objective.js';
 
@@ -105,23 +105,12 @@ export class TrajectoryReplay {
   }
 
   /** The stored rows of every column, as checkpoint tensors named `<prefix><column>`. */
-  save(prefix: string): { tensors: SavedVariable[]; state: { size: number; next: number } } {
-    const tensors = COLUMNS.map((column) => {
-      const w = this.width(column);
-      return { name: prefix + column, shape: [this.size, w], values: this.columns[column].slice(0, this.size * w) };
-    });
-    return { tensors, state: { size: this.size, next: this.next } };
+  save(prefix: string): { tensors: SavedVariable[]; state: RingState } {
+    return saveColumns(prefix, COLUMNS, this.columns, (c) => this.width(c), { size: this.size, next: this.next });
   }
 
-  restore(prefix: string, tensors: readonly SavedVariable[], state: { size: number; next: number }): void {
-    if (state.size > this.capacity) throw new Error(`a replay buffer of ${state.size} does not fit ${this.capacity}`);
-    for (const column of COLUMNS) {
-      const saved = tensors.find((t) => t.name === prefix + column);
-      const w = this.width(column);
-      if (!saved || saved.values.length !== state.size * w) throw new Error(`checkpoint lacks ${prefix}${column}`);
-      this.columns[column].fill(0);
-      this.columns[column].set(saved.values);
-    }
+  restore(prefix: string, tensors: readonly SavedVariable[], state: RingState): void {
+    restoreColumns(prefix, tensors, COLUMNS, this.columns, (c) => this.width(c), this.capacity, state);
     this.size = state.size;
     this.next = state.next;
   }
