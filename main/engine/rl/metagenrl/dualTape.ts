@@ -326,14 +326,9 @@ export class Tape {
     };
     const y = new Dual(rows, 1, mean(x.v), x.d && mean(x.d));
     this.steps.push(() => {
-      for (const [g, adj, has] of [
-        [y.gv, () => x.adjV(), true],
-        [y.gd, () => x.adjD(), !!x.d],
-      ] as const) {
-        if (!g || !has) continue;
-        const gx = adj();
+      linearBackward(y, x, (g, gx) => {
         for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) gx[r * cols + c] += g[r] / cols;
-      }
+      });
     });
     return y;
   }
@@ -353,17 +348,12 @@ export class Tape {
     const y = new Dual(rows, cols, size === 1 ? x.v : mean(x.v), x.d && (size === 1 ? x.d : mean(x.d)));
     if (size === 1) return x;
     this.steps.push(() => {
-      for (const [g, adj, has] of [
-        [y.gv, () => x.adjV(), true],
-        [y.gd, () => x.adjD(), !!x.d],
-      ] as const) {
-        if (!g || !has) continue;
-        const gx = adj();
+      linearBackward(y, x, (g, gx) => {
         for (let r = 0; r < x.rows; r++) {
           const o = Math.floor(r / size) * cols;
           for (let c = 0; c < cols; c++) gx[r * cols + c] += g[o + c] / size;
         }
-      }
+      });
     });
     return y;
   }
@@ -387,16 +377,11 @@ export class Tape {
     const y = new Dual(rows, cols, v, d);
     this.steps.push(() => {
       parts.forEach((p, k) => {
-        for (const [g, adj, has] of [
-          [y.gv, () => p.adjV(), true],
-          [y.gd, () => p.adjD(), !!p.d],
-        ] as const) {
-          if (!g || !has) continue;
-          const gp = adj();
+        linearBackward(y, p, (g, gp) => {
           for (let r = 0; r < rows; r++) {
             for (let c = 0; c < p.cols; c++) gp[r * p.cols + c] += g[r * cols + offsets[k] + c];
           }
-        }
+        });
       });
     });
     return y;
@@ -445,17 +430,12 @@ export class Tape {
     }
     const y = new Dual(rows, cols, v, d);
     this.steps.push(() => {
-      for (const [g, adj, has] of [
-        [y.gv, () => x.adjV(), true],
-        [y.gd, () => x.adjD(), !!x.d],
-      ] as const) {
-        if (!g || !has) continue;
-        const gx = adj();
+      linearBackward(y, x, (g, gx) => {
         for (let r = 0; r < rows; r++) {
           const dst = (r0 + r) * x.cols + c0;
           for (let c = 0; c < cols; c++) gx[dst + c] += g[r * cols + c];
         }
-      }
+      });
     });
     return y;
   }
@@ -506,4 +486,13 @@ function matMulTransB(g: Float32Array, w: Float32Array, out: Float32Array, m: nu
       out[i * k + p] += s;
     }
   }
+}
+
+/**
+ * The backward pass of an operation linear in x (it acts alike on values and tangents): body(gy, gx) for the
+ * value's adjoint and, where x has a tangent, for the tangent's.
+ */
+function linearBackward(y: Dual, x: Dual, body: (gy: Float32Array, gx: Float32Array) => void): void {
+  if (y.gv) body(y.gv, x.adjV());
+  if (y.gd && x.d) body(y.gd, x.adjD());
 }
