@@ -6,7 +6,6 @@
 // the meta-gradient. Then one full update of one agent (critics' TD3 step, actor's step on the objective and the
 // targets' Polyak averaging, the objective's meta-step; each with Adam), timed on both sides, one thread each.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type LearnedObjectiveSpec, learnedObjectiveSpec } from '../shared/spec.js';
@@ -26,7 +25,7 @@ import { validTransitions } from '../main/engine/rl/metagenrl/trajectoryReplay.j
 import { targetNoise, Td3Learner } from '../main/engine/rl/td3.js';
 import { hasTorch, relDiff } from './rl.js';
 import { table } from './table.js';
-import { ExportData, TorchPeer } from './torchPeer.js';
+import { ExportData, machineLine, type PeerInfo, TorchPeer } from './torchPeer.js';
 
 const EXPORT_DIR = path.join('bench', 'results', 'export');
 const PEER = path.join('bench', 'peer', 'metagenrl.py');
@@ -533,7 +532,7 @@ export async function runMetaGenRLBench(o: MetaGenRLBenchOptions): Promise<void>
   if (!hasTorch(o.python)) throw new Error(`${o.python} has no torch (Debian: apt install python3-torch)`);
   await initBackend('wasm');
   const peer = new MetaGenRLPeer(o.python);
-  const info = await peer.call<{ torch: string; python: string; threads: number }>({ cmd: 'info' });
+  const info = await peer.call<PeerInfo>({ cmd: 'info' });
   const tol = METAGENRL_TOLERANCE;
   const results = [];
   for (const c of benchCases(o.tiny).filter((c) => !o.only || o.only.includes(c.key))) {
@@ -565,12 +564,7 @@ export async function runMetaGenRLBench(o: MetaGenRLBenchOptions): Promise<void>
     'metalab bench --metagenrl: one full MetaGenRL update of one agent (critics: TD3 loss on the B x T steps + ' +
       "Adam; actor: the objective's loss + Adam; meta: the meta-gradient + Adam on the objective), ms, median of " +
       `${o.rounds} alternating rounds, one thread each side`,
-    `machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, load ` +
-      `${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}; Node ${process.version}, tfjs ${tf.version.tfjs} (${tf.getBackend()}); PyTorch ` +
-      `${info.torch} (Python ${info.python}, ${info.threads} thread)`,
+    machineLine(tf.version.tfjs, tf.getBackend(), info),
     '',
     table(
       ['case', 'ours ms', 'torch ms', 'ratio', 'critic', 'actor', 'meta', 'meta grad', 'cosine', 'updates', 'agree'],

@@ -5,7 +5,6 @@
 // losses of a few updates. test/unit/rl-peer.test.ts runs the same checks on small networks.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ActionSpace } from '../main/engine/envs/types.js';
@@ -17,7 +16,7 @@ import { createPolicyNet, distributionSize } from '../main/engine/rl/networks.js
 import type { Transitions } from '../main/engine/rl/replay.js';
 import { targetNoise, Td3Learner } from '../main/engine/rl/td3.js';
 import { table } from './table.js';
-import { ExportData, TorchPeer } from './torchPeer.js';
+import { ExportData, machineLine, type PeerInfo, TorchPeer } from './torchPeer.js';
 
 const EXPORT_DIR = path.join('bench', 'results', 'export');
 const PEER = path.join('bench', 'peer', 'rl.py');
@@ -460,7 +459,7 @@ export async function runRlBench(o: RlBenchOptions): Promise<void> {
   if (!hasTorch(o.python)) throw new Error(`${o.python} has no torch (Debian: apt install python3-torch)`);
   await initBackend('wasm');
   const peer = new RlPeer(o.python);
-  const info = await peer.call<{ torch: string; python: string; threads: number }>({ cmd: 'info' });
+  const info = await peer.call<PeerInfo>({ cmd: 'info' });
   const results = [];
   for (const c of benchCases(o.tiny)) {
     log(`${c.key}: ${c.title} ...`);
@@ -481,12 +480,7 @@ export async function runRlBench(o: RlBenchOptions): Promise<void> {
   const lines = [
     'metalab bench --rl: one update of each learner (forward, backward, Adam; TD3 also its targets), ms per ' +
       `update, median of ${o.rounds} alternating rounds, one thread each side`,
-    `machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, load ` +
-      `${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(' ')}; Node ${process.version}, tfjs ${tf.version.tfjs} (${tf.getBackend()}); PyTorch ` +
-      `${info.torch} (Python ${info.python}, ${info.threads} thread)`,
+    machineLine(tf.version.tfjs, tf.getBackend(), info),
     '',
     table(
       ['case', 'networks', 'params', 'batch', 'ours ms', 'torch ms', 'ratio', 'loss', 'grads', 'updates', 'agree'],

@@ -3,6 +3,7 @@
 // offset and shape, data.bin with the tensors as little-endian float32).
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -62,4 +63,23 @@ export class ExportData {
     fs.writeFileSync(path.join(dir, 'data.bin'), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta));
   }
+}
+
+/** What an RL peer says of itself (its `info` request). */
+export interface PeerInfo {
+  torch: string;
+  python: string;
+  threads: number;
+}
+
+/** The `machine:` line of an RL benchmark's report: this CPU and load, our Node and tfjs backend, the peer's torch. */
+export function machineLine(tfjsVersion: string, backend: string, info: PeerInfo): string {
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  return (
+    `machine: ${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores, load ${load}; Node ${process.version}, ` +
+    `tfjs ${tfjsVersion} (${backend}); PyTorch ${info.torch} (Python ${info.python}, ${info.threads} thread)`
+  );
 }
