@@ -58,9 +58,12 @@ export function checkpointDir(home: string, runId: number): string {
   return path.join(home, 'checkpoints', `run-${runId}`);
 }
 
-/** Removes a run's checkpoints (its run was deleted, or starts over). */
+/**
+ * Removes a run's checkpoints (its run was deleted, or starts over). The run's worker may still be writing one as it
+ * is stopped (ENOTEMPTY while the folder empties): retried, as rmSync does for that, rather than failing the delete.
+ */
 export function removeCheckpoints(home: string, runId: number): void {
-  fs.rmSync(checkpointDir(home, runId), { recursive: true, force: true });
+  fs.rmSync(checkpointDir(home, runId), { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
 }
 
 /**

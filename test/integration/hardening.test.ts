@@ -104,7 +104,10 @@ describe('run control across processes', () => {
     const { lab, store, events } = testLab(home, 1);
     try {
       await reached(store, 1, 100);
-      // This lab sees the run the other process created.
+      // This lab sees the run the other process created (it polls every second: the run may be at step 100 sooner).
+      const seen = Date.now() + 3000;
+      while (!events.some((e) => e.type === 'store-changed') && Date.now() < seen)
+        await new Promise((r) => setTimeout(r, 50));
       expect(events.some((e) => e.type === 'store-changed')).toBe(true);
       const asked = Date.now();
       await lab.cancelRun(1);
