@@ -192,8 +192,8 @@ describe('designing and following an experiment', () => {
       .toContain("task.dataset: unknown dataset 'no-such-dataset'");
     expect(await page.getByRole('button', { name: 'Start' }).isDisabled()).toBe(true);
 
-    // A 20 MB file is refused before it is read or sent, naming the file and the limit; the lab still answers.
-    const big = JSON.stringify({ ...preset, description: 'x'.repeat(20 * 2 ** 20) });
+    // A 3 MiB file is refused before it is read or sent, naming the file and the limit; the lab still answers.
+    const big = JSON.stringify({ ...preset, description: 'x'.repeat(3 * 2 ** 20) });
     await page.getByLabel('import a spec file').setInputFiles({
       name: 'huge.json',
       mimeType: 'application/json',
@@ -201,7 +201,7 @@ describe('designing and following an experiment', () => {
     });
     await page
       .getByRole('alert')
-      .filter({ hasText: 'Cannot import huge.json: it is 20.0 MiB; a spec file can be at most 1 MiB.' })
+      .filter({ hasText: 'Cannot import huge.json: it is 3.0 MiB; a spec file can be at most 1 MiB.' })
       .waitFor();
     await page.reload();
     await page.getByRole('link', { name: 'Runs' }).click();
