@@ -1,11 +1,13 @@
 // The fused kernels (main/engine/models/kernels.ts, WebAssembly SIMD) against the composite tfjs ops they replace
-// (what non-wasm backends run): same model outputs, gradients and Adam updates, on cpu and wasm.
+// (what non-wasm backends run): same model outputs, gradients and Adam updates, on cpu and wasm; and the host
+// matrix products of the learned objective's dual tape.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModel, type ModelShape, type ModelSpec } from '../../main/engine/models/index';
 import { fastKernels, installKernels, setFastKernels } from '../../main/engine/models/kernels';
 import { instantiate } from '../../main/engine/models/simd/kernels';
+import { matMulAcc, matMulTransAAcc, matMulTransBAcc, setHostSimd } from '../../main/engine/models/hostProducts';
 import { softmaxCrossEntropy } from '../../main/engine/models/ops';
 import { Adam } from '../../main/engine/optimizer';
 import { Rng } from '../../main/engine/rng';
@@ -180,5 +182,57 @@ describe('fused kernels', () => {
     expect(worst[0]).toBeLessThan(3e-7);
     expect(worst[1]).toBeLessThan(3e-7);
     expect(worst[2]).toBeLessThan(1e-6);
+  });
+});
+
+describe('host matrix products (the dual tape)', () => {
+  // out += a b, a^T g, g w^T against float64 sums, on shapes with and without 4-float tails and with zero entries
+  // (skipped by gemmAcc); the SIMD kernels and the plain loops must both get them right.
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [3, 2, 5],
+    [7, 16, 8],
+    [33, 24, 64],
+    [5, 9, 13],
+  ];
+  const random = (rng: Rng, n: number) =>
+    Float32Array.from({ length: n }, () => (rng.next() < 0.3 ? 0 : rng.next() * 2 - 1));
+  it.each([true, false])('SIMD %s: agree with float64 sums, accumulating into out', (simd) => {
+    setHostSimd(simd);
+    const rng = new Rng(5);
+    for (const [m, k, n] of shapes) {
+      const a = random(rng, m * k);
+      const b = random(rng, k * n);
+      const g = random(rng, m * n);
+      const start = random(rng, Math.max(m * n, k * n, m * k));
+      const ref = (rows: number, cols: number, f: (i: number, j: number) => number) =>
+        Float64Array.from({ length: rows * cols }, (_, x) => start[x] + f(Math.floor(x / cols), x % cols));
+      const sum = (len: number, f: (p: number) => number) => {
+        let s = 0;
+        for (let p = 0; p < len; p++) s += f(p);
+        return s;
+      };
+      const ab = start.slice(0, m * n);
+      matMulAcc(a, b, ab, m, k, n);
+      const atg = start.slice(0, k * n);
+      matMulTransAAcc(a, g, atg, m, k, n);
+      const gbt = start.slice(0, m * k);
+      matMulTransBAcc(g, b, gbt, m, n, k);
+      const close = (ours: Float32Array, want: Float64Array) =>
+        expect(Math.max(...ours.map((x, i) => Math.abs(x - want[i]) / (1 + Math.abs(want[i]))))).toBeLessThan(1e-5);
+      close(
+        ab,
+        ref(m, n, (i, j) => sum(k, (p) => a[i * k + p] * b[p * n + j])),
+      );
+      close(
+        atg,
+        ref(k, n, (p, j) => sum(m, (i) => a[i * k + p] * g[i * n + j])),
+      );
+      close(
+        gbt,
+        ref(m, k, (i, p) => sum(n, (j) => g[i * n + j] * b[p * n + j])),
+      );
+    }
+    setHostSimd(true);
   });
 });

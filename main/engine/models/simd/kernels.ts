@@ -738,6 +738,70 @@ const attentionGrad = fn(
 );
 
 /**
+ * out[m, n] += A b[k, n] with A[i, p] = a[i rs + p cs]: rows of b scaled by A's entries (skipping zeros, as after a
+ * ReLU) and added into out's row. rs = k, cs = 1 is a[m, k] b; rs = 1, cs = m' is a'[m', m]^T b (the gradient of
+ * a product's right factor), one kernel for both. For host matrices (../hostProducts.ts).
+ */
+const gemmAcc = fn(
+  'gemmAcc',
+  'a b out m k n rs cs',
+  'i p j orow brow s:f32 sv:v128',
+  loop(
+    'i',
+    int(0),
+    get('m'),
+    1,
+    `${set('orow', mul(get('i'), get('n')))}
+    ${loop(
+      'p',
+      int(0),
+      get('k'),
+      1,
+      `${set('s', loadf('a', add(mul(get('i'), get('rs')), mul(get('p'), get('cs')))))}
+      (if (f32.ne ${get('s')} ${float(0)}) (then
+        ${set('sv', splat(get('s')))}
+        ${set('brow', mul(get('p'), get('n')))}
+        ${elementwise('j', int(0), get('n'), (x) =>
+          x.store(
+            'out',
+            add(get('orow'), get('j')),
+            vadd(x.load('out', add(get('orow'), get('j'))), vmul(get('sv'), x.load('b', add(get('brow'), get('j'))))),
+          ),
+        )}))`,
+    )}`,
+  ),
+);
+
+/** out[m, k] += g[m, n] w[k, n]^T: dot products of g's rows with w's rows, 4 lanes at a time. */
+const gemmTransBAcc = fn(
+  'gemmTransBAcc',
+  'g w out m n k',
+  'i p j grow wrow acc:v128',
+  loop(
+    'i',
+    int(0),
+    get('m'),
+    1,
+    `${set('grow', mul(get('i'), get('n')))}
+    ${loop(
+      'p',
+      int(0),
+      get('k'),
+      1,
+      `${set('wrow', mul(get('p'), get('n')))}
+      ${set('acc', vec(0))}
+      ${elementwise('j', int(0), get('n'), (x) =>
+        set(
+          'acc',
+          vadd(get('acc'), vmul(x.load('g', add(get('grow'), get('j'))), x.load('w', add(get('wrow'), get('j'))))),
+        ),
+      )}
+      ${storef('out', add(mul(get('i'), get('k')), get('p')), `(f32.add ${loadf('out', add(mul(get('i'), get('k')), get('p')))} ${hsum('acc')})`)}`,
+    )}`,
+  ),
+);
+
+/**
  * Sum of squares of x[len]: float32 lanes over blocks of 1024 floats, the blocks summed in float64 (38M-element sums
  * drift in float32).
  */
@@ -1376,6 +1440,8 @@ export const SIMD_SOURCES = [
   attention,
   attentionGrad,
   sumsq,
+  gemmAcc,
+  gemmTransBAcc,
   adam,
   lstmCell,
   lstmCellGrad,

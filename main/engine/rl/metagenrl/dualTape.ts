@@ -3,12 +3,13 @@
 // The learned objective needs exactly this: its loss, the tangent of its loss along a direction in action space, and
 // gradients of either with respect to its weights (./objective.ts, ./metaGradient.ts). Written for the objective's
 // small matrices, where tfjs would spend its time in ~10 us per kernel call (thousands of calls per meta-step)
-// rather than in arithmetic.
+// rather than in arithmetic; its matrix products run as WebAssembly SIMD (../../models/hostProducts.ts).
 //
 // Rules, for y = f(x) with tangent y' = f'(x) x' and incoming adjoints gy (of y) and gy' (of y'):
 //   gx += f'(x) gy + f''(x) x' gy',   gx' += f'(x) gy'
 // and for y = a b (so y' = a' b + a b'): ga += b gy + b' gy', ga' += b gy', gb += a gy + a' gy', gb' += a gy'.
 // Linear maps act the same way on values and tangents. Parameters have no tangent (null: zero).
+import { matMulAcc, matMulTransAAcc, matMulTransBAcc } from '../../models/hostProducts.js';
 
 /** A matrix [rows, cols] (row-major), its tangent, and (once the backward pass reaches it) their adjoints. */
 export class Dual {
@@ -143,21 +144,21 @@ export class Tape {
     const { rows, cols } = x;
     const v = new Float32Array(rows * out);
     const d = x.d ? new Float32Array(rows * out) : null;
-    matMul(x.v, w, v, rows, cols, out);
-    if (d) matMul(x.d!, w, d, rows, cols, out);
+    matMulAcc(x.v, w, v, rows, cols, out);
+    if (d) matMulAcc(x.d!, w, d, rows, cols, out);
     if (b) for (let r = 0; r < rows; r++) for (let j = 0; j < out; j++) v[r * out + j] += b[j];
     const y = new Dual(rows, out, v, d);
     this.steps.push(() => {
       if (y.gv) {
         if (this.paramGrads) {
-          matMulTransA(x.v, y.gv, gw, rows, cols, out);
+          matMulTransAAcc(x.v, y.gv, gw, rows, cols, out);
           if (gb) for (let r = 0; r < rows; r++) for (let j = 0; j < out; j++) gb[j] += y.gv[r * out + j];
         }
-        if (!x.constant) matMulTransB(y.gv, w, x.adjV(), rows, out, cols);
+        if (!x.constant) matMulTransBAcc(y.gv, w, x.adjV(), rows, out, cols);
       }
       if (y.gd && x.d) {
-        if (this.paramGrads) matMulTransA(x.d, y.gd, gw, rows, cols, out);
-        if (!x.constant) matMulTransB(y.gd, w, x.adjD(), rows, out, cols);
+        if (this.paramGrads) matMulTransAAcc(x.d, y.gd, gw, rows, cols, out);
+        if (!x.constant) matMulTransBAcc(y.gd, w, x.adjD(), rows, out, cols);
       }
     });
     return y;
@@ -448,44 +449,6 @@ export class Tape {
 
 function addInto(target: Float32Array, source: Float32Array): void {
   for (let i = 0; i < source.length; i++) target[i] += source[i];
-}
-
-/** out += a [m, k] b [k, n], as dot products of a's rows with b's columns (b transposed first: k n is small). */
-function matMul(a: Float32Array, b: Float32Array, out: Float32Array, m: number, k: number, n: number): void {
-  const bt = new Float32Array(k * n);
-  for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) bt[j * k + p] = b[p * n + j];
-  for (let i = 0; i < m; i++) {
-    const ai = i * k;
-    for (let j = 0; j < n; j++) {
-      const bj = j * k;
-      let s = 0;
-      for (let p = 0; p < k; p++) s += a[ai + p] * bt[bj + p];
-      out[i * n + j] += s;
-    }
-  }
-}
-
-/** out [k, n] += a [m, k]^T g [m, n] */
-function matMulTransA(a: Float32Array, g: Float32Array, out: Float32Array, m: number, k: number, n: number): void {
-  for (let i = 0; i < m; i++) {
-    for (let p = 0; p < k; p++) {
-      const aip = a[i * k + p];
-      if (aip === 0) continue;
-      const row = p * n;
-      for (let j = 0; j < n; j++) out[row + j] += aip * g[i * n + j];
-    }
-  }
-}
-
-/** out [m, k] += g [m, n] w [k, n]^T */
-function matMulTransB(g: Float32Array, w: Float32Array, out: Float32Array, m: number, n: number, k: number): void {
-  for (let i = 0; i < m; i++) {
-    for (let p = 0; p < k; p++) {
-      let s = 0;
-      for (let j = 0; j < n; j++) s += g[i * n + j] * w[p * n + j];
-      out[i * k + p] += s;
-    }
-  }
 }
 
 /**
