@@ -38,15 +38,13 @@ export class Dual {
 
 /** An elementwise function: its kind and, for rsqrtPlus and softClip, its constant. */
 export interface Unary {
-  kind: 'relu' | 'square' | 'sigmoid' | 'tanh' | 'rsqrtPlus' | 'softClip';
+  kind: 'relu' | 'square' | 'rsqrtPlus' | 'softClip';
   p: number;
 }
 
 export const UNARY = {
   relu: { kind: 'relu', p: 0 },
   square: { kind: 'square', p: 0 },
-  sigmoid: { kind: 'sigmoid', p: 0 },
-  tanh: { kind: 'tanh', p: 0 },
 } satisfies Record<string, Unary>;
 
 /** 1 / sqrt(x + eps) (LayerNorm's inverse standard deviation). */
@@ -81,22 +79,6 @@ function applyUnary(
         y[i] = x[i] * x[i];
         d1[i] = 2 * x[i];
         if (d2) d2[i] = 2;
-      }
-      return;
-    case 'sigmoid':
-      for (let i = from; i < to; i++) {
-        const s = 1 / (1 + Math.exp(-x[i]));
-        y[i] = s;
-        d1[i] = s * (1 - s);
-        if (d2) d2[i] = s * (1 - s) * (1 - 2 * s);
-      }
-      return;
-    case 'tanh':
-      for (let i = from; i < to; i++) {
-        const t = Math.tanh(x[i]);
-        y[i] = t;
-        d1[i] = 1 - t * t;
-        if (d2) d2[i] = -2 * t * (1 - t * t);
       }
       return;
     case 'rsqrtPlus':
@@ -388,14 +370,130 @@ export class Tape {
     return y;
   }
 
-  /** Columns [from, from + count). */
-  cols(x: Dual, from: number, count: number): Dual {
-    return this.window(x, 0, x.rows, from, count);
+  /**
+   * An LSTM cell's gates on pre-activations z [B, 4H] (i, f, g, o, the forget bias already in) and the previous cell
+   * state c [B, H] (null: zero): c' = sigmoid(zi) tanh(zg) + sigmoid(zf) c, h = sigmoid(zo) tanh(c'), both times
+   * `mask` [B] where given. One operation for the ~15 elementwise ones it stands for (slices, activations,
+   * products, sums), with their rules (the header's) composed by hand in its backward pass.
+   */
+  lstmCell(z: Dual, c: Dual | null, mask: Float32Array | null): { h: Dual; c: Dual } {
+    const B = z.rows;
+    const H = z.cols / 4;
+    const n = B * H;
+    const zd = z.d;
+    const cd = c?.d ?? null;
+    const hasD = !!(zd || cd);
+    const gate = new Float32Array(4 * n); // sigmoid(zi), sigmoid(zf), tanh(zg), sigmoid(zo): [q * n + e]
+    const tc = new Float32Array(n); // tanh(c') before the mask
+    const dcu = hasD ? new Float32Array(n) : null; // the tangent of c' before the mask
+    const hv = new Float32Array(n);
+    const cv = new Float32Array(n);
+    const hd = hasD ? new Float32Array(n) : null;
+    const cvd = hasD ? new Float32Array(n) : null;
+    for (let r = 0, e = 0; r < B; r++) {
+      const m = mask ? mask[r] : 1;
+      for (let j = 0; j < H; j++, e++) {
+        const zi = r * 4 * H + j;
+        const si = 1 / (1 + Math.exp(-z.v[zi]));
+        const sf = 1 / (1 + Math.exp(-z.v[zi + H]));
+        const tg = Math.tanh(z.v[zi + 2 * H]);
+        const so = 1 / (1 + Math.exp(-z.v[zi + 3 * H]));
+        gate[e] = si;
+        gate[n + e] = sf;
+        gate[2 * n + e] = tg;
+        gate[3 * n + e] = so;
+        const cp = c ? c.v[e] : 0;
+        const cu = si * tg + sf * cp;
+        const t = Math.tanh(cu);
+        tc[e] = t;
+        hv[e] = m * so * t;
+        cv[e] = m * cu;
+        if (hasD) {
+          const di = zd ? si * (1 - si) * zd[zi] : 0;
+          const df = zd ? sf * (1 - sf) * zd[zi + H] : 0;
+          const dg = zd ? (1 - tg * tg) * zd[zi + 2 * H] : 0;
+          const dO = zd ? so * (1 - so) * zd[zi + 3 * H] : 0;
+          const dc = di * tg + si * dg + df * cp + sf * (cd ? cd[e] : 0);
+          dcu![e] = dc;
+          hd![e] = m * (dO * t + so * (1 - t * t) * dc);
+          cvd![e] = m * dc;
+        }
+      }
+    }
+    const hOut = new Dual(B, H, hv, hd);
+    const cOut = new Dual(B, H, cv, cvd);
+    this.steps.push(() => {
+      const [gh, ghd, gc, gcd] = [hOut.gv, hOut.gd, cOut.gv, cOut.gd];
+      if (!gh && !gc && !ghd && !gcd) return;
+      const tangents = !!(ghd || gcd) && hasD;
+      const gz = z.adjV();
+      const gzd = tangents && zd ? z.adjD() : null;
+      const gcp = c ? c.adjV() : null;
+      const gcpd = tangents && cd ? c!.adjD() : null;
+      for (let r = 0, e = 0; r < B; r++) {
+        const m = mask ? mask[r] : 1;
+        for (let j = 0; j < H; j++, e++) {
+          const zi = r * 4 * H + j;
+          const [si, sf, tg, so] = [gate[e], gate[n + e], gate[2 * n + e], gate[3 * n + e]];
+          const t = tc[e];
+          const t1 = 1 - t * t;
+          const ah = gh ? m * gh[e] : 0;
+          const ac = gc ? m * gc[e] : 0;
+          const ahd = tangents && ghd ? m * ghd[e] : 0;
+          const acd = tangents && gcd ? m * gcd[e] : 0;
+          // Derivatives of the gates (1: first, 2: second) and their tangents.
+          const i1 = si * (1 - si);
+          const f1 = sf * (1 - sf);
+          const g1 = 1 - tg * tg;
+          const o1 = so * (1 - so);
+          const dzi = zd ? zd[zi] : 0;
+          const dzf = zd ? zd[zi + H] : 0;
+          const dzg = zd ? zd[zi + 2 * H] : 0;
+          const dzo = zd ? zd[zi + 3 * H] : 0;
+          const dc = dcu ? dcu[e] : 0;
+          const dt = t1 * dc;
+          const cp = c ? c.v[e] : 0;
+          const dcp = cd ? cd[e] : 0;
+          // h = so tanh(c')
+          const gso = t * ah + dt * ahd;
+          const gsoD = t * ahd;
+          const gt = so * ah + o1 * dzo * ahd;
+          const gtD = so * ahd;
+          // tanh(c'), plus what reaches c' directly
+          const gC = t1 * gt - 2 * t * t1 * dc * gtD + ac;
+          const gCD = t1 * gtD + acd;
+          // c' = si tg + sf c
+          const gsi = tg * gC + g1 * dzg * gCD;
+          const gsiD = tg * gCD;
+          const gtg = si * gC + i1 * dzi * gCD;
+          const gtgD = si * gCD;
+          const gsf = cp * gC + dcp * gCD;
+          const gsfD = cp * gCD;
+          if (gcp) gcp[e] += sf * gC + f1 * dzf * gCD;
+          if (gcpd) gcpd[e] += sf * gCD;
+          // The activations: gx += f' gy + f'' x' gy', gx' += f' gy'.
+          gz[zi] += i1 * gsi + i1 * (1 - 2 * si) * dzi * gsiD;
+          gz[zi + H] += f1 * gsf + f1 * (1 - 2 * sf) * dzf * gsfD;
+          gz[zi + 2 * H] += g1 * gtg - 2 * tg * g1 * dzg * gtgD;
+          gz[zi + 3 * H] += o1 * gso + o1 * (1 - 2 * so) * dzo * gsoD;
+          if (gzd) {
+            gzd[zi] += i1 * gsiD;
+            gzd[zi + H] += f1 * gsfD;
+            gzd[zi + 2 * H] += g1 * gtgD;
+            gzd[zi + 3 * H] += o1 * gsoD;
+          }
+        }
+      }
+    });
+    return { h: hOut, c: cOut };
   }
 
   /** Rows [from, from + count). */
   rowSlice(x: Dual, from: number, count: number): Dual {
-    return this.window(x, from, count, 0, x.cols);
+    const [start, end] = [from * x.cols, (from + count) * x.cols];
+    const y = new Dual(count, x.cols, x.v.slice(start, end), x.d ? x.d.slice(start, end) : null);
+    this.steps.push(() => linearBackward(y, x, (g, gx) => addInto(gx.subarray(start, end), g)));
+    return y;
   }
 
   /** Rows from a list of row blocks stacked on top of each other (the inverse of rowSlice). */
@@ -416,26 +514,6 @@ export class Tape {
       parts.forEach((p, k) => {
         if (y.gv) addInto(p.adjV(), y.gv.subarray(starts[k], starts[k] + p.v.length));
         if (y.gd && p.d) addInto(p.adjD(), y.gd.subarray(starts[k], starts[k] + p.v.length));
-      });
-    });
-    return y;
-  }
-
-  private window(x: Dual, r0: number, rows: number, c0: number, cols: number): Dual {
-    const v = new Float32Array(rows * cols);
-    const d = x.d ? new Float32Array(rows * cols) : null;
-    for (let r = 0; r < rows; r++) {
-      const src = (r0 + r) * x.cols + c0;
-      v.set(x.v.subarray(src, src + cols), r * cols);
-      if (d) d.set(x.d!.subarray(src, src + cols), r * cols);
-    }
-    const y = new Dual(rows, cols, v, d);
-    this.steps.push(() => {
-      linearBackward(y, x, (g, gx) => {
-        for (let r = 0; r < rows; r++) {
-          const dst = (r0 + r) * x.cols + c0;
-          for (let c = 0; c < cols; c++) gx[dst + c] += g[r * cols + c];
-        }
       });
     });
     return y;

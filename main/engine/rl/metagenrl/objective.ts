@@ -319,21 +319,8 @@ export class LearnedObjective {
     for (let t = T - 1; t >= 0; t--) {
       let z = tape.rowSlice(inputs, t * B, B);
       if (h) z = tape.add(z, tape.affine(h, wh, gwh, 4 * H, null, null));
-      const i = tape.unary(tape.cols(z, 0, H), UNARY.sigmoid);
-      const f = tape.unary(tape.cols(z, H, H), UNARY.sigmoid);
-      const g = tape.unary(tape.cols(z, 2 * H, H), UNARY.tanh);
-      const o = tape.unary(tape.cols(z, 3 * H, H), UNARY.sigmoid);
-      let cNew = tape.mul(i, g);
-      if (c) cNew = tape.add(cNew, tape.mul(f, c));
-      let hNew = tape.mul(o, tape.unary(cNew, UNARY.tanh));
       const mask = batch.mask.subarray(t * B, (t + 1) * B);
-      if (mask.includes(0)) {
-        const m = tape.input(B, 1, mask);
-        hNew = tape.mul(hNew, m);
-        cNew = tape.mul(cNew, m);
-      }
-      h = hNew;
-      c = cNew;
+      ({ h, c } = tape.lstmCell(z, c, mask.includes(0) ? mask : null));
       outs[t] = h;
     }
     return tape.stackRows(outs);
