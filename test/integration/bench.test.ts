@@ -1,10 +1,12 @@
 // `npm run bench` at its tiny setting: both sides (tfjs-wasm and the PyTorch peer) train every reference
-// configuration from the same weights on the same batches, and the table and JSON report all of them.
+// configuration from the same weights on the same batches, and the table and JSON report all of them. Skipped,
+// saying so, where Debian's python3 has no torch.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appRoot } from '../../main/services/paths';
+import { pythonWith } from '../helpers/system';
 import { tempDir } from '../helpers/tmp';
 
 interface BenchJson {
@@ -24,14 +26,14 @@ interface BenchJson {
   sweeps: { concurrency: number; runs: number; stepsPerSec: number; workerPeakMiB: number[] }[];
 }
 
-describe('benchmark against PyTorch (tiny)', () => {
+const what = 'benchmark against PyTorch (tiny)';
+const python = pythonWith('torch', what);
+
+describe.skipIf(!python)(what, () => {
   it('runs both sides on every reference configuration, and their losses agree', () => {
     const out = path.join(tempDir(), 'bench.json');
-    const r = spawnSync(process.execPath, ['bench/run.mjs', '--tiny', '--no-curve', '--out', out], {
-      cwd: appRoot(),
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const args = ['bench/run.mjs', '--tiny', '--no-curve', '--python', python!, '--out', out];
+    const r = spawnSync(process.execPath, args, { cwd: appRoot(), encoding: 'utf8', timeout: 120_000 });
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
 
     const keys = ['transformer', 'lstm', 'lstm-preset', 'vsml', 'regression'];

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { appRoot } from '../../main/services/paths';
 import { metalab } from '../helpers/cli';
+import { fashionMnistIdx } from '../helpers/idx';
 import { tempDir } from '../helpers/tmp';
 
 describe('metalab CLI', () => {
@@ -55,18 +56,11 @@ describe('metalab CLI', () => {
 
   it('imports IDX files as a dataset that specs can then train and evaluate on', () => {
     const home = tempDir();
-    const fashion = (f: string) => path.join('/usr/share/datasets/fashion-mnist', f);
+    const { files } = fashionMnistIdx();
     const truncated = path.join(home, 'short-labels.gz');
-    fs.writeFileSync(truncated, fs.readFileSync(fashion('t10k-labels-idx1-ubyte.gz')).subarray(0, 100));
-    const bad = metalab(
-      home,
-      'import',
-      'fashion',
-      '--train-images',
-      fashion('t10k-images-idx3-ubyte.gz'),
-      '--train-labels',
-      truncated,
-    );
+    const labels = fs.readFileSync(files.testLabels);
+    fs.writeFileSync(truncated, labels.subarray(0, labels.length >> 1));
+    const bad = metalab(home, 'import', 'fashion', '--train-images', files.testImages, '--train-labels', truncated);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('short-labels.gz');
     expect(bad.stderr).toContain('nothing was imported');
@@ -77,9 +71,9 @@ describe('metalab CLI', () => {
       'import',
       'fashion',
       '--train-images',
-      fashion('t10k-images-idx3-ubyte.gz'),
+      files.testImages,
       '--train-labels',
-      fashion('t10k-labels-idx1-ubyte.gz'),
+      files.testLabels,
     );
     expect(ok.stderr).toBe('');
     const imported = new RegExp(

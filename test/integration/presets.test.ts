@@ -1,14 +1,15 @@
 // The paper presets: every one is a valid experiment, and one runs end to end at a tiny size through the
-// `metalab` command (Fashion-MNIST straight from Debian's package, then the stored phase labels), so presets cannot
-// silently break.
+// `metalab` command (Fashion-MNIST straight from Debian's package, or the npm digits imported under its name, then
+// the stored phase labels), so presets cannot silently break.
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { expandExperiment, type ExperimentSpecInput } from '../../shared/spec';
 import { PHASE_LABELS } from '../../shared/results';
-import { appRoot } from '../../main/services/paths';
+import { appRoot, datasetsDir } from '../../main/services/paths';
 import { metalab } from '../helpers/cli';
+import { provideFashionMnist } from '../helpers/idx';
 import { tempDir } from '../helpers/tmp';
 
 const presetDir = path.join(appRoot(), 'presets');
@@ -42,6 +43,7 @@ describe('paper presets', () => {
 
   it('runs the GPICL phase-transition preset at a tiny size from the CLI to stored phase labels', () => {
     const home = tempDir('metalab-preset-');
+    provideFashionMnist(datasetsDir(home)); // it also evaluates on Fashion-MNIST
     const specFile = path.join(home, 'gpicl-tiny.json');
     fs.writeFileSync(specFile, JSON.stringify(tiny(read('gpicl-phase-transition.json'))));
 

@@ -3,12 +3,12 @@
 // Debian's python3 has NumPy. Plus initial-state ranges, termination, truncation and action clipping. The same for
 // metalab's continuous-force CartPole and point-mass (main/engine/envs/cartPole.ts, pointMass.ts), and physics.
 import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type ClassicControlName, rlTask } from '../../shared/spec';
 import { createVecEnv, type VecEnv, type VecStep } from '../../main/engine/envs';
 import { Rng } from '../../main/engine/rng';
+import { pythonWith } from '../helpers/system';
 
 const task = (name: string, extra: object = {}) => rlTask.parse({ family: 'rl', env: { name, ...extra } });
 
@@ -263,16 +263,11 @@ describe('classic control against Gymnasium equations', () => {
     expect(s[3]).toBeCloseTo(-0.292683, 6);
   });
 
-  const python = '/usr/bin/python3';
-  const numpy = fs.existsSync(python) && spawnSync(python, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
-  it('matches the NumPy peer (bench/peer/envs.py) on the same initial states and actions', () => {
-    if (!numpy) {
-      console.log(`NumPy cross-check skipped: ${python} ${fs.existsSync(python) ? 'has no numpy' : 'is missing'}`);
-      return;
-    }
+  const python = pythonWith('numpy', 'classic control against the NumPy peer');
+  it.skipIf(!python)('matches the NumPy peer (bench/peer/envs.py) on the same initial states and actions', () => {
     for (const name of Object.keys(REFERENCES) as Compared[]) {
       const t = ours(name, 4, 60);
-      const peer = spawnSync(python, [path.join(__dirname, '../../bench/peer/envs.py'), 'trajectory'], {
+      const peer = spawnSync(python!, [path.join(__dirname, '../../bench/peer/envs.py'), 'trajectory'], {
         input: JSON.stringify({ env: name, states: t.initial, actions: t.actions.map((a) => Array.from(a)) }),
         encoding: 'utf8',
       });

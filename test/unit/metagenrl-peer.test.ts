@@ -7,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkMetaGenRL,
   checkUpdates,
-  hasTorch,
   METAGENRL_TOLERANCE as TOL,
   type MetaGenRLCaseOptions,
   MetaGenRLPeer,
@@ -15,11 +14,11 @@ import {
 } from '../../bench/metagenrl';
 import type { ObjectiveInput } from '../../shared/spec';
 import { initBackend } from '../../main/engine/backends';
+import { pythonWith } from '../helpers/system';
 import { tempDir } from '../helpers/tmp';
 
-const PYTHON = '/usr/bin/python3';
-const torch = hasTorch(PYTHON);
-if (!torch) console.log(`skipped: ${PYTHON} has no torch`);
+const what = 'MetaGenRL against the PyTorch peer (exact second-order meta-gradient)';
+const python = pythonWith('torch', what);
 
 const base = { obsSize: 3, hidden: [16, 16], batch: 6, length: 5 };
 const objective = (depth: number, inputs?: ObjectiveInput[]) => ({
@@ -53,11 +52,11 @@ const cases: Record<string, Omit<MetaGenRLCaseOptions, 'root'>> = {
   },
 };
 
-describe.skipIf(!torch)('MetaGenRL against the PyTorch peer (exact second-order meta-gradient)', () => {
+describe.skipIf(!python)(what, () => {
   let peer: MetaGenRLPeer;
   beforeAll(async () => {
     await initBackend('wasm');
-    peer = new MetaGenRLPeer(PYTHON);
+    peer = new MetaGenRLPeer(python!);
   });
   afterAll(() => peer.close());
 

@@ -3,19 +3,19 @@
 // entropy) and gradients for discrete and Gaussian actions, then the losses of a few updates with Adam and
 // clipping. Skipped, saying so, where that Python has no torch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkCase, hasTorch, ppoCase, RL_RTOL, RL_STEPS_RTOL, RlPeer, td3Case } from '../../bench/rl';
+import { checkCase, ppoCase, RL_RTOL, RL_STEPS_RTOL, RlPeer, td3Case } from '../../bench/rl';
 import { initBackend } from '../../main/engine/backends';
+import { pythonWith } from '../helpers/system';
 import { tempDir } from '../helpers/tmp';
 
-const PYTHON = '/usr/bin/python3';
-const torch = hasTorch(PYTHON);
-if (!torch) console.log(`skipped: ${PYTHON} has no torch`);
+const what = 'RL learners against the PyTorch peer';
+const python = pythonWith('torch', what);
 
-describe.skipIf(!torch)('RL learners against the PyTorch peer', () => {
+describe.skipIf(!python)(what, () => {
   let peer: RlPeer;
   beforeAll(async () => {
     await initBackend('wasm');
-    peer = new RlPeer(PYTHON);
+    peer = new RlPeer(python!);
   });
   afterAll(() => peer.close());
 
