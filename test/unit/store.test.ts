@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { expandExperiment } from '../../shared/spec';
 import { MIGRATIONS } from '../../main/services/store/migrations';
 import { SCHEMA_VERSION, StaleAttemptError, Store, StoreError } from '../../main/services/store';
+import { bruteForce } from '../helpers/series';
 import { tinySpec } from '../helpers/specs';
 import { tempDir } from '../helpers/tmp';
 
@@ -14,26 +15,6 @@ function newStoreWithRun(file: string): { store: Store; runId: number } {
   if (!r.ok) throw new Error('bad spec');
   const { runIds } = store.createExperiment(r.spec, r.runs);
   return { store, runId: runIds[0] };
-}
-
-/** What getSeries must return, computed the slow way in JS. */
-function bruteForce(rows: [number, number | null][], from: number, to: number, n: number) {
-  const buckets = new Map<number, [number, number | null][]>();
-  for (const [step, value] of rows) {
-    if (step < from || step > to) continue;
-    const b = Math.floor(((step - from) * n) / (to - from + 1));
-    buckets.set(b, [...(buckets.get(b) ?? []), [step, value]]);
-  }
-  return [...buckets.values()].map((bucket) => {
-    const values = bucket.map(([, v]) => v).filter((v): v is number => v !== null);
-    const last = bucket.reduce((a, b) => (b[0] > a[0] ? b : a));
-    return {
-      step: last[0],
-      min: values.length ? Math.min(...values) : null,
-      max: values.length ? Math.max(...values) : null,
-      last: last[1],
-    };
-  });
 }
 
 describe('store', () => {
@@ -216,7 +197,7 @@ describe('store', () => {
     expect(() => new Store(file)).toThrow(/cannot open the metalab database .*lab\.db: file is not a database/);
   });
 
-  it('downsamples in SQL exactly as a brute-force computation does', () => {
+  it('downsamples exactly as a brute-force computation does', () => {
     const { store, runId } = newStoreWithRun(path.join(tempDir(), 'lab.db'));
     const rows: [number, number | null][] = [];
     let x = 1;

@@ -11,9 +11,9 @@ import { RunSummary } from '../../../shared/results.js';
 import type { ExperimentSpec, RunSpec, SweepPoint } from '../../../shared/spec.js';
 import { MIGRATIONS } from './migrations.js';
 import { ObjectiveTable } from './objectives.js';
+import { MetricTable } from './metrics.js';
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-export const DEFAULT_MAX_POINTS = 1000;
 
 export class StoreError extends Error {
   override name = 'StoreError';
@@ -237,6 +237,8 @@ export class Store {
 
   /** Learned objectives (MetaGenRL): those runs made and those imported. */
   readonly objectives: ObjectiveTable;
+  /** Metric series and their levels. */
+  readonly metrics: MetricTable;
 
   constructor(
     readonly file: string,
@@ -245,6 +247,7 @@ export class Store {
     this.mode = mode ?? (writable(file) ? 'read-write' : 'read-only');
     this.db = openDatabase(file, this.mode);
     this.objectives = new ObjectiveTable(this.db);
+    this.metrics = new MetricTable(this.db);
   }
 
   close(): void {
@@ -442,16 +445,13 @@ export class Store {
   }
 
   appendMetrics(runId: number, rows: readonly MetricRow[]): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const [key, step, value] of rows) insert.run(runId, key, step, Number.isFinite(value) ? value : null);
-    })();
+    this.metrics.append(runId, rows);
   }
 
   /** Drops what a run recorded after `step`, and its summary: a run resumed from a checkpoint records them again. */
   truncateAfter(runId: number, step: number): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM metrics WHERE run_id = ? AND step > ?').run(runId, step);
+      this.metrics.truncateAfter(runId, step);
       this.db.prepare('DELETE FROM eval_curves WHERE run_id = ? AND step > ?').run(runId, step);
       this.db.prepare('DELETE FROM rollouts WHERE run_id = ? AND step > ?').run(runId, step);
       this.db.prepare('DELETE FROM run_summaries WHERE run_id = ?').run(runId);
@@ -459,9 +459,7 @@ export class Store {
   }
 
   metricKeys(runId: number): string[] {
-    return (
-      this.db.prepare('SELECT DISTINCT key FROM metrics WHERE run_id = ? ORDER BY key').all(runId) as { key: string }[]
-    ).map((r) => r.key);
+    return this.metrics.keys(runId);
   }
 
   /** One series of a run in step order, without missing values, up to `toStep`. */
@@ -484,39 +482,9 @@ export class Store {
     }[];
   }
 
-  /**
-   * Downsamples each (run, key) series in SQL: the step range is cut into at most `maxPoints` equal buckets,
-   * and each non-empty bucket yields its last step with the min, max and last value in it.
-   */
+  /** Each series in at most `maxPoints` buckets (./metrics.ts). */
   getSeries(runIds: readonly number[], keys: readonly string[], options: SeriesOptions = {}): Series[] {
-    const maxPoints = options.maxPoints ?? DEFAULT_MAX_POINTS;
-    const bounds = this.db.prepare('SELECT MIN(step) AS lo, MAX(step) AS hi FROM metrics WHERE run_id = ? AND key = ?');
-    const query = this.db.prepare(`
-      WITH p AS (SELECT CAST(@from AS INTEGER) AS lo, CAST(@to AS INTEGER) AS hi, CAST(@n AS INTEGER) AS n),
-      s AS (
-        -- integer bucket index: better-sqlite3 binds numbers as REAL, so the bounds are cast first
-        SELECT step, value, (step - p.lo) * p.n / (p.hi - p.lo + 1) AS b
-        FROM metrics, p WHERE run_id = @run AND key = @key AND step BETWEEN p.lo AND p.hi
-      ), g AS (
-        SELECT b, MIN(value) AS mn, MAX(value) AS mx, MAX(step) AS last_step FROM s GROUP BY b
-      )
-      SELECT g.last_step AS step, g.mn AS min, g.mx AS max, s.value AS last
-      FROM g JOIN s ON s.step = g.last_step ORDER BY g.last_step`);
-    const out: Series[] = [];
-    for (const runId of runIds) {
-      for (const key of keys) {
-        const { lo, hi } = bounds.get(runId, key) as { lo: number | null; hi: number | null };
-        if (lo === null || hi === null) {
-          out.push({ runId, key, points: [] });
-          continue;
-        }
-        const from = Math.max(options.fromStep ?? lo, lo);
-        const to = Math.min(options.toStep ?? hi, hi);
-        const points = to < from ? [] : (query.all({ run: runId, key, from, to, n: maxPoints }) as Series['points']);
-        out.push({ runId, key, points });
-      }
-    }
-    return out;
+    return this.metrics.getSeries(runIds, keys, options);
   }
 
   putEvalCurves(runId: number, curves: readonly EvalCurve[]): void {

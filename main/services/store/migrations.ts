@@ -2,6 +2,7 @@
 // or a function for a change of stored JSON. Never edit a released migration: append a new one.
 import type Database from 'better-sqlite3';
 import { PHASE_LABELS, type RunSummary } from '../../../shared/results.js';
+import { buildMetricLevels } from './metrics.js';
 
 export type Migration = string | ((db: Database.Database) => void);
 
@@ -155,6 +156,8 @@ export const MIGRATIONS: readonly Migration[] = [
   ) STRICT;
   CREATE INDEX objectives_by_age ON objectives(created_at);
   `,
+  // 8: coarser levels of the metric series (min, max, count, last per 16, 256, 4,096 steps), see ./metrics.ts.
+  buildMetricLevels,
 ];
 
 /** A summary as stored before migration 3: every figure flat beside steps, backend, phase and the plateau's ends. */
