@@ -1,10 +1,11 @@
-// Bundles the Node side (CLI, worker, Electron main and preload) into dist/main as CommonJS.
+// Bundles the Node side (CLI, worker, metric reader thread, Electron main and preload) into dist/main as CommonJS.
 import { build } from 'esbuild';
 import { nodeBundle } from './node-bundle.mjs';
 
 const entries = {
   cli: 'main/cli/index.ts',
   worker: 'main/worker/index.ts',
+  'store-reader': 'main/services/store/readerThread.ts',
   electron: 'main/electron/main.ts',
   preload: 'main/electron/preload.ts',
 };

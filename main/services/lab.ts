@@ -25,6 +25,7 @@ import { exportRuns, resolveTarget } from './export.js';
 import { readObjectiveFile, toObjectiveFile } from './objectives.js';
 import { appVersion, databaseFile, datasetsDir, removeCheckpoints } from './paths.js';
 import { Planner, PlanError } from './planner.js';
+import { SeriesReaders } from './store/readers.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { Store } from './store/index.js';
 
@@ -39,12 +40,15 @@ export class Lab implements LabApi {
   private readonly store: Store;
   private readonly scheduler: Scheduler;
   private readonly planner: Planner;
+  /** Threads that answer getSeries off this one (./store/readers.ts). */
+  private readonly readers: SeriesReaders;
   private readonly listeners = new Set<(event: LabEvent) => void>();
   /** Polls the store for commits by other processes on the same data folder (they become `store-changed`). */
   private readonly watcher: NodeJS.Timeout;
 
   constructor(private readonly options: LabOptions) {
     this.store = new Store(databaseFile(options.home));
+    this.readers = new SeriesReaders(this.store.db.name);
     if (this.store.mode === 'read-write') this.store.markOrphansInterrupted(isAlive);
     this.scheduler = new Scheduler(this.store, { ...options, emit: (e) => this.emit(e) });
     this.planner = new Planner(options.launch, datasetsDir(options.home));
@@ -76,6 +80,7 @@ export class Lab implements LabApi {
     clearInterval(this.watcher);
     this.planner.close();
     await this.scheduler.shutdown();
+    await this.readers.close();
     this.store.close();
   }
 
@@ -245,7 +250,7 @@ export class Lab implements LabApi {
   }
 
   async getSeries(runIds: number[], keys: string[], options?: SeriesOptions): Promise<Series[]> {
-    return this.store.getSeries(runIds, keys, options);
+    return this.readers.getSeries(runIds, keys, options);
   }
 
   async getEvalCurves(runId: number): Promise<EvalCurve[]> {

@@ -28,9 +28,18 @@ export function appVersion(): string {
 
 /** The built worker entry; `npm run build` makes it. */
 export function workerScript(): string {
-  const file = path.join(appRoot(), 'dist', 'main', 'worker.cjs');
+  return builtScript('worker.cjs');
+}
+
+function builtScript(name: string): string {
+  const file = path.join(appRoot(), 'dist', 'main', name);
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: run \`npm run build\` first`);
   return file;
+}
+
+/** The built entry of the metric reader threads (./store/readers.ts). */
+export function storeReaderScript(): string {
+  return builtScript('store-reader.cjs');
 }
 
 export function rendererDir(): string {
