@@ -64,18 +64,17 @@ export interface SeriesOptions {
   maxPoints?: number;
 }
 
-/** One downsampled bucket: the last step in it, and min / max / last value over it. */
-export interface SeriesPoint {
-  step: number;
-  min: number | null;
-  max: number | null;
-  last: number | null;
-}
-
+/**
+ * A series downsampled into buckets, as columns (compact on the wire: no names repeated per point): for each bucket
+ * the last step in it, and the min, max and last value over it (null: no finite value).
+ */
 export interface Series {
   runId: number;
   key: string;
-  points: SeriesPoint[];
+  steps: number[];
+  min: (number | null)[];
+  max: (number | null)[];
+  last: (number | null)[];
 }
 
 export interface EvalCurve {

@@ -270,12 +270,8 @@ async function commandShow(args: string[]): Promise<number> {
           table(
             ['key', 'step', 'value'],
             latest
-              .filter((s) => s.points.length)
-              .map((s) => [
-                s.key,
-                s.points[s.points.length - 1].step,
-                formatNumber(s.points[s.points.length - 1].last),
-              ]),
+              .filter((s) => s.steps.length)
+              .map((s) => [s.key, s.steps.at(-1)!, formatNumber(s.last.at(-1) ?? null)]),
           ),
           'spec:',
           JSON.stringify(run.spec, null, 2),

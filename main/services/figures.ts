@@ -309,11 +309,11 @@ export async function linesFigure(lab: LabReader, req: LinesRequest): Promise<Fi
     [req.metric],
     { maxPoints: 1000 },
   );
-  const drawn = runs.filter((r) => stored.some((s) => s.runId === r.id && s.points.length));
+  const drawn = runs.filter((r) => stored.some((s) => s.runId === r.id && s.steps.length));
   noteMissing(runs, (r) => drawn.includes(r), req.metric, notes);
   let series: ChartSeries[] = drawn.map((run, i) => ({
     name: runLabel(sel, run, runs),
-    data: ema(lastValues(stored.find((s) => s.runId === run.id)!.points), req.smooth),
+    data: ema(lastValues(stored.find((s) => s.runId === run.id)), req.smooth),
     colorIndex: i,
   }));
   if (req.logX) series = logSafe(series, 0, '--log-x', notes);

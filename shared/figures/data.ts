@@ -1,5 +1,5 @@
 // Pure transforms from the lab's records to what the charts draw (no DOM, no ECharts).
-import type { EvalCurve, Run, SeriesPoint } from '../api.js';
+import type { EvalCurve, Run, Series } from '../api.js';
 import { objectiveOfCurve, sortSplits, type BaselineInfo, type ObjectiveInfo } from '../objectives/index.js';
 import { PHASE_LABELS, phaseCode, type Phase, type RunSummary } from '../results.js';
 
@@ -12,8 +12,8 @@ export interface DataTable {
   rows: Cell[][];
 }
 
-export function lastValues(points: readonly SeriesPoint[]): XY[] {
-  return points.map((p) => [p.step, p.last]);
+export function lastValues(series: Series | undefined): XY[] {
+  return series ? series.steps.map((step, i) => [step, series.last[i]]) : [];
 }
 
 /**
@@ -32,14 +32,18 @@ export function ema(data: readonly XY[], weight: number): XY[] {
   });
 }
 
-/** Coarse points outside [from, to] with the finer points fetched for that range in between. */
-export function spliceRange(
-  coarse: readonly SeriesPoint[],
-  fine: readonly SeriesPoint[],
-  from: number,
-  to: number,
-): SeriesPoint[] {
-  return [...coarse.filter((p) => p.step < from), ...fine, ...coarse.filter((p) => p.step > to)];
+/** Coarse buckets outside [from, to] with the finer ones fetched for that range in between. */
+export function spliceRange(coarse: Series, fine: Series, from: number, to: number): Series {
+  const before = coarse.steps.filter((s) => s < from).length;
+  const after = coarse.steps.findIndex((s) => s > to);
+  const splice = <T>(c: T[], f: T[]) => [...c.slice(0, before), ...f, ...(after < 0 ? [] : c.slice(after))];
+  return {
+    ...coarse,
+    steps: splice(coarse.steps, fine.steps),
+    min: splice(coarse.min, fine.min),
+    max: splice(coarse.max, fine.max),
+    last: splice(coarse.last, fine.last),
+  };
 }
 
 export interface Band {

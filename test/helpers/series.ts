@@ -15,26 +15,32 @@ export function bruteForce(rows: [number, number | null][], from: number, to: nu
     bucket.push([step, value]);
     buckets.set(b, bucket);
   }
-  return [...buckets.values()].map((bucket) => {
+  const out = {
+    steps: [] as number[],
+    min: [] as (number | null)[],
+    max: [] as (number | null)[],
+    last: [] as (number | null)[],
+  };
+  for (const bucket of buckets.values()) {
     const values = bucket.map(([, v]) => v).filter((v): v is number => v !== null);
     const last = bucket.reduce((a, b) => (b[0] > a[0] ? b : a));
-    return {
-      step: last[0],
-      min: values.length ? Math.min(...values) : null,
-      max: values.length ? Math.max(...values) : null,
-      last: last[1],
-    };
-  });
+    out.steps.push(last[0]);
+    out.min.push(values.length ? Math.min(...values) : null);
+    out.max.push(values.length ? Math.max(...values) : null);
+    out.last.push(last[1]);
+  }
+  return out;
 }
 
 /** Every level bucket of a series as the store keeps it (run_id, key, level, bucket, min, max, count, last_step, last). */
 export function bruteForceLevels(key: string, rows: [number, number | null][]) {
   const out: [string, number, number, number | null, number | null, number, number, number | null][] = [];
   for (const shift of LEVEL_SHIFTS) {
-    for (const row of bruteForce(rows, 0, Number.MAX_SAFE_INTEGER, 2, 1 << shift)) {
-      const count = rows.filter(([s]) => s >> shift === row.step >> shift).length;
-      out.push([key, shift, row.step >> shift, row.min, row.max, count, row.step, row.last]);
-    }
+    const b = bruteForce(rows, 0, Number.MAX_SAFE_INTEGER, 2, 1 << shift);
+    b.steps.forEach((step, i) => {
+      const count = rows.filter(([s]) => s >> shift === step >> shift).length;
+      out.push([key, shift, step >> shift, b.min[i], b.max[i], count, step, b.last[i]]);
+    });
   }
   return out;
 }

@@ -66,7 +66,10 @@ describe('metric reader threads', () => {
     expect(await read).toEqual(expected);
     expect(blocking).toBeGreaterThan(50);
     expect(latencies.length).toBeGreaterThan(5);
-    expect(Math.max(...latencies)).toBeLessThan(Math.min(20, blocking / 3));
-    expect(store.getSeries([runIds[8]], ['loss'])[0].points.at(-1)?.step).toBe(step - 1);
+    // Each append takes its own ~1 ms (more when the machine is loaded), never the read's time.
+    const sorted = latencies.sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(5);
+    expect(sorted.at(-1)).toBeLessThan(blocking / 3);
+    expect(store.getSeries([runIds[8]], ['loss'])[0].steps.at(-1)).toBe(step - 1);
   });
 });

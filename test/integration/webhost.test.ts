@@ -127,8 +127,8 @@ describe('web host', () => {
     });
     expect(events.some((e) => e.type === 'run-progress')).toBe(true);
     const [loss] = await rpc.getSeries(runIds, ['loss'], { maxPoints: 10 });
-    expect(loss.points.length).toBeGreaterThan(1);
-    expect(loss.points.length).toBeLessThanOrEqual(10);
+    expect(loss.steps.length).toBeGreaterThan(1);
+    expect(loss.steps.length).toBeLessThanOrEqual(10);
     ws.close();
   });
 });

@@ -10,8 +10,10 @@ import {
   ema,
   flatten,
   formatSweepValue,
+  lastValues,
   phaseBands,
   sortValues,
+  spliceRange,
   toCsv,
 } from '../../shared/figures/data';
 import { axisPositions, phaseRegions } from '../../shared/figures/sweep';
@@ -114,5 +116,23 @@ describe('chart data', () => {
         v.bar,
       ]);
     }
+  });
+
+  it('reads series columns as (step, last) pairs and splices a zoomed range into coarse buckets', () => {
+    const series = (steps: number[], last: number[]) => ({ runId: 1, key: 'loss', steps, min: last, max: last, last });
+    const coarse = series([10, 20, 30, 40, 50], [1, 2, 3, 4, 5]);
+    expect(lastValues(coarse)).toEqual([
+      [10, 1],
+      [20, 2],
+      [30, 3],
+      [40, 4],
+      [50, 5],
+    ]);
+    expect(lastValues(undefined)).toEqual([]);
+    const fine = series([22, 25, 28, 31], [2.2, 2.5, 2.8, 3.1]);
+    expect(spliceRange(coarse, fine, 21, 35)).toEqual(
+      series([10, 20, 22, 25, 28, 31, 40, 50], [1, 2, 2.2, 2.5, 2.8, 3.1, 4, 5]),
+    );
+    expect(spliceRange(coarse, fine, 0, 100)).toEqual(fine);
   });
 });

@@ -109,15 +109,15 @@ describe('metric levels', () => {
       const [levels] = store.getSeries([runId], ['loss'], options);
       const [raw] = store.metrics.getSeriesRaw([runId], ['loss'], options);
       const clipped: [number, number] = [Math.max(from, 3), Math.min(to, rows[rows.length - 1][0])];
-      expect(levels.points).toEqual(raw.points);
-      expect(levels.points).toEqual(bruteForce(rows, from, to, maxPoints, bucketWidth(...clipped, maxPoints).w));
-      expect(levels.points.length).toBeLessThanOrEqual(maxPoints);
+      expect(levels).toEqual(raw);
+      expect(levels).toMatchObject(bruteForce(rows, from, to, maxPoints, bucketWidth(...clipped, maxPoints).w));
+      expect(levels.steps.length).toBeLessThanOrEqual(maxPoints);
       levelsUsed.add(bucketWidth(...clipped, maxPoints).level);
     }
     expect([...levelsUsed].sort()).toEqual([-1, 0, 1, 2]); // raw points only, and each level as the coarsest
     // The whole series: its last point is the newest step.
     const [whole] = store.getSeries([runId], ['loss'], { maxPoints: 2 });
-    expect(whole.points[whole.points.length - 1]).toMatchObject({ step: rows[rows.length - 1][0] });
+    expect(whole.steps.at(-1)).toBe(rows[rows.length - 1][0]);
     store.close();
   });
 

@@ -218,13 +218,20 @@ describe('store', () => {
       [4990, 5000, 3],
     ]) {
       const [series] = store.getSeries([runId], ['loss'], { fromStep: from, toStep: to, maxPoints: n });
-      expect(series.points).toEqual(bruteForce(rows, from, to, n));
-      expect(series.points.length).toBeLessThanOrEqual(n);
+      expect(series).toEqual({ runId, key: 'loss', ...bruteForce(rows, from, to, n) });
+      expect(series.steps.length).toBeLessThanOrEqual(n);
     }
     const [whole] = store.getSeries([runId], ['loss']);
-    expect(whole.points.length).toBeLessThanOrEqual(1000);
-    expect(whole.points[whole.points.length - 1].step).toBe(5000);
-    expect(store.getSeries([runId], ['missing'])[0].points).toEqual([]);
+    expect(whole.steps.length).toBeLessThanOrEqual(1000);
+    expect(whole.steps.at(-1)).toBe(5000);
+    expect(store.getSeries([runId], ['missing'])[0]).toEqual({
+      runId,
+      key: 'missing',
+      steps: [],
+      min: [],
+      max: [],
+      last: [],
+    });
   });
 
   it('stores evaluation curves and drops what came after a checkpoint', () => {

@@ -6,7 +6,7 @@
 // not the length of the history; min, max and last per bucket are exact (equal to `getSeriesRaw`, which reads the
 // raw points of the same buckets: the reference the tests and the store benchmark compare with).
 import type Database from 'better-sqlite3';
-import type { Series, SeriesOptions, SeriesPoint } from '../../../shared/api.js';
+import type { Series, SeriesOptions } from '../../../shared/api.js';
 import type { MetricRow } from '../../../shared/metrics.js';
 
 export const DEFAULT_MAX_POINTS = 1000;
@@ -22,6 +22,19 @@ interface Cell {
   max: number | null;
   count: number;
   last: number | null;
+}
+
+/** Buckets as getSeries returns them: columns. */
+type Columns = Omit<Series, 'runId' | 'key'>;
+
+/** Cells in step order as columns. */
+function columns(cells: readonly Cell[]): Columns {
+  return {
+    steps: cells.map((c) => c.lastStep),
+    min: cells.map((c) => c.min),
+    max: cells.map((c) => c.max),
+    last: cells.map((c) => c.last),
+  };
 }
 
 const minOf = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
@@ -204,7 +217,13 @@ export class MetricTable {
       FROM g CROSS JOIN s ON s.step = g.last_step ORDER BY g.last_step`);
     return this.eachSeries(runIds, keys, options, (run, key, from, to, maxPoints) => {
       const { w } = bucketWidth(from, to, maxPoints);
-      return query.all({ run, key, from, to, w }) as SeriesPoint[];
+      const rows = query.raw().all({ run, key, from, to, w }) as [
+        number,
+        number | null,
+        number | null,
+        number | null,
+      ][];
+      return columns(rows.map(([lastStep, min, max, last]) => ({ lastStep, min, max, last, count: 1 })));
     });
   }
 
@@ -212,7 +231,7 @@ export class MetricTable {
     runIds: readonly number[],
     keys: readonly string[],
     options: SeriesOptions,
-    read: (run: number, key: string, from: number, to: number, maxPoints: number) => SeriesPoint[],
+    read: (run: number, key: string, from: number, to: number, maxPoints: number) => Columns,
   ): Series[] {
     const maxPoints = options.maxPoints ?? DEFAULT_MAX_POINTS;
     return runIds.flatMap((runId) =>
@@ -220,7 +239,7 @@ export class MetricTable {
         const range = this.bounds(runId, key);
         const from = range ? Math.max(options.fromStep ?? range[0], range[0]) : 0;
         const to = range ? Math.min(options.toStep ?? range[1], range[1]) : -1;
-        return { runId, key, points: to < from ? [] : read(runId, key, from, to, maxPoints) };
+        return { runId, key, ...(to < from ? columns([]) : read(runId, key, from, to, maxPoints)) };
       }),
     );
   }
@@ -229,7 +248,7 @@ export class MetricTable {
    * Steps [from, to] in buckets of width w: whole buckets of the coarsest usable level grouped in SQL, the
    * range's ends from finer levels (fewer than 16 buckets of each on each side) and raw points (fewer than 16).
    */
-  private fromLevels(runId: number, key: string, from: number, to: number, maxPoints: number): SeriesPoint[] {
+  private fromLevels(runId: number, key: string, from: number, to: number, maxPoints: number): Columns {
     const { w, level } = bucketWidth(from, to, maxPoints);
     const out = new Map<number, Cell>();
     const add = (c: Cell) => out.set(Math.floor(c.lastStep / w), merge(out.get(Math.floor(c.lastStep / w)), c));
@@ -256,9 +275,7 @@ export class MetricTable {
       cover((hi + 1) * (1 << shift), b, i - 1);
     };
     cover(from, to, level);
-    return [...out.entries()]
-      .sort((x, y) => x[0] - y[0])
-      .map(([, c]) => ({ step: c.lastStep, min: c.min, max: c.max, last: c.last }));
+    return columns([...out.entries()].sort((x, y) => x[0] - y[0]).map(([, c]) => c));
   }
 }
 
