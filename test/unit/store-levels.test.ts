@@ -64,9 +64,11 @@ describe('metric levels', () => {
         rows.push(['loss', step, rng.next() < 0.02 ? Number.NaN : rng.next() * 10 - 5]);
         if (step % 50 === 0) rows.push(['eval/acc', step, rng.next()]);
       }
-      // Rewritten points (replaced values, anywhere in the history) and one out of order.
-      for (let i = 0; i < 3; i++) rows.push(['loss', rng.int(step), rng.next() * 100 - 50]);
-      record(rows.reverse());
+      if (batch % 2) {
+        // Rewritten points (replaced values, anywhere in the history), in reverse order: the levels are rebuilt.
+        for (let i = 0; i < 3; i++) rows.push(['loss', rng.int(step), rng.next() * 100 - 50]);
+        record(rows.reverse());
+      } else record(rows); // later than every stored point: merged into the newest buckets
       if (batch === 30) {
         // A resume from a checkpoint: what came after it is dropped, then recorded again.
         const checkpoint = step - 700;

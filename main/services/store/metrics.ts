@@ -87,6 +87,8 @@ export class MetricTable {
   private readonly firstStep: Database.Statement;
   private readonly lastStep: Database.Statement;
   private readonly grouped: Database.Statement;
+  private readonly newestStep: Database.Statement;
+  private readonly upsertCell: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insert = db.prepare('INSERT OR REPLACE INTO metrics (run_id, key, step, value) VALUES (?, ?, ?, ?)');
@@ -106,6 +108,15 @@ export class MetricTable {
       `INSERT INTO metric_levels (run_id, key, level, bucket, min, max, count, last_step, last)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.upsertCell = db.prepare(
+      `INSERT OR REPLACE INTO metric_levels (run_id, key, level, bucket, min, max, count, last_step, last)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.newestStep = db
+      .prepare(
+        'SELECT last_step FROM metric_levels WHERE run_id = ? AND key = ? AND level = ? ORDER BY bucket DESC LIMIT 1',
+      )
+      .pluck();
     // Two queries: SQLite reads MIN or MAX alone off the primary key, both at once by scanning the series.
     this.firstStep = db.prepare('SELECT step FROM metrics WHERE run_id = ? AND key = ? ORDER BY step LIMIT 1').pluck();
     this.lastStep = db
@@ -126,21 +137,54 @@ export class MetricTable {
       .raw();
   }
 
-  /** Stores the rows (non-finite values as null) and rebuilds the level buckets they fall in. */
+  /**
+   * Stores the rows (non-finite values as null) and brings the levels up to date: a key whose rows all come after
+   * its last stored step (a worker's usual batch) by merging them into its newest buckets, any other by rebuilding
+   * the buckets its rows fall in.
+   */
   append(runId: number, rows: readonly MetricRow[]): void {
-    const touched = new Map<string, [number, number]>();
+    const byKey = new Map<string, Cell[]>();
     this.db.transaction(() => {
       for (const [key, step, value] of rows) {
-        this.insert.run(runId, key, step, Number.isFinite(value) ? value : null);
-        const range = touched.get(key);
-        if (!range) touched.set(key, [step, step]);
+        const v = Number.isFinite(value) ? value : null;
+        this.insert.run(runId, key, step, v);
+        const list = byKey.get(key) ?? [];
+        list.push({ lastStep: step, min: v, max: v, count: 1, last: v });
+        byKey.set(key, list);
+      }
+      for (const [key, points] of byKey) {
+        const newest = this.newestStep.get(runId, key, LEVEL_SHIFTS[0]) as number | undefined;
+        const ascending = points.every((p, i) => i === 0 || p.lastStep > points[i - 1].lastStep);
+        if (ascending && (newest === undefined || points[0].lastStep > newest)) this.extend(runId, key, points, newest);
         else {
-          range[0] = Math.min(range[0], step);
-          range[1] = Math.max(range[1], step);
+          const steps = points.map((p) => p.lastStep);
+          this.rebuild(
+            runId,
+            key,
+            steps.reduce((a, b) => Math.min(a, b)),
+            steps.reduce((a, b) => Math.max(a, b)),
+          );
         }
       }
-      for (const [key, [from, to]] of touched) this.rebuild(runId, key, from, to);
     })();
+  }
+
+  /**
+   * Adds points later than every stored one of a series (`newest`: the latest stored step) to each level: only the
+   * bucket holding `newest` existed before; it is merged with them, the later ones are new.
+   */
+  private extend(runId: number, key: string, points: readonly Cell[], newest: number | undefined): void {
+    for (const shift of LEVEL_SHIFTS) {
+      const cells = new Map<number, Cell>();
+      for (const p of points) cells.set(p.lastStep >> shift, merge(cells.get(p.lastStep >> shift), p));
+      if (newest !== undefined && cells.has(newest >> shift)) {
+        const [old] = this.cells(runId, key, shift, newest >> shift, newest >> shift);
+        cells.set(newest >> shift, merge(old, cells.get(newest >> shift)!));
+      }
+      for (const [bucket, c] of cells) {
+        this.upsertCell.run(runId, key, shift, bucket, c.min, c.max, c.count, c.lastStep, c.last);
+      }
+    }
   }
 
   /** Drops the points after `step` (a run resumed from a checkpoint records them again); call in a transaction. */
