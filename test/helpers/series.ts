@@ -32,7 +32,7 @@ export function bruteForce(rows: [number, number | null][], from: number, to: nu
   return out;
 }
 
-/** Every level bucket of a series as the store keeps it (run_id, key, level, bucket, min, max, count, last_step, last). */
+/** Every level bucket of a series as the store keeps it: key, level, bucket, min, max, count, last_step, last. */
 export function bruteForceLevels(key: string, rows: [number, number | null][]) {
   const out: [string, number, number, number | null, number | null, number, number, number | null][] = [];
   for (const shift of LEVEL_SHIFTS) {

@@ -54,7 +54,13 @@ function open(): Promise<WebSocket> {
 }
 
 /** Sends `frame` and then a getInfo probe on a fresh connection; ends at the probe's answer or the close. */
+/**
+ * Sends a frame, then a probe; done at the probe's answer, or a close. Answers may come in any order (getSeries
+ * answers from a reader thread), so a text frame that should be answered is also waited for.
+ */
 async function exchange(frame: string | Buffer, binary = false): Promise<Exchange> {
+  const e = typeof frame === 'string' && !binary ? expected(frame) : null;
+  const awaited = e?.kind === 'answered' ? e.id : null;
   const ws = await open();
   return new Promise((resolve, reject) => {
     const answers: Answer[] = [];
@@ -72,7 +78,8 @@ async function exchange(frame: string | Buffer, binary = false): Promise<Exchang
     ws.on('message', (d) => {
       const answer = JSON.parse(d.toString()) as Answer;
       answers.push(answer);
-      if (answer.i === PROBE) done(null);
+      const answered = (id: string) => answers.some((a) => a.t === 's' && a.i === id);
+      if (answered(PROBE) && (awaited === null || answered(awaited))) done(null);
     });
     ws.on('close', (code, reason) => done({ code, reason: reason.toString() }));
     ws.send(frame, { binary });

@@ -357,7 +357,8 @@ export function buildMetricLevels(db: Database.Database): void {
       SELECT run_id, key, bucket >> ${FANOUT_SHIFT} AS b, MIN(min) AS mn, MAX(max) AS mx, SUM(count) AS n,
              MAX(bucket) AS lb
       FROM metric_levels WHERE run_id = @run AND level = ${LEVEL_SHIFTS[i]} GROUP BY key, b) g
-    CROSS JOIN metric_levels c ON c.run_id = g.run_id AND c.key = g.key AND c.level = ${LEVEL_SHIFTS[i]} AND c.bucket = g.lb`),
+    CROSS JOIN metric_levels c
+      ON c.run_id = g.run_id AND c.key = g.key AND c.level = ${LEVEL_SHIFTS[i]} AND c.bucket = g.lb`),
   );
   const loud = points > 1_000_000;
   runs.forEach((run, i) => {

@@ -776,7 +776,7 @@ const gemmAcc = fn(
 const gemmTransBAcc = fn(
   'gemmTransBAcc',
   'g w out m n k',
-  'i p j grow wrow acc:v128',
+  'i p j o grow wrow acc:v128',
   loop(
     'i',
     int(0),
@@ -796,7 +796,8 @@ const gemmTransBAcc = fn(
           vadd(get('acc'), vmul(x.load('g', add(get('grow'), get('j'))), x.load('w', add(get('wrow'), get('j'))))),
         ),
       )}
-      ${storef('out', add(mul(get('i'), get('k')), get('p')), `(f32.add ${loadf('out', add(mul(get('i'), get('k')), get('p')))} ${hsum('acc')})`)}`,
+      ${set('o', add(mul(get('i'), get('k')), get('p')))}
+      ${storef('out', get('o'), `(f32.add ${loadf('out', get('o'))} ${hsum('acc')})`)}`,
     )}`,
   ),
 );
