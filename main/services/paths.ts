@@ -37,9 +37,12 @@ function builtScript(name: string): string {
   return file;
 }
 
-/** The built entry of the metric reader threads (./store/readers.ts). */
+/**
+ * The built entry of the metric reader threads (./store/readers.ts). In a desktop package it lies outside the asar
+ * archive (electron-builder.yml's asarUnpack): a worker thread is started from a file on disk.
+ */
 export function storeReaderScript(): string {
-  return builtScript('store-reader.cjs');
+  return builtScript('store-reader.cjs').replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
 }
 
 export function rendererDir(): string {
