@@ -29,8 +29,16 @@ export class SeriesReaders {
     private readonly count = 2,
   ) {}
 
-  getSeries(runIds: readonly number[], keys: readonly string[], options: SeriesOptions = {}): Promise<Series[]> {
-    if (this.readers.length < this.count) this.readers.push(this.start());
+  /** A request for several runs is split between the threads by runs, so that both cores read. */
+  async getSeries(runIds: readonly number[], keys: readonly string[], options: SeriesOptions = {}): Promise<Series[]> {
+    const parts = Math.min(this.count, runIds.length);
+    const size = Math.ceil(runIds.length / parts);
+    const chunks = Array.from({ length: parts }, (_, i) => runIds.slice(i * size, (i + 1) * size));
+    return (await Promise.all(chunks.map((ids) => this.ask(ids, keys, options)))).flat();
+  }
+
+  private ask(runIds: readonly number[], keys: readonly string[], options: SeriesOptions): Promise<Series[]> {
+    while (this.readers.length < this.count) this.readers.push(this.start());
     const reader = this.readers.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
