@@ -14,6 +14,9 @@
 //   --rl                 instead: the RL learners' update step against PyTorch (bench/rl.ts; writes rl.json)
 //   --metagenrl          instead: a MetaGenRL update against PyTorch (bench/metagenrl.ts; writes metagenrl.json)
 //   --envs               instead: environment steps/s against NumPy (bench/envs.ts; writes envs.json)
+//   --store              instead: the metric store's writes and reads at any history length, before and after its
+//                        levels (bench/store.ts; writes store.json; ~8 min, --tiny ~10 s)
+//   --keep               with --store: keep its databases (in a temporary folder, named on stderr)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -32,6 +35,7 @@ import { setUp, type OurRun } from './ours.js';
 import { profile } from './profile.js';
 import { runMetaGenRLBench } from './metagenrl.js';
 import { runRlBench } from './rl.js';
+import { runStoreBench } from './store.js';
 import { table } from './table.js';
 import { ExportData, TorchPeer } from './torchPeer.js';
 
@@ -49,6 +53,8 @@ const { values: opts } = parseArgs({
     rl: { type: 'boolean', default: false },
     metagenrl: { type: 'boolean', default: false },
     envs: { type: 'boolean', default: false },
+    store: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
@@ -421,6 +427,9 @@ async function main(): Promise<void> {
     return;
   }
   if (opts.envs) return benchEnvs(opts.python!);
+  if (opts.store) {
+    return runStoreBench({ tiny, keep: opts.keep!, out: path.join(path.dirname(opts.out!), 'store.json') });
+  }
   if (opts.rl) {
     const out = path.join(path.dirname(opts.out!), 'rl.json');
     return runRlBench({ tiny, rounds: ROUNDS, python: opts.python!, profile: opts.profile!, out });

@@ -1,6 +1,7 @@
 // `npm run bench` at its tiny setting: both sides (tfjs-wasm and the PyTorch peer) train every reference
 // configuration from the same weights on the same batches, and the table and JSON report all of them. Skipped,
-// saying so, where Debian's python3 has no torch.
+// saying so, where Debian's python3 has no torch. And `npm run bench -- --store --tiny`: every row of the store
+// benchmark, its levels answering as the raw points do.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -63,6 +64,59 @@ describe.skipIf(!python)(what, () => {
     for (const s of json.sweeps) {
       expect(s.stepsPerSec).toBeGreaterThan(0);
       expect(s.workerPeakMiB.length).toBeGreaterThanOrEqual(1);
+    }
+  }, 120_000);
+});
+
+interface StoreBenchJson {
+  tiny: boolean;
+  builds: Record<'main' | 'long', { points: number; rowsPerSec: number; fileBytes: number; levelsBytes: number }>;
+  rows: {
+    id: string;
+    before: { calls: number; p50: number } | null;
+    after: { calls: number; p50: number };
+    identical: boolean | null;
+  }[];
+}
+
+describe('store benchmark (tiny)', () => {
+  it('times every read of its table, the levels answering as the raw points do, and removes its databases', () => {
+    const dir = tempDir();
+    const args = ['bench/run.mjs', '--store', '--tiny', '--out', path.join(dir, 'bench.json')];
+    const r = spawnSync(process.execPath, args, { cwd: appRoot(), encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    expect(r.stdout).toMatch(/^\| getSeries 4 runs x 3 keys at 1000 points +\|/m);
+    expect(fs.existsSync(/store bench in (.+)/.exec(r.stderr)![1])).toBe(false);
+
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'store.json'), 'utf8')) as StoreBenchJson;
+    expect(json.tiny).toBe(true);
+    expect(json.rows.map((row) => row.id)).toEqual([
+      'series-1x1',
+      'series-10x3',
+      'ws-series-10x3',
+      'busy-series-10x3',
+      'compare-20',
+      'series-64',
+      'runs-list',
+      'ws-runs',
+      'ws-runs-during-series',
+      'long-series-1x1',
+      'long-series-10x3',
+      'long-series-64',
+    ]);
+    for (const row of json.rows) {
+      expect(row.after.calls, row.id).toBeGreaterThanOrEqual(3);
+      expect(row.after.p50, row.id).toBeGreaterThan(0);
+      if (row.before) expect(row.before.p50, row.id).toBeGreaterThan(0);
+      // Every getSeries row (and Compare's) compared the levels' answer with the raw points'.
+      if (/series-|compare/.test(row.id) && row.id !== 'ws-runs-during-series')
+        expect(row.identical, row.id).toBe(true);
+    }
+    for (const b of Object.values(json.builds)) {
+      expect(b.points).toBeGreaterThan(0);
+      expect(b.rowsPerSec).toBeGreaterThan(0);
+      expect(b.levelsBytes).toBeGreaterThan(0);
+      expect(b.levelsBytes).toBeLessThan(b.fileBytes);
     }
   }, 120_000);
 });
