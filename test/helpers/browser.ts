@@ -87,7 +87,7 @@ export interface LabPage {
 
 /** A lab on a fresh METALAB_HOME, served by the web host, with one Chromium page (1400x900) ready to drive it. */
 export async function openLabPage(prefix: string, concurrency: number): Promise<LabPage> {
-  const { lab, store } = testLab(tempDir(prefix), concurrency);
+  const { lab, store } = testLab(tempDir(prefix, 'file'), concurrency);
   const host = await startWebHost({ lab, rendererDir: rendererDir() });
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -22,7 +22,7 @@ import { tempDir } from '../helpers/tmp';
 let setup: ReturnType<typeof testLab>;
 let home: string;
 beforeAll(() => {
-  home = tempDir('metalab-plan-');
+  home = tempDir('metalab-plan-', 'file');
   setup = testLab(home, 2);
 });
 afterAll(() => setup.lab.close());

@@ -16,7 +16,7 @@ const KEYS = ['loss', 'accuracy'];
 const STEPS = 40_000;
 
 beforeAll(() => {
-  store = new Store(path.join(tempDir('metalab-readers-'), 'lab.db'));
+  store = new Store(path.join(tempDir('metalab-readers-', 'file'), 'lab.db'));
   const r = expandExperiment(tinySpec({ sweep: { axes: [{ path: 'seed', values: [1, 2, 3, 4, 5, 6, 7, 8, 9] }] } }));
   if (!r.ok) throw new Error('bad spec');
   runIds = store.createExperiment(r.spec, r.runs).runIds;
