@@ -14,6 +14,8 @@
 //   --rl                 instead: the RL learners' update step against PyTorch (bench/rl.ts; writes rl.json)
 //   --metagenrl          instead: a MetaGenRL update against PyTorch (bench/metagenrl.ts; writes metagenrl.json)
 //   --envs               instead: environment steps/s against NumPy (bench/envs.ts; writes envs.json)
+//   --es                 instead: evolution-strategies generations/s of SymLA and an LSTM on bandits against NumPy
+//                        (bench/es.ts; writes es.json; ~2 min, --tiny ~5 s)
 //   --store              instead: the metric store's writes and reads at any history length, before and after its
 //                        levels (bench/store.ts; writes store.json; ~8 min, --tiny ~10 s)
 //   --keep               with --store: keep its databases (in a temporary folder, named on stderr)
@@ -30,6 +32,7 @@ import { learningRateAt } from '../main/engine/optimizer.js';
 import { median } from '../main/engine/plan.js';
 import { benchConfigs, type BenchConfig } from './configs.js';
 import { benchEnvs } from './envs.js';
+import { runEsBench } from './es.js';
 import { stepFlops } from './flops.js';
 import { setUp, type OurRun } from './ours.js';
 import { profile } from './profile.js';
@@ -53,6 +56,7 @@ const { values: opts } = parseArgs({
     rl: { type: 'boolean', default: false },
     metagenrl: { type: 'boolean', default: false },
     envs: { type: 'boolean', default: false },
+    es: { type: 'boolean', default: false },
     store: { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
@@ -427,6 +431,10 @@ async function main(): Promise<void> {
     return;
   }
   if (opts.envs) return benchEnvs(opts.python!);
+  if (opts.es) {
+    const out = path.join(path.dirname(opts.out!), 'es.json');
+    return runEsBench({ tiny, rounds: ROUNDS, python: opts.python!, out });
+  }
   if (opts.store) {
     return runStoreBench({ tiny, keep: opts.keep!, out: path.join(path.dirname(opts.out!), 'store.json') });
   }

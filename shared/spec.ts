@@ -115,6 +115,18 @@ export const dependentBanditEnv = z
   .strict()
   .describe('Dependent two-armed bandit (Wang et al. 2016): arms pay with p and 1-p, p ~ U(0, 1)');
 
+export const swappingBanditEnv = z
+  .object({
+    name: z.literal('swapping-bandit'),
+    arms: count(2, 64).default(2).describe('Arms K; each pays 1 with its own probability p ~ U(0, 1)'),
+    swapAt: count(1, 100_000)
+      .default(50)
+      .describe("The pull of the lifetime after which the arms' probabilities reverse order (two arms swap)")
+      .meta(unit('pulls')),
+  })
+  .strict()
+  .describe('A Bernoulli bandit whose arms swap during the lifetime: a learner must notice and switch');
+
 export const gridWorldEnv = z
   .object({
     name: z.literal('gridworld'),
@@ -169,6 +181,7 @@ export const envSpec = z.discriminatedUnion('name', [
   pointMassEnv,
   bernoulliBanditEnv,
   dependentBanditEnv,
+  swappingBanditEnv,
   gridWorldEnv,
 ]);
 export type EnvSpec = z.output<typeof envSpec>;
@@ -384,12 +397,67 @@ export const esAlgorithm = z
   .strict()
   .describe('OpenAI-ES (Salimans et al. 2017): antithetic noise, centred ranks, Adam on the estimated gradient');
 
+const evaluations = count(1, 65_536)
+  .default(16)
+  .describe('Candidates evaluated per step (each on the step’s common trials)')
+  .meta(unit('candidates'));
+
+export const fmeAlgorithm = z
+  .object({
+    kind: z.literal('fme'),
+    archive: count(2, 4096).default(64).describe('Solutions kept: the best by fitness').meta(unit('solutions')),
+    evaluations,
+    temperature: z
+      .number()
+      .gt(0)
+      .max(1e6)
+      .default(8)
+      .describe('Execution probability exp(-rank / temperature) by rank of ancestral fitness (rank 0 the best)')
+      .meta(unit('ranks')),
+    ancestors: count(0, 64)
+      .default(2)
+      .describe('Ancestors whose fitness counts beside its own in a solution’s ancestral fitness (their mean)'),
+    modifierHidden: count(1, 64)
+      .default(8)
+      .describe('Hidden units of the shared self-modification network (it modifies every parameter, its own too)')
+      .meta(unit('units')),
+    modifierScale: z
+      .number()
+      .gt(0)
+      .max(10)
+      .default(0.05)
+      .describe("Scale of the self-modification network's output (its initial modification size)"),
+  })
+  .strict()
+  .describe(
+    'Fitness monotonic execution (Kirsch & Schmidhuber 2022): a self-referential network writes its own next ' +
+      'parameters (its self-modification network included); no meta-optimiser, only an archive from which better ' +
+      'solutions are executed more often',
+  );
+
+export const hillClimberAlgorithm = z
+  .object({
+    kind: z.literal('hill-climber'),
+    evaluations,
+    sigma: z.number().gt(0).max(10).default(0.05).describe('Standard deviation of the fixed Gaussian mutation'),
+  })
+  .strict()
+  .describe('(1+1) hill climber: a fixed Gaussian mutation of the best solution, kept when at least as fit');
+
+export const randomSearchAlgorithm = z
+  .object({ kind: z.literal('random-search'), evaluations })
+  .strict()
+  .describe("Random search: fresh weights from the model's initialisation each time, the best kept");
+
 export const rlAlgorithm = z.discriminatedUnion('kind', [
   ppoAlgorithm,
   a2cAlgorithm,
   reinforceAlgorithm,
   td3Algorithm,
   esAlgorithm,
+  fmeAlgorithm,
+  hillClimberAlgorithm,
+  randomSearchAlgorithm,
   metagenrlAlgorithm,
   learnedObjectiveAlgorithm,
 ]);
@@ -512,7 +580,33 @@ export const vsmlModel = z
   .strict()
   .describe('VSML (Kirsch & Schmidhuber 2021): every weight a tiny LSTM sharing one set of parameters');
 
-export const modelSpec = z.discriminatedUnion('kind', [mlpModel, transformerModel, lstmModel, vsmlModel]);
+export const symlaModel = z
+  .object({
+    kind: z.literal('symla'),
+    stateSize: count(1, 64)
+      .default(8)
+      .describe('State size of each tiny LSTM (one per connection of the policy network)')
+      .meta(unit('units')),
+    messageSize: count(1, 32)
+      .default(4)
+      .describe('Channels of forward and backward messages; channel 0 carries observations, actions and logits')
+      .meta(unit('channels')),
+    hidden: z
+      .array(count(1, 64))
+      .max(3)
+      .default([])
+      .describe('Hidden layer sizes ([] = one layer, each output connected to each input)')
+      .meta(unit('units')),
+    ticks: count(1, 4).default(1).describe('Passes through the layers per environment step').meta(unit('ticks')),
+    biasInput: z.boolean().default(true).describe('A constant input of 1 beside the observation'),
+  })
+  .strict()
+  .describe(
+    'SymLA (Kirsch et al. 2022): every connection of a policy network a tiny LSTM sharing one set of parameters ' +
+      '(per layer), fed the observation, the previous action and the reward: any number of inputs and actions',
+  );
+
+export const modelSpec = z.discriminatedUnion('kind', [mlpModel, transformerModel, lstmModel, vsmlModel, symlaModel]);
 
 export const trainingSpec = z
   .object({
@@ -630,7 +724,8 @@ export type RunSpec = z.output<typeof runSpec>;
 export type TaskSpec = RunSpec['task'];
 export type RlTaskSpec = Extract<TaskSpec, { family: 'rl' }>;
 /** The evaluation split of a test environment (task.testEnvs). */
-export const testEnvSplit = (env: EnvSpec): string => `test:${env.name}`;
+/** A test environment's split: test:<name>, and a bandit's arm count (a learner may be tested on several). */
+export const testEnvSplit = (env: EnvSpec): string => `test:${env.name}${'arms' in env ? `-${env.arms}` : ''}`;
 /** Tasks of sequences predicted position by position (the supervised in-context families). */
 export type SequenceTaskSpec = Exclude<TaskSpec, { family: 'rl' }>;
 export const isRlTask = (task: TaskSpec): task is RlTaskSpec => task.family === 'rl';

@@ -14,6 +14,7 @@ import { createModel, type Model } from './models/index.js';
 import { objectiveFor } from './objectives/index.js';
 import { Adam, learningRateAt } from './optimizer.js';
 import { Rng, seedFrom } from './rng.js';
+import { SYMLA_IS_RL } from './rl/networks.js';
 import { runRl } from './rl/run.js';
 import { isRlSpec } from './rl/types.js';
 import { summarize, type RunRecord } from './summarize.js';
@@ -126,9 +127,11 @@ export async function setUpRun(
   spec: SequenceRunSpec,
   dataDir: string | null,
 ): Promise<{ backend: string; task: TaskSampler; model: Model; adam: Adam }> {
+  const { model: modelSpec } = spec;
+  if (modelSpec.kind === 'symla') throw new Error(`model.kind: ${SYMLA_IS_RL}`);
   const backend = await initBackend(spec.backend);
   const task = await createTaskSampler(spec.task, spec.seed, { dataDir, seed: spec.seed });
-  const model = createModel(spec.model, task, new Rng(seedFrom(spec.seed, 'init')));
+  const model = createModel(modelSpec, task, new Rng(seedFrom(spec.seed, 'init')));
   return { backend, task, model, adam: new Adam(model.params, spec.training.adamEpsilon) };
 }
 

@@ -14,7 +14,7 @@ import {
 } from '../../shared/spec.js';
 import { optionsProblem } from './data/preprocess.js';
 import { type ActionSpace, ENVS, envModel, padsWith } from './envs/index.js';
-import { rlModelIssues } from './rl/networks.js';
+import { BLACK_BOX_KINDS, rlModelIssues, SYMLA_IS_RL } from './rl/networks.js';
 import type { RlSpec } from './rl/types.js';
 
 /** The baseline `evaluation.learnerBaseline` adds (the classification objective declares it). */
@@ -38,6 +38,7 @@ export function engineIssues(runs: readonly { spec: RunSpec }[], datasets: reado
       for (const [path, message] of rlIssues(spec as RlSpec)) add(path, message);
       continue;
     }
+    if (spec.model.kind === 'symla') add(['model', 'kind'], SYMLA_IS_RL);
     if (task.family !== 'gpicl-classification') continue;
     const options = {
       inputDim: task.inputDim,
@@ -99,8 +100,18 @@ const TD3_AGENTS: Partial<
 };
 
 /** The learners that may train across environments and be tested on others: RL², a recurrent on-policy policy. */
-const RL2_KINDS: readonly RlAlgorithm['kind'][] = ['ppo', 'a2c', 'reinforce', 'es'];
-const RL2 = "RL² (model.kind 'lstm' under ppo, a2c, reinforce or es)";
+const RL2_KINDS: readonly RlAlgorithm['kind'][] = [
+  'ppo',
+  'a2c',
+  'reinforce',
+  'es',
+  'fme',
+  'hill-climber',
+  'random-search',
+];
+const RL2 =
+  "RL² (model.kind 'lstm' under ppo, a2c, reinforce or a black-box learner) and SymLA ('symla' under a black-box " +
+  'learner: es, fme, hill-climber, random-search)';
 
 /** Why `kind` (with a feed-forward policy where it takes either) cannot have test environments. */
 function testEnvsRefusal(kind: RlAlgorithm['kind']): string {
@@ -117,15 +128,20 @@ function rlIssues(spec: RlSpec): [path: Path, message: string][] {
   const { task } = spec;
   const { kind } = task.algorithm;
   const issues: [Path, string][] = rlModelIssues(spec).map((m) => [['model', 'kind'], m]);
-  const rl2 = spec.model.kind === 'lstm' && RL2_KINDS.includes(kind);
-  if (task.moreEnvs.length > 0 && kind !== 'metagenrl' && !rl2)
+  // A meta-learner across environments: RL², or SymLA.
+  const rl2 =
+    (spec.model.kind === 'lstm' && RL2_KINDS.includes(kind)) ||
+    (spec.model.kind === 'symla' && BLACK_BOX_KINDS.includes(kind));
+  if (task.moreEnvs.length > 0 && kind !== 'metagenrl' && !rl2 && spec.model.kind !== 'symla')
     issues.push([
       ['task', 'moreEnvs'],
       `more training environments are for MetaGenRL's population and ${RL2}; ` +
         `${spec.model.kind === 'mlp' && RL2_KINDS.includes(kind) ? `a feed-forward ${kind} policy` : kind} ` +
         'trains on task.env alone (use [])',
     ]);
-  if (task.testEnvs.length > 0 && !rl2) issues.push([['task', 'testEnvs'], testEnvsRefusal(kind)]);
+  // A SymLA model under another algorithm has its own issue (above).
+  if (task.testEnvs.length > 0 && !rl2 && spec.model.kind !== 'symla')
+    issues.push([['task', 'testEnvs'], testEnvsRefusal(kind)]);
   const named = (field: 'moreEnvs' | 'testEnvs') =>
     task[field].map((e, i): [Path, EnvSpec] => [['task', field, i, 'name'], e]);
   // The environments of the run, each with the path of the field that names it.
@@ -171,17 +187,23 @@ function rl2Issues(spec: RlSpec, envs: [Path, EnvSpec][]): [Path, string][] {
   const issues: [Path, string][] = [];
   const first = envModel(task.env).action;
   const actions = (a: ActionSpace) => (a.kind === 'box' ? 'continuous actions' : `${a.n} discrete actions`);
+  // A black-box learner only acts: its policy gives no probability to the actions an environment lacks. A gradient
+  // would also need them out of the losses.
+  const acting = BLACK_BOX_KINDS.includes(task.algorithm.kind);
   for (const [path, env] of envs.slice(1)) {
     const action = envModel(env).action;
-    if (!padsWith(first, action))
+    const has = `${env.name} has ${actions(action)}, ${task.env.name} (task.env) ${actions(first)}`;
+    if (action.kind !== first.kind)
+      issues.push([path, `${has}: the environments of one meta-RL task need one kind of action`]);
+    else if (!acting && !padsWith(first, action))
       issues.push([
         path,
-        `${env.name} has ${actions(action)}, ${task.env.name} (task.env) ${actions(first)}: the environments of ` +
-          'one RL² task need continuous actions, or the same number of discrete ones',
+        `${has}: under ${task.algorithm.kind} the environments of one meta-RL task need the same number of ` +
+          'discrete actions (under es, fme, hill-climber or random-search, any number)',
       ]);
   }
   task.testEnvs.forEach((env, i) => {
-    if (task.testEnvs.findIndex((e) => e.name === env.name) < i)
+    if (task.testEnvs.findIndex((e) => testEnvSplit(e) === testEnvSplit(env)) < i)
       issues.push([
         ['task', 'testEnvs', i, 'name'],
         `${env.name} is a test environment twice; each is evaluated as the split ${testEnvSplit(env)} (give it once)`,

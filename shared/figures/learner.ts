@@ -9,6 +9,9 @@ const ALGORITHM_NAMES: Record<RlAlgorithm['kind'], string> = {
   reinforce: 'REINFORCE',
   td3: 'TD3',
   es: 'ES',
+  fme: 'FME',
+  'hill-climber': 'hill climber',
+  'random-search': 'random search',
   metagenrl: 'MetaGenRL',
   'learned-objective': 'learned objective',
 };
@@ -22,7 +25,8 @@ export function learnerLabel(spec: RunSpec, objectives: KnownObjectives): string
   if (algorithm.kind === 'learned-objective') return objectiveLabel(algorithm.objective, objectives);
   const name = ALGORITHM_NAMES[algorithm.kind];
   // RL² is an on-policy learner whose policy is recurrent and keeps its memory across the lifetime's episodes.
-  return model.kind === 'lstm' ? `RL² (${name})` : name;
+  if (model.kind === 'lstm') return `RL² (${name})`;
+  return model.kind === 'symla' ? `SymLA (${name})` : name;
 }
 
 /** The stored objective a `learned-objective` run names by sha256; null for any other run, 'random' or 'latest'. */

@@ -47,6 +47,44 @@ export const RL_STEP_METRICS = {
     "Learned objectives: fraction of the policy's actions on the minibatch within 1% of a bound. Near 1, the " +
       'objective has collapsed onto bang-bang actions.',
   ),
+  fitnessBest: stepMetric(
+    'fitness_best',
+    'best fitness',
+    'higher',
+    "ES: the generation's best member's fitness, its mean trial return (the sum over a lifetime's episodes).",
+  ),
+  fitnessMean: stepMetric('fitness_mean', 'mean fitness', 'higher', "ES: the mean of the generation's fitnesses."),
+  fitnessSpread: stepMetric(
+    'fitness_spread',
+    'fitness spread',
+    null,
+    "ES: the standard deviation of the generation's fitnesses (how much the perturbations matter).",
+  ),
+  evaluations: stepMetric(
+    'evaluations',
+    'evaluations',
+    null,
+    'Black-box learners: candidate weight vectors evaluated since the run started (each on the trials of its step).',
+  ),
+  modificationSize: stepMetric(
+    'modification_size',
+    'self-modification size',
+    null,
+    "FME: root mean square of the change each executed solution made to its own parameters, over the step's children.",
+  ),
+  modifierChange: stepMetric(
+    'modifier_change',
+    'modification of the modifier',
+    null,
+    "FME: root mean square of the change to the self-modification network's own parameters (the modification of " +
+      'modifications), over the step’s children.',
+  ),
+  lineageDepth: stepMetric(
+    'lineage_depth',
+    'lineage depth',
+    null,
+    'FME: generations of self-modification behind the best solution of the archive.',
+  ),
   metaGradNorm: stepMetric(
     'meta_grad_norm',
     'meta-gradient norm',
@@ -63,6 +101,23 @@ export function parseAgentReturnKey(key: string): number | null {
   const m = /^agent\/(\d+)\/train_return$/.exec(key);
   return m ? Number(m[1]) : null;
 }
+
+/**
+ * An FME run's archive, recorded at each evaluation as evaluation curves of split ARCHIVE_SPLIT, one value per
+ * solution (in the same order in every curve), for the page's picture of the archive.
+ */
+export const ARCHIVE_SPLIT = 'archive';
+export const ARCHIVE_PICTURE = {
+  fitness: figure('archive_fitness', 'fitness', 'higher', "The solution's fitness (mean trial return when evaluated)."),
+  ancestral: figure(
+    'archive_ancestral_fitness',
+    'ancestral fitness',
+    'higher',
+    'The mean fitness of the solution and its nearest ancestors: what its execution probability is monotonic in.',
+  ),
+  born: figure('archive_born', 'step created', null, 'The training step at which its parent made it.'),
+  depth: figure('archive_depth', 'lineage depth', null, 'Self-modifications between the first solution and it.'),
+} as const;
 
 /**
  * What a learned objective makes of a trajectory: recorded at each evaluation of a `metagenrl` run as evaluation

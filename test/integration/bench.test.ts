@@ -1,7 +1,8 @@
 // `npm run bench` at its tiny setting: both sides (tfjs-wasm and the PyTorch peer) train every reference
 // configuration from the same weights on the same batches, and the table and JSON report all of them. Skipped,
 // saying so, where Debian's python3 has no torch. And `npm run bench -- --store --tiny`: every row of the store
-// benchmark, its levels answering as the raw points do.
+// benchmark, its levels answering as the raw points do. And `npm run bench -- --es --tiny`: a few ES generations of
+// every case on both sides (ours and the NumPy peer; skipped, saying so, where Debian's python3 has no numpy).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -117,6 +118,54 @@ describe('store benchmark (tiny)', () => {
       expect(b.rowsPerSec).toBeGreaterThan(0);
       expect(b.levelsBytes).toBeGreaterThan(0);
       expect(b.levelsBytes).toBeLessThan(b.fileBytes);
+    }
+  }, 120_000);
+});
+
+interface EsBenchJson {
+  tiny: boolean;
+  machine: { numpy: string; backend: string };
+  results: {
+    key: string;
+    population: number;
+    generations: number;
+    oursS: number;
+    numpyS: number;
+    oursGenPerS: number;
+    ratio: number;
+    oursReward: number;
+    numpyReward: number;
+  }[];
+}
+
+const esWhat = 'ES benchmark against NumPy (tiny)';
+const esPython = pythonWith('numpy', esWhat);
+
+describe.skipIf(!esPython)(esWhat, () => {
+  it('times generations of every case on both sides, from the presets, and writes es.json', () => {
+    const dir = tempDir();
+    const args = ['bench/run.mjs', '--es', '--tiny', '--python', esPython!, '--out', path.join(dir, 'bench.json')];
+    const r = spawnSync(process.execPath, args, { cwd: appRoot(), encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr.slice(-3000)).toBe(0);
+    for (const title of ['SymLA, one layer', 'SymLA, hidden \\[2\\]', 'LSTM 32'])
+      expect(r.stdout).toMatch(new RegExp(`^\\| ${title}.*\\|\\s+[\\d.]+x \\|`, 'm'));
+
+    const json = JSON.parse(fs.readFileSync(path.join(dir, 'es.json'), 'utf8')) as EsBenchJson;
+    expect(json.tiny).toBe(true);
+    expect(json.machine.backend).toBe('wasm');
+    expect(json.results.map((c) => c.key)).toEqual(['symla', 'symla-hidden', 'lstm']);
+    for (const c of json.results) {
+      expect(c.population, c.key).toBe(4);
+      expect(c.generations, c.key).toBeGreaterThanOrEqual(2);
+      expect(c.oursS, c.key).toBeGreaterThan(0);
+      expect(c.numpyS, c.key).toBeGreaterThan(0);
+      expect(c.oursGenPerS, c.key).toBeCloseTo(1 / c.oursS);
+      expect(Number.isFinite(c.ratio), c.key).toBe(true);
+      // Mean payouts per pull of Bernoulli bandits: in [0, 1] on both sides.
+      for (const reward of [c.oursReward, c.numpyReward]) {
+        expect(reward, c.key).toBeGreaterThanOrEqual(0);
+        expect(reward, c.key).toBeLessThanOrEqual(1);
+      }
     }
   }, 120_000);
 });

@@ -59,4 +59,27 @@ describe('RL runs learn', () => {
     expect(f('improvement')).toBeGreaterThan(f('random_improvement') + 0.04);
     expect(f('last_return')).toBeGreaterThan(random + 0.08);
   });
+
+  it('SymLA by ES on two-armed bandits: beats random arm choice and improves within its lifetime', async () => {
+    const { figures, curve } = await train({
+      seed: 1,
+      backend: 'wasm',
+      task: {
+        family: 'rl',
+        env: { name: 'bernoulli-bandit', arms: 2 },
+        numTasks: 'fresh',
+        episodesPerTrial: 30,
+        algorithm: { kind: 'es', population: 32, sigma: 0.05 },
+      },
+      model: { kind: 'symla', stateSize: 8, messageSize: 4 },
+      training: { steps: 40, batchSize: 16, learningRate: 0.02, gradClip: null, checkpointEvery: 40 },
+      evaluation: { every: 40, sequences: 512 },
+    });
+    const f = (name: string) => figures[`eval/unseen/${name}`]!;
+    const random = mean(curve('random_return'));
+    expect(random).toBeCloseTo(0.5, 1);
+    expect(f('mean_return')).toBeGreaterThan(random + 0.04);
+    expect(f('improvement')).toBeGreaterThan(f('random_improvement') + 0.04);
+    expect(f('last_return')).toBeGreaterThan(random + 0.08);
+  });
 });

@@ -39,6 +39,32 @@ describe('bandits', () => {
     expect(Math.abs(mean - 0.5)).toBeLessThan(0.05);
     expect(Math.min(...ps.map(([a]) => a))).toBeLessThan(0.02);
   });
+
+  it('the swapping bandit reverses its arms after pull swapAt of a trial; a new trial starts the count again', () => {
+    const env = createVecEnv(task({ name: 'swapping-bandit', arms: 3, swapAt: 4 }, { numTasks: 'fresh' }), 5, 1);
+    env.reset();
+    const p = env.renderState(0);
+    expect(env.params(0)).toEqual({ arms: 3, swapAt: 4 });
+    const pull = (arm: number) => env.step(Float32Array.of(arm)).rewards[0];
+    for (let t = 0; t < 4; t++) {
+      expect(env.renderState(0)).toEqual(p);
+      pull(0);
+    }
+    expect(env.renderState(0)).toEqual([...p].reverse());
+    // After the swap, arm 0 pays with the last arm's probability: the count of its payouts says so.
+    const saved = env.save();
+    let paid = 0;
+    for (let t = 0; t < 4000; t++) paid += pull(0);
+    expect(Math.abs(paid / 4000 - p[2])).toBeLessThan(0.03);
+    // Restored mid-trial: still swapped. A new trial in the slot: unswapped until its own pull 4.
+    env.restore(saved);
+    expect(env.renderState(0)).toEqual([...p].reverse());
+    env.assign(0, 'train', 7);
+    const q = env.renderState(0);
+    expect(q).not.toEqual(p);
+    pull(1);
+    expect(env.renderState(0)).toEqual(q);
+  });
 });
 
 describe('grid world', () => {

@@ -122,11 +122,15 @@ describe('the typed-array forward pass', () => {
 });
 
 describe('RL policy models', () => {
-  it('are mlp or lstm; another model kind is refused saying which can', () => {
-    const spec = (model: object) => runSpec.parse({ task: { family: 'rl' }, model });
+  it('are mlp, lstm or symla (under es); another model kind is refused saying which can', () => {
+    const spec = (model: object, algorithm = 'ppo') =>
+      runSpec.parse({ task: { family: 'rl', algorithm: { kind: algorithm } }, model });
     expect(rlModelIssues(spec({ kind: 'mlp' }))).toEqual([]);
     expect(rlModelIssues(spec({ kind: 'lstm' }))).toEqual([]);
+    expect(rlModelIssues(spec({ kind: 'symla' }, 'es'))).toEqual([]);
+    expect(rlModelIssues(spec({ kind: 'symla' }, 'fme'))).toEqual([]);
+    expect(rlModelIssues(spec({ kind: 'symla' }))).toEqual([expect.stringMatching(/without gradients.*not by ppo/)]);
     const [issue] = rlModelIssues(spec({ kind: 'transformer' }));
-    expect(issue).toMatch(/'mlp'.*'lstm'.*not 'transformer'/);
+    expect(issue).toMatch(/'mlp'.*'lstm'.*'symla'.*not 'transformer'/);
   });
 });

@@ -85,6 +85,35 @@ const cases: [string, ExperimentSpecInput][] = [
       model: { kind: 'lstm', hidden: 8 },
     },
   ],
+  [
+    'SymLA by ES, tested on more arms',
+    {
+      ...common,
+      task: {
+        family: 'rl',
+        env: { name: 'bernoulli-bandit', arms: 2 },
+        testEnvs: [{ name: 'bernoulli-bandit', arms: 4 }],
+        numTasks: 5,
+        episodesPerTrial: 6,
+        algorithm: { kind: 'es', population: 6, sigma: 0.1 },
+      },
+      model: { kind: 'symla', stateSize: 4, messageSize: 2, hidden: [2] },
+    },
+  ],
+  ...(['fme', 'hill-climber', 'random-search'] as const).map((kind): [string, ExperimentSpecInput] => [
+    `${kind} over an LSTM policy, on a swapping bandit`,
+    {
+      ...common,
+      task: {
+        family: 'rl',
+        env: { name: 'swapping-bandit', arms: 2, swapAt: 3 },
+        numTasks: 5,
+        episodesPerTrial: 6,
+        algorithm: { kind, evaluations: 3 },
+      },
+      model: { kind: 'lstm', hidden: 4 },
+    },
+  ]),
 ];
 
 describe('RL runs', () => {
@@ -96,8 +125,11 @@ describe('RL runs', () => {
     expect(b.rollouts).toEqual(a.rollouts);
     // Every metric the learner reports, every step; and evaluations with their figures and phase.
     const keys = new Set(a.rows.map(([k]) => k));
-    for (const k of ['loss', 'lr', 'grad_norm', 'env_steps', 'eval/unseen/mean_return', 'phase'])
-      expect(keys).toContain(k);
+    // Black-box search makes no gradient step: its steps report evaluations and the archive's fitness instead.
+    const task = spec.task as { algorithm?: { kind: string } };
+    const search = ['fme', 'hill-climber', 'random-search'].includes(task.algorithm?.kind ?? '');
+    for (const k of ['loss', 'lr', 'env_steps', 'eval/unseen/mean_return', 'phase']) expect(keys).toContain(k);
+    for (const k of search ? ['evaluations', 'fitness_best', 'fitness_mean'] : ['grad_norm']) expect(keys).toContain(k);
     expect(a.rollouts.map((r) => [r.step, r.split])).toContainEqual([4, 'unseen']);
     expect(a.summary!.figures['eval/unseen/random_last_return']).toEqual(expect.any(Number));
 

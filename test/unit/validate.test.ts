@@ -63,7 +63,7 @@ describe('engine checks of an RL spec', () => {
 
   it('names the field at fault: the model kind, TD3 on discrete actions, permutations and projections', () => {
     expect(issues(rl({ env: { name: 'CartPole-v1' } }, { kind: 'vsml' }))).toEqual([
-      expect.stringMatching(/^model\.kind: an RL policy is 'mlp' .* or 'lstm' .*, not 'vsml'/),
+      expect.stringMatching(/^model\.kind: an RL policy is 'mlp' .*, 'lstm' .* or 'symla' .*, not 'vsml'/),
     ]);
     expect(issues(rl({ env: { name: 'CartPole-v1' }, algorithm: { kind: 'td3' } }))).toEqual([
       'task.algorithm.kind: TD3 needs continuous actions; CartPole-v1 has 2 discrete ones (use ppo, a2c or reinforce)',
@@ -119,7 +119,9 @@ describe('engine checks of an RL spec', () => {
     ]);
   });
 
-  const RL2 = "RL² (model.kind 'lstm' under ppo, a2c, reinforce or es)";
+  const RL2 =
+    "RL² (model.kind 'lstm' under ppo, a2c, reinforce or a black-box learner) and SymLA ('symla' under a black-box " +
+    'learner: es, fme, hill-climber, random-search)';
 
   it('more environments only for MetaGenRL and RL², enough agents to cover them, no action permutations', () => {
     const moreEnvs = [{ name: 'point-mass' }];
@@ -181,12 +183,14 @@ describe('engine checks of an RL spec', () => {
       testEnvs: [{ name: 'CartPoleContinuous' }],
       numTasks: 2,
     };
-    const pad = 'the environments of one RL² task need continuous actions, or the same number of discrete ones';
+    const pad =
+      'under ppo the environments of one meta-RL task need the same number of discrete actions (under es, fme, ' +
+      'hill-climber or random-search, any number)';
     expect(issues(rl(task, lstm))).toEqual([
       `task.moreEnvs[0].name: Acrobot-v1 has 3 discrete actions, CartPole-v1 (task.env) 2 discrete actions: ${pad}`,
       `task.moreEnvs[1].name: gridworld has 4 discrete actions, CartPole-v1 (task.env) 2 discrete actions: ${pad}`,
-      `task.testEnvs[0].name: CartPoleContinuous has continuous actions, CartPole-v1 (task.env) 2 discrete ` +
-        `actions: ${pad}`,
+      'task.testEnvs[0].name: CartPoleContinuous has continuous actions, CartPole-v1 (task.env) 2 discrete ' +
+        'actions: the environments of one meta-RL task need one kind of action',
       'task.numTasks: a pool of 2 leaves some of the 3 training environments untrained (instance k is on ' +
         "environment k mod 3): use at least 3, or 'fresh'",
     ]);
@@ -198,6 +202,30 @@ describe('engine checks of an RL spec', () => {
     expect(issues(rl({ env: pendulum, testEnvs: twice }, lstm))).toEqual([
       'task.testEnvs[2].name: CartPoleContinuous is a test environment twice; each is evaluated as the split ' +
         'test:CartPoleContinuous (give it once)',
+    ]);
+  });
+
+  it('SymLA and RL² under ES: any numbers of arms (a split each), but not discrete with continuous actions', () => {
+    const bandit = (arms: number) => ({ name: 'bernoulli-bandit', arms });
+    const task = { env: bandit(2), testEnvs: [bandit(3), bandit(5), bandit(8)], algorithm: { kind: 'es' } };
+    const symla = { kind: 'symla' as const };
+    expect(issues(rl(task, symla))).toEqual([]);
+    expect(issues(rl(task, lstm))).toEqual([]);
+    expect(issues(rl({ ...task, testEnvs: [bandit(3), bandit(3)] }, symla))).toEqual([
+      'task.testEnvs[1].name: bernoulli-bandit is a test environment twice; each is evaluated as the split ' +
+        'test:bernoulli-bandit-3 (give it once)',
+    ]);
+    expect(issues(rl({ ...task, testEnvs: [{ name: 'CartPoleContinuous' }] }, symla))).toEqual([
+      'task.testEnvs[0].name: CartPoleContinuous has continuous actions, bernoulli-bandit (task.env) 2 discrete ' +
+        'actions: the environments of one meta-RL task need one kind of action',
+    ]);
+    expect(issues(rl({ ...task, algorithm: { kind: 'ppo' } }, symla))).toEqual([
+      "model.kind: a 'symla' policy is meta-trained without gradients (task.algorithm.kind es, fme, hill-climber or " +
+        'random-search), not by ppo',
+    ]);
+    expect(issues({ ...gpicl({}), model: symla })).toEqual([
+      "model.kind: 'symla' is a policy for RL tasks (SymLA); a supervised task's model is mlp, transformer, lstm " +
+        'or vsml',
     ]);
   });
 });

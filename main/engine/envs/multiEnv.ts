@@ -1,8 +1,9 @@
 // Several environments in one batch, padded to one interface, for a policy meta-trained across environments (RL²;
 // ./family.ts says which instance is on which environment). Every slot holds an instance of one of them, and a new
 // trial (assign) may move it to another. Observations: the largest size, each environment's zero-padded after its
-// own numbers. Actions: all discrete with the same count, passed through; or all continuous: a box [-1, 1] of the
-// largest size, which each slot clips and maps onto its environment's own box (its first k dimensions scaled,
+// own numbers. Actions: all discrete, the largest count, passed through (a slot refuses an index its environment
+// lacks: a policy acting on such a batch gives those no probability, see slotShape); or all continuous: a box
+// [-1, 1] of the largest size, which each slot clips and maps onto its environment's own box (its first k dimensions scaled,
 // centre + a (high - low) / 2, the rest ignored), so a policy's action means the same fraction of every
 // environment's range. Each slot keeps one single-slot batch (./vecEnv.ts) per environment it has been on, made when
 // it first lands there with a generator of its own (seeded from the slot's seed and the environment's index), so
@@ -10,7 +11,7 @@
 import type { EnvName } from '../../../shared/spec.js';
 import { seedFrom } from '../rng.js';
 import { actionSize, type EnvModel } from './model.js';
-import type { ActionSpace, VecEnv, VecStep } from './types.js';
+import type { ActionSpace, SlotShape, VecEnv, VecStep } from './types.js';
 import { BatchEnv, type InstanceMaker } from './vecEnv.js';
 
 /** One of the environments a batch may hold. */
@@ -19,24 +20,23 @@ export interface Member {
   model: EnvModel;
 }
 
-/** Whether two action spaces pad to one: both continuous, or both discrete with the same count. */
+/** Whether two action spaces are alike: both continuous, or both discrete with the same count. */
 export const padsWith = (a: ActionSpace, b: ActionSpace): boolean =>
   a.kind === 'box' ? b.kind === 'box' : b.kind === 'discrete' && a.n === b.n;
 
-const described = (a: ActionSpace): string =>
-  a.kind === 'box' ? `${a.size} continuous actions` : `${a.n} discrete actions`;
-
-/** The one action space of several environments (see the top); refuses environments whose actions do not pad. */
+/** The one action space of several environments (see the top); refuses a mix of discrete and continuous ones. */
 export function paddedAction(members: readonly Member[]): ActionSpace {
   const first = members[0].model.action;
-  const odd = members.find((m) => !padsWith(first, m.model.action));
+  const odd = members.find((m) => m.model.action.kind !== first.kind);
   if (odd)
     throw new Error(
-      `${odd.name} has ${described(odd.model.action)}, ${members[0].name} ${described(first)}: environments of one ` +
-        'batch need continuous actions, or the same number of discrete ones',
+      `${odd.name} has ${odd.model.action.kind === 'box' ? 'continuous' : 'discrete'} actions, ${members[0].name} ` +
+        `${first.kind === 'box' ? 'continuous' : 'discrete'} ones: environments of one batch need one kind`,
     );
-  if (first.kind === 'discrete') return first;
-  return { kind: 'box', size: Math.max(...members.map((m) => actionSize(m.model.action))), low: -1, high: 1 };
+  const widest = Math.max(...members.map((m) => actionSize(m.model.action)));
+  if (first.kind === 'discrete')
+    return { kind: 'discrete', n: Math.max(...members.map((m) => (m.model.action as typeof first).n)) };
+  return { kind: 'box', size: widest, low: -1, high: 1 };
 }
 
 /** Where the slots start: instance ids[i] of `split`, and the map from an instance to its environment's index. */
@@ -159,6 +159,10 @@ export class MultiEnv implements VecEnv {
 
   envOf(i: number): EnvName {
     return this.members[this.active[i]].name;
+  }
+
+  slotShape(i: number): SlotShape {
+    return this.current(i).slotShape();
   }
 
   envAction(i: number, actions: Float32Array): number[] {

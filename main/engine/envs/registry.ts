@@ -2,7 +2,7 @@
 // its spec in shared/spec.ts, and one line below.
 import type { EnvName, EnvSpec } from '../../../shared/spec.js';
 import { acrobot } from './acrobot.js';
-import { bernoulliBandit, dependentBandit } from './bandits.js';
+import { bernoulliBandit, dependentBandit, swappingBandit } from './bandits.js';
 import { cartPole, cartPoleContinuous } from './cartPole.js';
 import { gridWorld } from './gridWorld.js';
 import type { EnvDef, EnvModel, SpecOf } from './model.js';
@@ -20,6 +20,7 @@ export const ENVS: { [N in EnvName]: EnvDef<SpecOf<N>> } = {
   'point-mass': pointMass,
   'bernoulli-bandit': bernoulliBandit,
   'dependent-bandit': dependentBandit,
+  'swapping-bandit': swappingBandit,
   gridworld: gridWorld,
 };
 

@@ -37,6 +37,8 @@ export interface VecEnv {
   readonly renderStateSize: number;
   /** The environment slot i is on. */
   envOf(i: number): EnvName;
+  /** Slot i's environment's own sizes (of several environments, before padding). */
+  slotShape(i: number): SlotShape;
   /**
    * The action slot i's environment takes for the batch's `actions`: its box values clipped to its bounds (and,
    * of several environments, its own dimensions scaled to its bounds), or the discrete index the agent chose.
@@ -66,6 +68,23 @@ export interface VecEnv {
   /** Everything needed to continue exactly: states, step counters, RNG states. JSON-safe. */
   save(): unknown;
   restore(saved: unknown): void;
+}
+
+/** An environment's own sizes: its observation, and its discrete actions' count or its box's size. */
+export interface SlotShape {
+  observationSize: number;
+  actions: number;
+}
+
+/** What a policy acting on a batch needs to know of it: the batch's (padded) action space, each slot's sizes. */
+export interface BatchShape {
+  action: ActionSpace;
+  slots: readonly SlotShape[];
+}
+
+/** The shape of `env`'s batch as its slots stand now (a slot keeps its environment for a trial). */
+export function batchShape(env: VecEnv): BatchShape {
+  return { action: env.action, slots: Array.from({ length: env.n }, (_, i) => env.slotShape(i)) };
 }
 
 /** Which instances a VecEnv holds: drawn for a split of the task distribution (see ./family.ts). */

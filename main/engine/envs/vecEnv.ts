@@ -4,7 +4,7 @@
 import type { EnvName } from '../../../shared/spec.js';
 import { Rng } from '../rng.js';
 import { actionSize, type EnvModel, type Slots } from './model.js';
-import type { ActionSpace, VecEnv, VecStep } from './types.js';
+import type { ActionSpace, SlotShape, VecEnv, VecStep } from './types.js';
 
 /** One instance of a task distribution: what a slot takes on when it is assigned (./family.ts draws them). */
 export interface Instance {
@@ -165,6 +165,11 @@ export class BatchEnv implements VecEnv {
     return this.name;
   }
 
+  slotShape(): SlotShape {
+    const { action } = this;
+    return { observationSize: this.observationSize, actions: action.kind === 'discrete' ? action.n : action.size };
+  }
+
   envAction(i: number, actions: Float32Array): number[] {
     const space = this.model.action;
     if (space.kind === 'discrete') return [actions[i]];
@@ -218,6 +223,8 @@ export class BatchEnv implements VecEnv {
     const { model } = this;
     const d = this.observationSize;
     this.x.inst.set(inst.data, i * model.instanceSize);
+    // A new trial: state the model keeps across its episodes (a swapping bandit's pull count) starts again.
+    this.x.state.fill(0, i * model.stateSize, (i + 1) * model.stateSize);
     if (inst.observationPermutation) this.observationPermutation?.set(inst.observationPermutation, i * d);
     if (inst.actionPermutation && model.action.kind === 'discrete')
       this.actionPermutation?.set(inst.actionPermutation, i * model.action.n);

@@ -8,7 +8,8 @@ import { mlp } from './mlp.js';
 import { transformer } from './transformer.js';
 import { vsml } from './vsml.js';
 
-export type ModelSpec = RunSpec['model'];
+/** The sequence models (a `symla` model is an RL policy only: ../rl/symla.ts). */
+export type ModelSpec = Exclude<RunSpec['model'], { kind: 'symla' }>;
 
 export interface ModelShape {
   /** Features per token: the example's input followed by `feedback` features carrying the previous example's target. */

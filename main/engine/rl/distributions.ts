@@ -45,7 +45,9 @@ export function sampleActions(
       if (mode === 'sample') {
         const u = rng.next();
         let cumulative = 0;
-        chosen = P - 1; // if rounding leaves the cumulative sum just below u
+        // If rounding leaves the cumulative sum just below u: the last action with any probability.
+        chosen = P - 1;
+        while (chosen > 0 && dist[r * P + chosen] === -Infinity) chosen -= 1;
         for (let j = 0; j < P; j++) {
           cumulative += Math.exp(dist[r * P + j] - logSum);
           if (u < cumulative) {

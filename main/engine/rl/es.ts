@@ -1,22 +1,16 @@
-// OpenAI-ES (Salimans et al. 2017) over the weights the policy acts with (a feed-forward policy's actor, a
-// recurrent policy's whole network; the log std of a Gaussian one). A training step is one generation:
-// floor(population / 2) noise vectors eps, each tried as theta + sigma eps and theta - sigma eps (antithetic
-// pairs); a member's fitness is its mean trial return over `training.batchSize` trials. Every member meets the
-// same trials: the same instances (new ones each generation, from the pool or fresh), initial states, payouts and
-// action draws (common random numbers, so fitness differences come from the weights). Fitnesses become centred
+// OpenAI-ES (Salimans et al. 2017) over the weights the policy acts with (./blackBox.ts: SymLA's, a feed-forward
+// policy's actor, a recurrent policy's whole network; the log std of a Gaussian one). A training step is one
+// generation: floor(population / 2) noise vectors eps, each tried as theta + sigma eps and theta - sigma eps
+// (antithetic pairs), every member on the step's common trials (blackBox.ts StepTrials). Fitnesses become centred
 // ranks in [-0.5, 0.5]; the gradient estimate sum_j (rank+_j - rank-_j) eps_j / (population sigma) is ascended by
-// Adam (the spec's learning rate, schedule and clipping). Discrete actions are sampled (as in evaluation), Gaussian
-// policies act with their mean.
+// Adam (the spec's learning rate, schedule and clipping).
 import * as tf from '@tensorflow/tfjs';
-import { createVecEnv } from '../envs/index.js';
 import type { Param } from '../models/index.js';
 import { Adam, learningRateAt } from '../optimizer.js';
 import { Rng, seedFrom } from '../rng.js';
+import { type BlackBoxNet, createBlackBoxNet, fitnessStats, netShape, readWeights, StepTrials } from './blackBox.js';
 import { TrialSource } from './collect.js';
-import { runLifetimes } from './evaluate.js';
-import { createPolicyNet, type PolicyNet } from './networks.js';
-import { NetPolicy } from './policy.js';
-import type { Algorithm, AlgorithmDef, RlSpec, SavedVariable, StepReport } from './types.js';
+import type { Algorithm, AlgorithmDef, Policy, RlSpec, SavedVariable, StepReport } from './types.js';
 import { checkpointVariables, restoreVariables, saveVariables } from './variables.js';
 
 type EsSpec = RlSpec & { task: { algorithm: { kind: 'es' } } };
@@ -36,21 +30,43 @@ export function centredRanks(fitness: readonly number[]): Float64Array {
   return ranks;
 }
 
+/**
+ * The ascent direction sum_p (score+_p - score-_p) eps_p / (2 pairs sigma) of antithetic pairs (member 2p tried
+ * theta + sigma eps_p, member 2p + 1 theta - sigma eps_p), per parameter tensor. With raw fitness as scores its
+ * expectation is the gradient of the Gaussian-smoothed fitness; with centred ranks it is that direction, shaped.
+ */
+export function esGradient(
+  scores: ArrayLike<number>,
+  noise: readonly (readonly Float32Array[])[],
+  sigma: number,
+): Float32Array[] {
+  const pairs = noise.length;
+  return noise[0].map((_, j) => {
+    const g = new Float32Array(noise[0][j].length);
+    for (let p = 0; p < pairs; p++) {
+      const w = (scores[2 * p] - scores[2 * p + 1]) / (2 * pairs * sigma);
+      const e = noise[p][j];
+      for (let i = 0; i < g.length; i++) g[i] += w * e[i];
+    }
+    return g;
+  });
+}
+
 class EsLearner implements Algorithm {
   private readonly params: Param[];
   private readonly adam: Adam;
-  private readonly acting: NetPolicy;
+  private readonly acting: BlackBoxNet['acting'];
   private readonly trials: TrialSource;
   private envSteps = 0;
 
   constructor(
     private readonly spec: EsSpec,
-    private readonly net: PolicyNet,
+    private readonly net: BlackBoxNet,
     private readonly dataSeed: number,
   ) {
-    this.params = net.params.filter((p) => !p.name.startsWith('value/'));
+    this.params = net.params;
     this.adam = new Adam(this.params, spec.training.adamEpsilon);
-    this.acting = new NetPolicy(net);
+    this.acting = net.acting;
     this.trials = new TrialSource(dataSeed, spec.task.numTasks);
   }
 
@@ -62,64 +78,53 @@ class EsLearner implements Algorithm {
     return this.net.stateSize;
   }
 
-  policy(): NetPolicy {
+  policy(): Policy {
     return this.acting;
+  }
+
+  refresh(): Promise<void> {
+    return this.acting.refresh();
   }
 
   async step(step: number): Promise<StepReport> {
     const { spec } = this;
     const { population, sigma } = spec.task.algorithm;
-    const n = spec.training.batchSize;
-    const K = spec.task.episodesPerTrial;
     const pairs = Math.max(1, Math.floor(population / 2));
-    const theta = await Promise.all(this.params.map((p) => p.variable.data() as Promise<Float32Array>));
+    const theta = await readWeights(this.params);
     const noiseRng = new Rng(seedFrom(spec.seed, 'es-noise', step));
     const noise = Array.from({ length: pairs }, () =>
       theta.map((t) => noiseRng.fillNormal(new Float32Array(t.length))),
     );
-    // This generation's trials: fresh slot generators (firstSlot) and instances, the same for every member.
-    const env = createVecEnv(spec.task, this.dataSeed, n, { firstSlot: step * n });
-    env.reset();
-    for (let i = 0; i < n; i++) this.trials.next(env, i);
-    const start = env.save();
-    const mode = env.action.kind === 'discrete' ? 'sample' : 'greedy';
+    const trials = new StepTrials(spec, this.net, this.dataSeed, this.trials, step);
     const fitness: number[] = [];
-    let returnSum = 0;
-    let envSteps = 0;
     for (let m = 0; m < 2 * pairs; m++) {
       const sign = m % 2 === 0 ? 1 : -1;
       const eps = noise[m >> 1];
-      const member = theta.map((t, j) => t.map((v, i) => v + sign * sigma * eps[j][i]));
-      const byVariable = new Map(this.params.map((p, j) => [p.variable, member[j]]));
-      this.acting.load((v) => byVariable.get(v)!);
-      env.restore(start);
-      const actRng = new Rng(seedFrom(spec.seed, 'es-act', step));
-      const { returns, steps } = runLifetimes(env, this.acting, K, actRng, mode, false);
-      const total = returns.reduce((a, b) => a + b, 0);
-      fitness.push(total / n);
-      returnSum += total;
-      envSteps += steps;
+      fitness.push(trials.fitness(theta.map((t, j) => t.map((v, i) => v + sign * sigma * eps[j][i]))));
     }
-    const ranks = centredRanks(fitness);
-    const grads = theta.map((t, j) => {
-      const g = new Float32Array(t.length);
-      for (let p = 0; p < pairs; p++) {
-        const w = (ranks[2 * p] - ranks[2 * p + 1]) / (2 * pairs * sigma);
-        const e = noise[p][j];
-        for (let i = 0; i < g.length; i++) g[i] -= w * e[i]; // Adam descends: the negative of the ascent direction
-      }
-      return tf.tensor(g, this.params[j].variable.shape);
-    });
+    // Adam descends: the negative of the ascent direction.
+    const grads = esGradient(centredRanks(fitness), noise, sigma).map((g, j) =>
+      tf.tensor(
+        g.map((v) => -v),
+        this.params[j].variable.shape,
+      ),
+    );
     const gradNorm = await this.adam.step(grads, learningRateAt(step, spec.training), spec.training.gradClip);
     tf.dispose(grads);
     await this.acting.refresh();
-    this.envSteps += envSteps;
-    const meanFitness = fitness.reduce((a, b) => a + b, 0) / fitness.length;
+    this.envSteps += trials.envSteps;
+    const { best, mean, spread } = fitnessStats(fitness);
     return {
-      loss: -meanFitness,
+      loss: -mean,
       gradNorm,
-      metrics: { train_return: returnSum / (2 * pairs * n * K), env_steps: this.envSteps },
-      envSteps,
+      metrics: {
+        train_return: trials.meanEpisodeReturn,
+        env_steps: this.envSteps,
+        fitness_best: best,
+        fitness_mean: mean,
+        fitness_spread: spread,
+      },
+      envSteps: trials.envSteps,
     };
   }
 
@@ -141,20 +146,15 @@ class EsLearner implements Algorithm {
 
   dispose(): void {
     this.adam.dispose();
-    for (const p of this.net.params) p.variable.dispose();
+    for (const p of this.net.variables) p.variable.dispose();
   }
 }
 
 export const es: AlgorithmDef<'es'> = {
   async create(spec, dataSeed) {
-    const env = createVecEnv(spec.task, dataSeed, 1);
-    const shape = { observationSize: env.observationSize, action: env.action, lifetime: spec.task.episodesPerTrial };
-    const learner = new EsLearner(
-      spec,
-      createPolicyNet(spec.model, shape, new Rng(seedFrom(spec.seed, 'init'))),
-      dataSeed,
-    );
-    await learner.policy().refresh();
+    const net = createBlackBoxNet(spec, netShape(spec, dataSeed), new Rng(seedFrom(spec.seed, 'init')));
+    const learner = new EsLearner(spec, net, dataSeed);
+    await learner.refresh();
     return learner;
   },
 };

@@ -18,7 +18,7 @@ import type { Phase } from '../../../shared/results.js';
 import type { Rollout } from '../../../shared/rollout.js';
 import { BANDIT_BASELINES, banditBaselineCurve, GITTINS_MAX_PULLS } from '../baselines/bandits.js';
 import { createVecEnv, evalSplits } from '../envs/index.js';
-import type { VecEnv } from '../envs/types.js';
+import { batchShape, type SlotShape, type VecEnv } from '../envs/types.js';
 import { mean, quarters } from '../objectives/index.js';
 import { Rng, seedFrom } from '../rng.js';
 import { type RlEvidence, rlPhase } from './phase.js';
@@ -56,12 +56,17 @@ function evalEnv(spec: RlSpec, dataSeed: number, split: string): VecEnv {
 /** Acts uniformly at random: discrete indices, or values uniform within the box. */
 function randomPolicy(env: VecEnv): Policy {
   const { action } = env;
+  let slots: readonly SlotShape[] = [];
   return {
-    begin: () => undefined,
+    begin: (_n, batch) => {
+      slots = batch?.slots ?? [];
+    },
     act: (input, rng) => {
       const n = input.dones.length;
+      // Of a padded batch, each slot's own actions.
+      const count = (i: number) => slots[i]?.actions ?? (action.kind === 'discrete' ? action.n : 0);
       if (action.kind === 'discrete')
-        return { actions: Float32Array.from({ length: n }, () => rng.int(action.n)), probs: null };
+        return { actions: Float32Array.from({ length: n }, (_, i) => rng.int(count(i))), probs: null };
       const values = Float32Array.from(
         { length: n * action.size },
         () => action.low + (action.high - action.low) * rng.next(),
@@ -110,7 +115,7 @@ export function runLifetimes(
         probs: [] as number[],
       }
     : null;
-  policy.begin(n);
+  policy.begin(n, batchShape(env));
   let obs = env.observe().slice();
   let running = n;
   let steps = 0;

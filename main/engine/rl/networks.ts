@@ -17,16 +17,32 @@ import { zeros } from '../models/layers.js';
 import type { Rng } from '../rng.js';
 import type { Activation } from './fastForward.js';
 
-/** Model kinds an RL policy can be. */
-export const RL_MODEL_KINDS = ['mlp', 'lstm'] as const;
+/** Model kinds an RL policy can be (SymLA only under a black-box learner: ./symla.ts acts, nothing differentiates). */
+export const RL_MODEL_KINDS = ['mlp', 'lstm', 'symla'] as const;
+
+/** Learners that set a policy's weights without gradients (./blackBox.ts): they only run the policy forward. */
+export const BLACK_BOX_KINDS: readonly string[] = ['es', 'fme', 'hill-climber', 'random-search'];
+
+/** A SymLA model given to a supervised task. */
+export const SYMLA_IS_RL =
+  "'symla' is a policy for RL tasks (SymLA); a supervised task's model is mlp, transformer, lstm or vsml";
 
 /** Why an RL run's model (field model.kind) cannot be its policy; empty if it can. The lab's validator reports them. */
-export function rlModelIssues(spec: Pick<RunSpec, 'model'>): string[] {
+export function rlModelIssues(spec: Pick<RunSpec, 'model' | 'task'>): string[] {
   const kind = spec.model.kind;
+  if (kind === 'symla') {
+    const algorithm = spec.task.family === 'rl' ? spec.task.algorithm.kind : null;
+    return algorithm && BLACK_BOX_KINDS.includes(algorithm)
+      ? []
+      : [
+          "a 'symla' policy is meta-trained without gradients (task.algorithm.kind es, fme, hill-climber or " +
+            `random-search), not by ${algorithm}`,
+        ];
+  }
   if ((RL_MODEL_KINDS as readonly string[]).includes(kind)) return [];
   return [
-    `an RL policy is 'mlp' (feed-forward, with a separate value network) or 'lstm' (recurrent, RL²), ` +
-      `not '${kind}'`,
+    `an RL policy is 'mlp' (feed-forward, with a separate value network), 'lstm' (recurrent, RL²) or 'symla' ` +
+      `(under a black-box learner), not '${kind}'`,
   ];
 }
 
@@ -155,7 +171,7 @@ export function createPolicyNet(model: RunSpec['model'], shape: NetShape, rng: R
       }),
     };
   }
-  if (model.kind !== 'lstm') throw new Error(`model.kind: ${rlModelIssues({ model }).join('; ')}`);
+  if (model.kind !== 'lstm') throw new Error(`model.kind: a policy network is 'mlp' or 'lstm', not '${model.kind}'`);
   const inputSize = recurrentInputSize(shape);
   const net = createModel(model, { inputDim: inputSize, outputDim: P + 1, seqLen: 1, feedback: 0 }, rng);
   scaleColumns(net.params[net.params.length - 2], P, POLICY_OUTPUT_SCALE);

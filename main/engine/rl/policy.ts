@@ -1,6 +1,7 @@
 // The policy acting in its environments: the typed-array forward pass of the network's current weights
 // (./fastForward.ts), the action distribution, and for a recurrent policy its memory of the lifetime and the
 // count of episodes it has begun (the remaining fraction of the lifetime is one of its inputs).
+import type { BatchShape } from '../envs/types.js';
 import type { Rng } from '../rng.js';
 import type { Param } from '../models/index.js';
 import { type DenseWeights, denseLayers, type LstmMemory, lstmMemory, lstmStep, mlpForward } from './fastForward.js';
@@ -31,6 +32,11 @@ export class NetPolicy implements Policy {
   private memory: LstmMemory | null = null;
   /** Recurrent: episodes begun in each lifetime since `begin`. */
   private episodes = new Int32Array(0);
+  /**
+   * Of a padded discrete batch: each slot's own number of actions, which `act` gives no probability beyond (set by
+   * begin; `step`, which an update's rollout calls, never masks: gradient learners train on batches of one count).
+   */
+  private actionCounts: number[] | null = null;
 
   constructor(readonly net: PolicyNet) {}
 
@@ -57,7 +63,8 @@ export class NetPolicy implements Policy {
     };
   }
 
-  begin(n: number): void {
+  begin(n: number, batch?: BatchShape): void {
+    this.actionCounts = batch && batch.action.kind === 'discrete' ? batch.slots.map((s) => s.actions) : null;
     this.episodes = new Int32Array(n);
     if (this.net.recurrent) this.memory = lstmMemory(this.loaded().policy.slice(0, -1), n);
   }
@@ -68,7 +75,7 @@ export class NetPolicy implements Policy {
   }
 
   act(input: ActInput, rng: Rng, mode: 'sample' | 'greedy'): { actions: Float32Array; probs: Float32Array | null } {
-    const { actions, probs } = this.step(input, rng, mode, false);
+    const { actions, probs } = this.step(input, rng, mode, false, this.actionCounts);
     return { actions, probs };
   }
 
@@ -76,7 +83,13 @@ export class NetPolicy implements Policy {
    * One step on every row: the actions and their log-probabilities, the values (a feed-forward critic runs only
    * `withValues`), and the network's inputs.
    */
-  step(input: ActInput, rng: Rng, mode: 'sample' | 'greedy', withValues = true): Acted {
+  step(
+    input: ActInput,
+    rng: Rng,
+    mode: 'sample' | 'greedy',
+    withValues = true,
+    actionCounts: readonly number[] | null = null,
+  ): Acted {
     const w = this.loaded();
     const { net } = this;
     const { shape } = net;
@@ -109,6 +122,7 @@ export class NetPolicy implements Policy {
       dist = mlpForward(w.policy, inputs, n, net.activation);
       values = withValues ? this.values(inputs, n) : new Float32Array(n); // acting alone needs no critic
     }
+    if (actionCounts) for (let i = 0; i < n; i++) dist.fill(-Infinity, i * P + actionCounts[i], (i + 1) * P);
     return { ...sampleActions(shape.action, dist, w.logStd, n, rng, mode), values, inputs };
   }
 

@@ -16,6 +16,7 @@ import { summarize, type RunRecord } from '../summarize.js';
 import { CancelCheck } from '../yielding.js';
 import type { RunOptions, RunOutcome, RunSink, TrainState } from '../train.js';
 import { es } from './es.js';
+import { fme, hillClimber, randomSearch } from './search.js';
 import { evaluateRl, rlEvalSets } from './evaluate.js';
 import { rlModelIssues } from './networks.js';
 import { metagenrl } from './metagenrl/metagenrl.js';
@@ -32,6 +33,9 @@ export const ALGORITHMS: { [K in AlgorithmKind]: AlgorithmDef<K> } = {
   reinforce,
   td3,
   es,
+  fme,
+  'hill-climber': hillClimber,
+  'random-search': randomSearch,
   metagenrl,
   'learned-objective': learnedObjective,
 };

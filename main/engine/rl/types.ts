@@ -4,6 +4,7 @@ import type { EvalCurve } from '../../../shared/api.js';
 import type { RL_STEP_METRICS } from '../../../shared/objectives/rl.js';
 import type { Rollout } from '../../../shared/rollout.js';
 import { isRlTask, type RlTaskSpec, type RunSpec } from '../../../shared/spec.js';
+import type { BatchShape } from '../envs/types.js';
 import type { Rng } from '../rng.js';
 import type { LearnedObjectiveWeights, ObjectiveProgress } from '../train.js';
 
@@ -31,7 +32,11 @@ export interface StepReport {
  * action and reward, and whether the previous step ended an episode (1 at a trial's first step).
  */
 export interface Policy {
-  begin(n: number): void;
+  /**
+   * New lifetimes on n slots; `batch` tells a policy that adapts to each environment's sizes (SymLA), or masks the
+   * actions a padded batch's environment lacks (every policy that acts on such a batch), what each slot has.
+   */
+  begin(n: number, batch?: BatchShape): void;
   act(
     input: { obs: Float32Array; prevActions: Float32Array; prevRewards: Float32Array; dones: Uint8Array },
     rng: Rng,

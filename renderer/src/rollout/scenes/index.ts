@@ -19,5 +19,6 @@ export const SCENES: Record<EnvName, Scene> = {
   'point-mass': pointMass,
   'bernoulli-bandit': bandit,
   'dependent-bandit': bandit,
+  'swapping-bandit': bandit,
   gridworld: gridWorld,
 };
