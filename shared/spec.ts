@@ -393,6 +393,10 @@ export const esAlgorithm = z
     kind: z.literal('es'),
     population: count(2, 65_536).default(64).describe('Perturbations per generation (antithetic pairs)'),
     sigma: z.number().gt(0).max(10).default(0.05).describe('Standard deviation of the parameter noise'),
+    threads: count(1, 64)
+      .default(1)
+      .describe("Threads a generation's members are evaluated on (the same results on any number)")
+      .meta(unit('threads')),
   })
   .strict()
   .describe('OpenAI-ES (Salimans et al. 2017): antithetic noise, centred ranks, Adam on the estimated gradient');

@@ -15,6 +15,7 @@ import { objectiveFor } from './objectives/index.js';
 import { Adam, learningRateAt } from './optimizer.js';
 import { Rng, seedFrom } from './rng.js';
 import { SYMLA_IS_RL } from './rl/networks.js';
+import type { CandidateEvaluator } from './rl/blackBox.js';
 import { runRl } from './rl/run.js';
 import { isRlSpec } from './rl/types.js';
 import { summarize, type RunRecord } from './summarize.js';
@@ -80,6 +81,8 @@ export interface RunOptions {
   dataDir?: string | null;
   /** A `learned-objective` run's stored objective (the lab resolves the spec's sha256 to it); absent for 'random'. */
   objective?: LearnedObjectiveWeights;
+  /** ES: evaluates a generation's members on several threads (the worker makes it for es.threads > 1). */
+  candidates?: CandidateEvaluator;
 }
 
 /** What one meta-training step reports. */

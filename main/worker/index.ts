@@ -5,7 +5,9 @@
 import path from 'node:path';
 import type { MetricRow } from '../../shared/metrics.js';
 import { measureConfig, sizeConfig } from '../engine/plan.js';
+import { isRlSpec } from '../engine/rl/types.js';
 import { runExperiment, type RunSink } from '../engine/train.js';
+import { threadedCandidates } from './candidates.js';
 import { connectToParent } from './channel.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { ToWorker } from './protocol.js';
@@ -70,12 +72,24 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
       }),
   };
 
-  const outcome = await runExperiment(start.spec, sink, {
+  const { spec } = start;
+  const threads = isRlSpec(spec) && spec.task.algorithm.kind === 'es' ? spec.task.algorithm.threads : 1;
+  const candidates =
+    threads > 1 && isRlSpec(spec)
+      ? // Beside this script; in a desktop package outside the asar archive (threads cannot load from it).
+        threadedCandidates(
+          path.join(__dirname, 'candidate-thread.cjs').replace(/app\.asar([\\/])/, 'app.asar.unpacked$1'),
+          spec,
+          threads,
+        )
+      : undefined;
+  const outcome = await runExperiment(spec, sink, {
     signal: abort.signal,
     resume,
     dataDir: start.dataDir,
     objective: start.objective ?? undefined,
-  });
+    candidates,
+  }).finally(() => candidates?.close());
   await flush();
   await parent.send({
     type: 'finished',

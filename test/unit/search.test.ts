@@ -11,13 +11,15 @@ import {
 } from '../../main/engine/rl/search';
 import { Rng } from '../../main/engine/rng';
 
-const solution = (id: number, lineage: number[]): Solution => ({
+const solution = (id: number, [fitness, ...ancestors]: number[]): Solution => ({
   id,
   weights: new Float32Array(1),
-  lineage,
+  fitness,
+  evaluations: 1,
+  ancestors,
   parent: null,
   born: 0,
-  depth: lineage.length - 1,
+  depth: ancestors.length,
 });
 
 describe('FME', () => {

@@ -8,7 +8,7 @@ import { createVecEnv } from '../envs/index.js';
 import type { VecEnv } from '../envs/types.js';
 import type { Param } from '../models/index.js';
 import { Rng, seedFrom } from '../rng.js';
-import type { TrialSource } from './collect.js';
+import { TrialSource } from './collect.js';
 import { runLifetimes } from './evaluate.js';
 import { createPolicyNet, type NetShape } from './networks.js';
 import { NetPolicy } from './policy.js';
@@ -108,4 +108,39 @@ export function fitnessStats(fitness: readonly number[]): { best: number; mean: 
   const mean = fitness.reduce((a, b) => a + b, 0) / fitness.length;
   const spread = Math.sqrt(fitness.reduce((a, f) => a + (f - mean) ** 2, 0) / fitness.length);
   return { best: Math.max(...fitness), mean, spread };
+}
+
+/** What evaluating some candidates on a step's trials gives. */
+export interface CandidateResults {
+  fitness: number[];
+  envSteps: number;
+  returnSum: number;
+}
+
+/**
+ * Runs candidates on the trials of `step` that begin after `trialsStarted` trials of the run: the same fitnesses in
+ * any process or thread (the trials depend on the spec, the data seed, the step and that count only).
+ */
+export function evaluateCandidates(
+  spec: RlSpec,
+  net: BlackBoxNet,
+  dataSeed: number,
+  trialsStarted: number,
+  step: number,
+  candidates: readonly Weights[],
+): CandidateResults {
+  const source = new TrialSource(dataSeed, spec.task.numTasks);
+  source.started = trialsStarted;
+  const trials = new StepTrials(spec, net, dataSeed, source, step);
+  const fitness = candidates.map((w) => trials.fitness(w));
+  return { fitness, envSteps: trials.envSteps, returnSum: trials.returnSum };
+}
+
+/**
+ * Evaluates a step's candidates elsewhere, e.g. on threads of the worker process (main/worker/candidates.ts),
+ * returning what `evaluateCandidates` would, in the candidates' order.
+ */
+export interface CandidateEvaluator {
+  evaluate(step: number, trialsStarted: number, candidates: readonly Weights[]): Promise<CandidateResults>;
+  close(): Promise<void>;
 }

@@ -1,14 +1,23 @@
 // OpenAI-ES (Salimans et al. 2017) over the weights the policy acts with (./blackBox.ts: SymLA's, a feed-forward
 // policy's actor, a recurrent policy's whole network; the log std of a Gaussian one). A training step is one
 // generation: floor(population / 2) noise vectors eps, each tried as theta + sigma eps and theta - sigma eps
-// (antithetic pairs), every member on the step's common trials (blackBox.ts StepTrials). Fitnesses become centred
-// ranks in [-0.5, 0.5]; the gradient estimate sum_j (rank+_j - rank-_j) eps_j / (population sigma) is ascended by
-// Adam (the spec's learning rate, schedule and clipping).
+// (antithetic pairs), every member on the step's common trials (blackBox.ts; on `threads` threads of the worker,
+// RunOptions.candidates, with the same results). Fitnesses become centred ranks in [-0.5, 0.5]; the gradient
+// estimate sum_j (rank+_j - rank-_j) eps_j / (population sigma) is ascended by Adam (the spec's learning rate,
+// schedule and clipping).
 import * as tf from '@tensorflow/tfjs';
 import type { Param } from '../models/index.js';
 import { Adam, learningRateAt } from '../optimizer.js';
 import { Rng, seedFrom } from '../rng.js';
-import { type BlackBoxNet, createBlackBoxNet, fitnessStats, netShape, readWeights, StepTrials } from './blackBox.js';
+import {
+  type BlackBoxNet,
+  type CandidateEvaluator,
+  createBlackBoxNet,
+  evaluateCandidates,
+  fitnessStats,
+  netShape,
+  readWeights,
+} from './blackBox.js';
 import { TrialSource } from './collect.js';
 import type { Algorithm, AlgorithmDef, Policy, RlSpec, SavedVariable, StepReport } from './types.js';
 import { checkpointVariables, restoreVariables, saveVariables } from './variables.js';
@@ -63,6 +72,7 @@ class EsLearner implements Algorithm {
     private readonly spec: EsSpec,
     private readonly net: BlackBoxNet,
     private readonly dataSeed: number,
+    private readonly candidates: CandidateEvaluator | null,
   ) {
     this.params = net.params;
     this.adam = new Adam(this.params, spec.training.adamEpsilon);
@@ -95,13 +105,16 @@ class EsLearner implements Algorithm {
     const noise = Array.from({ length: pairs }, () =>
       theta.map((t) => noiseRng.fillNormal(new Float32Array(t.length))),
     );
-    const trials = new StepTrials(spec, this.net, this.dataSeed, this.trials, step);
-    const fitness: number[] = [];
-    for (let m = 0; m < 2 * pairs; m++) {
+    const members = Array.from({ length: 2 * pairs }, (_, m) => {
       const sign = m % 2 === 0 ? 1 : -1;
       const eps = noise[m >> 1];
-      fitness.push(trials.fitness(theta.map((t, j) => t.map((v, i) => v + sign * sigma * eps[j][i]))));
-    }
+      return theta.map((t, j) => t.map((v, i) => v + sign * sigma * eps[j][i]));
+    });
+    const started = this.trials.started;
+    this.trials.started += spec.training.batchSize;
+    const { fitness, envSteps, returnSum } = this.candidates
+      ? await this.candidates.evaluate(step, started, members)
+      : evaluateCandidates(spec, this.net, this.dataSeed, started, step, members);
     // Adam descends: the negative of the ascent direction.
     const grads = esGradient(centredRanks(fitness), noise, sigma).map((g, j) =>
       tf.tensor(
@@ -112,19 +125,19 @@ class EsLearner implements Algorithm {
     const gradNorm = await this.adam.step(grads, learningRateAt(step, spec.training), spec.training.gradClip);
     tf.dispose(grads);
     await this.acting.refresh();
-    this.envSteps += trials.envSteps;
+    this.envSteps += envSteps;
     const { best, mean, spread } = fitnessStats(fitness);
     return {
       loss: -mean,
       gradNorm,
       metrics: {
-        train_return: trials.meanEpisodeReturn,
+        train_return: returnSum / (members.length * spec.training.batchSize * spec.task.episodesPerTrial),
         env_steps: this.envSteps,
         fitness_best: best,
         fitness_mean: mean,
         fitness_spread: spread,
       },
-      envSteps: trials.envSteps,
+      envSteps,
     };
   }
 
@@ -151,9 +164,9 @@ class EsLearner implements Algorithm {
 }
 
 export const es: AlgorithmDef<'es'> = {
-  async create(spec, dataSeed) {
+  async create(spec, dataSeed, options = {}) {
     const net = createBlackBoxNet(spec, netShape(spec, dataSeed), new Rng(seedFrom(spec.seed, 'init')));
-    const learner = new EsLearner(spec, net, dataSeed);
+    const learner = new EsLearner(spec, net, dataSeed, options.candidates ?? null);
     await learner.refresh();
     return learner;
   },

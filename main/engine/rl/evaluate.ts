@@ -95,7 +95,8 @@ export function runLifetimes(
 ): Lifetimes {
   const { n, action } = env;
   const A = action.kind === 'discrete' ? 1 : action.size;
-  const actionCount = action.kind === 'discrete' ? action.n : 0;
+  // The recorded slot's own actions (of a padded batch, fewer than the batch's).
+  const actionCount = action.kind === 'discrete' ? env.slotShape(0).actions : 0;
   const returns = new Float64Array(n * K);
   const completed = new Int32Array(n);
   const prevActions = new Float32Array(n * A);

@@ -53,7 +53,7 @@ export async function setUpRl(
 }
 
 export async function runRl(spec: RlSpec, sink: RunSink, options: RunOptions = {}): Promise<RunOutcome> {
-  const { backend, algorithm } = await setUpRl(spec, { objective: options.objective });
+  const { backend, algorithm } = await setUpRl(spec, { objective: options.objective, candidates: options.candidates });
   const { training } = spec;
   const losses: number[] = options.resume ? options.resume.losses.slice(0, options.resume.step) : [];
   const sets = rlEvalSets(spec);

@@ -3,18 +3,25 @@
 // weight vector of the run's policy (./blackBox.ts: SymLA, an LSTM or an MLP), for FME preceded by the weights of
 // its self-modification network. Each training step evaluates `evaluations` new candidates, each on the step's
 // common trials. Where the paper is silent, the choices here (documented in the README):
+// - Fitness. A candidate is always evaluated beside its reference (FME: the solution that wrote it; the others: the
+//   best so far) on the same trials of the step (each solution at most once a step), and its fitness estimate is
+//   the reference's estimate plus their difference there: trials of different steps differ in difficulty far more
+//   than candidates do (on 32 two-armed bandits, about 5 points of a 100-pull total), so raw fitnesses measured on
+//   different steps' trials could not be compared. A reference's estimate is the mean of its evaluations (on
+//   the trials of each step it was a reference, paired differences anchoring its children). Every evaluation
+//   counts toward the budget (`evaluations` metric), the reference's too.
 // - FME. Executing a solution is letting it write its child: every parameter theta_i of the solution, those of the
 //   self-modification network included, changes by scale * m(theta_i, eps_i), m an MLP [2 -> H, tanh -> 1] whose
 //   weights are the solution's own first 4H + 1 parameters and eps_i ~ N(0, 1) (parameter sharing: one small
 //   network writes them all, itself too; so the way it modifies is itself modified). No gradient and no
-//   evolutionary operator besides: the child is evaluated and joins the archive, which keeps the `archive` best.
-//   Which solution executes next: rank the archive by ancestral fitness (the mean fitness of the solution and of
-//   up to `ancestors` of its nearest ancestors, so that a solution whose line keeps producing fit children is
-//   favoured over a lucky one) and pick rank r with probability proportional to exp(-r / temperature).
-// - Hill climber: the best solution so far plus N(0, sigma^2) noise on every weight; the child replaces it if at
-//   least as fit. Random search: fresh weights from the model's initialisation; the best kept.
-// A solution's fitness is measured once, on the trials of the step that made it. The policy (evaluation, rollouts)
-// is the best solution by ancestral fitness (FME), or the best one.
+//   evolutionary operator besides: the child joins the archive, which keeps the `archive` best by ancestral
+//   fitness (the mean of the solution's fitness estimate and those its `ancestors` nearest ancestors had when it
+//   was made, so that a line that keeps producing fit children is favoured over one lucky child). Each step
+//   executes `evaluations` solutions, each drawn from the archive ranked by ancestral fitness with probability
+//   proportional to exp(-rank / temperature).
+// - Hill climber: the best solution so far plus N(0, sigma^2) noise on every weight, kept when at least as fit as
+//   the best on the same trials. Random search: fresh weights from the model's initialisation, kept when fitter.
+// The policy (evaluation, rollouts) is the archive's best by ancestral fitness (FME), or the best one.
 import type { EvalCurve } from '../../../shared/api.js';
 import { ARCHIVE_PICTURE, ARCHIVE_SPLIT } from '../../../shared/objectives/rl.js';
 import type { Rollout } from '../../../shared/rollout.js';
@@ -38,15 +45,19 @@ export interface Solution {
   id: number;
   /** [FME: the self-modification network's weights, then] the policy's weights, flattened in parameter order. */
   weights: Float32Array;
-  /** Its own fitness, then its parent's, its grandparent's… (at most 1 + ancestors of them). */
-  lineage: number[];
+  /** Its fitness estimate (see the top), and how many evaluations of its own it rests on. */
+  fitness: number;
+  evaluations: number;
+  /** The fitness estimates of its parent, grandparent… when it was made (at most `ancestors` of them). */
+  ancestors: number[];
   parent: number | null;
   born: number;
   depth: number;
 }
 
-export const fitnessOf = (s: Solution): number => s.lineage[0];
-export const ancestralFitness = (s: Solution): number => s.lineage.reduce((a, b) => a + b, 0) / s.lineage.length;
+export const fitnessOf = (s: Solution): number => s.fitness;
+export const ancestralFitness = (s: Solution): number =>
+  (s.fitness + s.ancestors.reduce((a, b) => a + b, 0)) / (1 + s.ancestors.length);
 
 /** The archive's solutions ordered best first by ancestral fitness (older first among equals). */
 export const byAncestralFitness = (archive: readonly Solution[]): Solution[] =>
@@ -178,24 +189,58 @@ class SearchLearner implements Algorithm {
     const algorithm = spec.task.algorithm;
     const trials = new StepTrials(spec, this.net, this.dataSeed, this.trials, step);
     const rng = new Rng(seedFrom(spec.seed, algorithm.kind, step));
-    const evaluate = (weights: Float32Array) => trials.fitness(this.policyWeights(weights));
-    const add = (weights: Float32Array, parent: Solution | null) => {
-      const fitness = evaluate(weights);
-      const lineage = [fitness, ...(parent?.lineage ?? [])];
-      const solution: Solution = {
+    const evaluate = (weights: Float32Array) => {
+      this.evaluations += 1;
+      return trials.fitness(this.policyWeights(weights));
+    };
+    // Each solution's evaluation on this step's trials (its first this step also updates its estimate).
+    const here = new Map<number, number>();
+    const evaluated = (s: Solution): number => {
+      let f = here.get(s.id);
+      if (f === undefined) {
+        f = evaluate(s.weights);
+        here.set(s.id, f);
+        if (s.evaluations > 0) s.fitness += (f - s.fitness) / (s.evaluations + 1);
+        else s.fitness = f;
+        s.evaluations += 1;
+      }
+      return f;
+    };
+    const ancestors = algorithm.kind === 'fme' ? algorithm.ancestors : 0;
+    /** A candidate made from `reference`, evaluated beside it; its estimate anchored on the reference's. */
+    const candidate = (weights: Float32Array, reference: Solution, parent: Solution | null): Solution => {
+      const atReference = evaluated(reference);
+      const child: Solution = {
         id: this.nextId++,
         weights,
-        lineage: lineage.slice(0, 1 + (algorithm.kind === 'fme' ? algorithm.ancestors : 0)),
+        fitness: 0,
+        evaluations: 0,
+        ancestors: parent ? [parent.fitness, ...parent.ancestors].slice(0, ancestors) : [],
         parent: parent?.id ?? null,
         born: step,
         depth: parent ? parent.depth + 1 : 0,
       };
-      this.evaluations += 1;
-      return solution;
+      const f = evaluate(weights);
+      here.set(child.id, f);
+      child.fitness = reference.fitness + (f - atReference);
+      child.evaluations = 1;
+      return child;
     };
-    const children: Solution[] = [];
     const modifications: { size: number; modifierChange: number }[] = [];
-    if (this.archive.length === 0) this.archive.push(add(this.initial, null));
+    if (this.archive.length === 0) {
+      const first: Solution = {
+        id: this.nextId++,
+        weights: this.initial,
+        fitness: 0,
+        evaluations: 0,
+        ancestors: [],
+        parent: null,
+        born: step,
+        depth: 0,
+      };
+      evaluated(first);
+      this.archive.push(first);
+    }
     for (let k = 0; k < algorithm.evaluations; k++) {
       if (algorithm.kind === 'fme') {
         const ranked = byAncestralFitness(this.archive);
@@ -207,19 +252,25 @@ class SearchLearner implements Algorithm {
           rng,
         );
         modifications.push({ size, modifierChange });
-        children.push(add(child, parent));
-        this.archive = byAncestralFitness([...this.archive, children.at(-1)!]).slice(0, algorithm.archive);
+        this.archive = byAncestralFitness([...this.archive, candidate(child, parent, parent)]).slice(
+          0,
+          algorithm.archive,
+        );
       } else if (algorithm.kind === 'hill-climber') {
         const best = this.archive[0];
-        const child = best.weights.map((v) => v + algorithm.sigma * rng.normal());
-        children.push(add(child, best));
-        if (fitnessOf(children.at(-1)!) >= fitnessOf(best)) this.archive = [children.at(-1)!];
+        const child = candidate(
+          best.weights.map((v) => v + algorithm.sigma * rng.normal()),
+          best,
+          best,
+        );
+        if (here.get(child.id)! >= here.get(best.id)!) this.archive = [child];
       } else {
         const fresh = createBlackBoxNet(spec, netShape(spec, this.dataSeed), new Rng(rng.int(2 ** 31)));
         const weights = flatten(await readWeights(fresh.params));
         for (const p of fresh.variables) p.variable.dispose();
-        children.push(add(weights, null));
-        if (fitnessOf(children.at(-1)!) > fitnessOf(this.archive[0])) this.archive = [children.at(-1)!];
+        const best = this.archive[0];
+        const child = candidate(weights, best, null);
+        if (here.get(child.id)! > here.get(best.id)!) this.archive = [child];
       }
     }
     this.envSteps += trials.envSteps;

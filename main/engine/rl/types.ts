@@ -5,6 +5,7 @@ import type { RL_STEP_METRICS } from '../../../shared/objectives/rl.js';
 import type { Rollout } from '../../../shared/rollout.js';
 import { isRlTask, type RlTaskSpec, type RunSpec } from '../../../shared/spec.js';
 import type { BatchShape } from '../envs/types.js';
+import type { CandidateEvaluator } from './blackBox.js';
 import type { Rng } from '../rng.js';
 import type { LearnedObjectiveWeights, ObjectiveProgress } from '../train.js';
 
@@ -71,6 +72,8 @@ export interface Algorithm {
 export interface AlgorithmOptions {
   /** A `learned-objective` run's stored objective (RunOptions.objective). */
   objective?: LearnedObjectiveWeights;
+  /** ES: where a generation's members are evaluated, when not one after the other here (RunOptions.candidates). */
+  candidates?: CandidateEvaluator;
 }
 
 /** An algorithm's kind, its spec, and how it is created for a run. */
