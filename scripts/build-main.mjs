@@ -1,4 +1,5 @@
-// Bundles the Node side (CLI, worker, its ES threads, metric reader thread, Electron main and preload) into dist/main as CommonJS.
+// Bundles the Node side (CLI, worker, its ES threads, metric reader thread, Electron main and preload) into
+// dist/main as CommonJS.
 import { build } from 'esbuild';
 import { nodeBundle } from './node-bundle.mjs';
 

@@ -11,7 +11,8 @@ import type { EnvName } from './spec.js';
  * - Pendulum-v1: [theta, theta_dot] (theta 0 upright)
  * - point-mass: [px, py, gx, gy], the mass's and the goal's positions in the unit square (y up)
  * - bernoulli-bandit, dependent-bandit, swapping-bandit: [p_1, ..., p_K], each arm's probability of paying 1 (now)
- * - gridworld: [agentRow, agentCol, goalRow, goalCol, then size * size cells row-major: 1 wall, 0 free]
+ * - gridworld: [agentRow, agentCol, goalRow, goalCol, then size * size cells row-major: 1 wall, 0 free; with two
+ *   objects then otherRow, otherCol]
  */
 export interface Rollout {
   runId: number;

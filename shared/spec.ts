@@ -136,6 +136,13 @@ export const gridWorldEnv = z
       .enum(['full', 'partial'])
       .default('partial')
       .describe('partial: the 3x3 cells around the agent; full: the whole maze, agent and goal'),
+    objects: z
+      .enum(['goal', 'two', 'two-swapped'])
+      .default('goal')
+      .describe(
+        'goal: the goal alone; two: a second object beside it, -1 on reaching it; two-swapped: the same two objects ' +
+          'with their rewards swapped (the goal -1, the other +1). Either object ends the episode',
+      ),
     maxSteps: timeLimit,
   })
   .strict()

@@ -152,6 +152,37 @@ describe('grid world', () => {
     expect(Array.from(obs.subarray(32, 48))).toEqual(Array.from({ length: 16 }, (_, k) => (k === gr * 4 + gc ? 1 : 0)));
   });
 
+  it('two objects: the goal +1 and the other -1 (swapped: -1 and +1), each ends the episode; a plane each', () => {
+    for (const objects of ['two', 'two-swapped'] as const) {
+      const env = createVecEnv(task({ name: 'gridworld', size: 4, walls: 0.25, objects }), 6, 1);
+      env.reset();
+      const [, , gr, gc, ...rest] = env.renderState(0);
+      const [cells, [or, oc]] = [rest.slice(0, 16), rest.slice(16)];
+      expect(rest).toHaveLength(18);
+      expect(cells[or * 4 + oc]).toBe(0);
+      expect([or, oc]).not.toEqual([gr, gc]);
+      expect(env.observationSize).toBe(27);
+      const rng = new Rng(3);
+      const seen = new Set<number>();
+      let obs = env.observe();
+      for (let t = 0; t < 3000; t++) {
+        const [r, c] = env.renderState(0);
+        for (let dr = -1, k = 0; dr <= 1; dr++)
+          for (let dc = -1; dc <= 1; dc++, k++) expect(obs[18 + k]).toBe(r + dr === or && c + dc === oc ? 1 : 0);
+        const out = env.step(Float32Array.of(rng.int(4)));
+        obs = out.obs;
+        if (out.terminated[0]) seen.add(out.rewards[0]);
+        else expect(out.rewards[0]).toBeCloseTo(-0.01, 7);
+      }
+      // Both objects reached: +1 and -1, whichever object pays which.
+      expect([...seen].sort()).toEqual([-1, 1]);
+      // Which pays +1: step onto the goal from a free neighbour.
+      const s = createVecEnv(task({ name: 'gridworld', size: 4, walls: 0.25, objects }), 6, 1);
+      s.reset();
+      expect(goalReward(s, gr, gc)).toBe(objects === 'two' ? 1 : -1);
+    }
+  });
+
   it('an instance keeps its maze and start across episodes; other instances differ', () => {
     const env = createVecEnv(task({ name: 'gridworld', size: 5, maxSteps: 3 }, { numTasks: 5 }), 1, 2);
     env.reset();
@@ -161,3 +192,37 @@ describe('grid world', () => {
     expect([env.renderState(0), env.renderState(1)]).toEqual(first);
   });
 });
+
+/** The reward of walking into the goal at (gr, gc) by a shortest path in a one-slot grid world (breadth first). */
+function goalReward(env: ReturnType<typeof createVecEnv>, gr: number, gc: number): number {
+  const [r0, c0, , , ...rest] = env.renderState(0);
+  const size = Math.round(Math.sqrt(rest.length - 2));
+  const moves = [
+    [-1, 0],
+    [0, 1],
+    [1, 0],
+    [0, -1],
+  ];
+  const [or, oc] = rest.slice(size * size);
+  const free = (r: number, c: number) =>
+    r >= 0 && r < size && c >= 0 && c < size && rest[r * size + c] === 0 && !(r === or && c === oc);
+  const previous = new Map<number, [number, number]>([[r0 * size + c0, [-1, -1]]]);
+  const queue = [[r0, c0]];
+  while (queue.length) {
+    const [r, c] = queue.shift()!;
+    if (r === gr && c === gc) break;
+    moves.forEach(([dr, dc], a) => {
+      const [nr, nc] = [r + dr, c + dc];
+      if ((free(nr, nc) || (nr === gr && nc === gc)) && !previous.has(nr * size + nc)) {
+        previous.set(nr * size + nc, [r * size + c, a]);
+        queue.push([nr, nc]);
+      }
+    });
+  }
+  const path: number[] = [];
+  for (let at = gr * size + gc; previous.get(at)![0] >= 0; at = previous.get(at)![0])
+    path.unshift(previous.get(at)![1]);
+  let reward = 0;
+  for (const a of path) reward = env.step(Float32Array.of(a)).rewards[0];
+  return reward;
+}

@@ -49,13 +49,14 @@ describe('FME', () => {
   });
 
   it('a solution writes its child with its own modifier network, which it modifies too', () => {
-    // H = 1: m(x, e) = w2 tanh(w1x x + w1e e + b1) + b2, the first 5 parameters [w1x, w1e, b1, w2, b2].
+    // H = 1: m(x, e) = w2 tanh(w1x x + w1e e + b1) + b2, the first 5 parameters [w1x, w1e, b1, w2, b2]; the change
+    // scale tanh(m).
     const theta = Float32Array.of(0.5, -1, 0.2, 2, 0.1, 0.7, -0.3);
     const scale = 0.05;
     const eps = new Rng(9);
     const expected = Array.from(theta, (x) => {
       const e = eps.normal();
-      return Math.fround(x + Math.fround(scale * (0.1 + 2 * Math.tanh(0.5 * x - 1 * e + 0.2))));
+      return Math.fround(x + Math.fround(scale * Math.tanh(0.1 + 2 * Math.tanh(0.5 * x - 1 * e + 0.2))));
     });
     const { child, size, modifierChange } = selfModify(theta, 1, scale, new Rng(9));
     for (let i = 0; i < theta.length; i++) expect(child[i]).toBeCloseTo(expected[i], 6);
@@ -63,7 +64,8 @@ describe('FME', () => {
     // The modifier's own weights moved: the next child is written by a different network.
     expect(modifierChange).toBeGreaterThan(0);
     expect(size).toBeGreaterThan(0);
-    // A modifier whose output weights are zero writes an exact copy, itself included.
+    // A change is at most `scale`; a modifier whose output weights are zero writes an exact copy, itself included.
+    expect(Math.max(...child.map((v, i) => Math.abs(v - theta[i])))).toBeLessThanOrEqual(scale);
     const still = Float32Array.of(0.5, -1, 0.2, 0, 0, 0.7, -0.3);
     expect(Array.from(selfModify(still, 1, scale, new Rng(1)).child)).toEqual(Array.from(still));
   });

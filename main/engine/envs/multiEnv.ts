@@ -3,11 +3,11 @@
 // trial (assign) may move it to another. Observations: the largest size, each environment's zero-padded after its
 // own numbers. Actions: all discrete, the largest count, passed through (a slot refuses an index its environment
 // lacks: a policy acting on such a batch gives those no probability, see slotShape); or all continuous: a box
-// [-1, 1] of the largest size, which each slot clips and maps onto its environment's own box (its first k dimensions scaled,
-// centre + a (high - low) / 2, the rest ignored), so a policy's action means the same fraction of every
-// environment's range. Each slot keeps one single-slot batch (./vecEnv.ts) per environment it has been on, made when
-// it first lands there with a generator of its own (seeded from the slot's seed and the environment's index), so
-// coming back to an environment continues that stream of initial states.
+// [-1, 1] of the largest size, which each slot clips and maps onto its environment's own box (its first k
+// dimensions scaled, centre + a (high - low) / 2, the rest ignored), so a policy's action means the same fraction of
+// every environment's range. Each slot keeps one single-slot batch (./vecEnv.ts) per environment it has been on, made
+// when it first lands there with a generator of its own (seeded from the slot's seed and the environment's index),
+// so coming back to an environment continues that stream of initial states.
 import type { EnvName } from '../../../shared/spec.js';
 import { seedFrom } from '../rng.js';
 import { actionSize, type EnvModel } from './model.js';

@@ -11,10 +11,11 @@
 //   the trials of each step it was a reference, paired differences anchoring its children). Every evaluation
 //   counts toward the budget (`evaluations` metric), the reference's too.
 // - FME. Executing a solution is letting it write its child: every parameter theta_i of the solution, those of the
-//   self-modification network included, changes by scale * m(theta_i, eps_i), m an MLP [2 -> H, tanh -> 1] whose
-//   weights are the solution's own first 4H + 1 parameters and eps_i ~ N(0, 1) (parameter sharing: one small
-//   network writes them all, itself too; so the way it modifies is itself modified). No gradient and no
-//   evolutionary operator besides: the child joins the archive, which keeps the `archive` best by ancestral
+//   self-modification network included, changes by scale * tanh(m(theta_i, eps_i)), m an MLP [2 -> H, tanh -> 1]
+//   whose weights are the solution's own first 4H + 1 parameters and eps_i ~ N(0, 1) (parameter sharing: one small
+//   network writes them all, itself too; so the way it modifies is itself modified; the outer tanh bounds a change
+//   by `scale`: unbounded, a modifier that enlarges itself runs away, its children ever more random). No gradient
+//   and no evolutionary operator besides: the child joins the archive, which keeps the `archive` best by ancestral
 //   fitness (the mean of the solution's fitness estimate and those its `ancestors` nearest ancestors had when it
 //   was made, so that a line that keeps producing fit children is favoured over one lucky child). Each step
 //   executes `evaluations` solutions, each drawn from the archive ranked by ancestral fitness with probability
@@ -78,7 +79,7 @@ export function pickRank(count: number, temperature: number, rng: Rng): number {
 export const modifierSize = (hidden: number): number => 4 * hidden + 1;
 
 /**
- * The child a solution writes (see the top): theta_i + scale * m(theta_i, eps_i) for every i, m's weights read from
+ * The child a solution writes (see the top): theta_i + scale tanh(m(theta_i, eps_i)) for every i, m's weights read from
  * the parent's first modifierSize(hidden) parameters. Also the RMS of the whole change and of the modifier's own.
  */
 export function selfModify(
@@ -96,7 +97,7 @@ export function selfModify(
     const e = rng.normal();
     let out = theta[4 * H];
     for (let h = 0; h < H; h++) out += theta[3 * H + h] * Math.tanh(theta[h] * x + theta[H + h] * e + theta[2 * H + h]);
-    const delta = Math.fround(scale * out);
+    const delta = Math.fround(scale * Math.tanh(out));
     child[i] = x + delta;
     all += delta * delta;
     if (i < M) own += delta * delta;

@@ -1,5 +1,5 @@
-// The grid world: the maze's walls, the goal, the agent and the path it has walked this episode; with partial
-// observation, the 3x3 window the agent sees.
+// The grid world: the maze's walls, the goal (and a second object), the agent and the path it has walked this
+// episode; with partial observation, the 3x3 window the agent sees.
 import { arrow, type Shape } from '../shapes';
 import type { Scene } from '../scene';
 
@@ -42,15 +42,21 @@ export const gridWorld: Scene = {
       }
     const [agentRow, agentCol, goalRow, goalCol] = state;
     const inset = cell * 0.14;
-    shapes.push({
-      kind: 'rect',
-      x: left + goalCol * cell + inset,
-      y: top + goalRow * cell + inset,
-      w: cell - 2 * inset,
-      h: cell - 2 * inset,
-      fill: 'good',
-      radius: cell * 0.12,
-    });
+    // The goal, and with two objects the other one: green where reaching it pays +1, red where -1.
+    const swapped = env?.name === 'gridworld' && env.objects === 'two-swapped';
+    const objects: [number, number, 'good' | 'bad'][] = [[goalRow, goalCol, swapped ? 'bad' : 'good']];
+    if (state.length > 4 + size * size)
+      objects.push([state[4 + size * size], state[5 + size * size], swapped ? 'good' : 'bad']);
+    for (const [row, col, fill] of objects)
+      shapes.push({
+        kind: 'rect',
+        x: left + col * cell + inset,
+        y: top + row * cell + inset,
+        w: cell - 2 * inset,
+        h: cell - 2 * inset,
+        fill,
+        radius: cell * 0.12,
+      });
     const span = timeline.episodes[info.episode];
     const path = Array.from({ length: t - span.start + 1 }, (_, i) => {
       const s = timeline.state(span.start + i);
