@@ -157,6 +157,7 @@ describe('RL task distributions', () => {
     expect(observationSize(task({ name: 'point-mass' }))).toBe(6);
     expect(actionSpace(task({ name: 'bernoulli-bandit', arms: 7 }))).toEqual({ kind: 'discrete', n: 7 });
     expect(observationSize(task({ name: 'gridworld', size: 6, observation: 'full' }))).toBe(108);
+    expect(observationSize(task({ name: 'gridworld', size: 6, observation: 'full', objects: 'two' }))).toBe(144);
     expect(Object.keys(ENVS).sort()).toEqual(
       [
         'Acrobot-v1',
@@ -168,6 +169,7 @@ describe('RL task distributions', () => {
         'point-mass',
         'bernoulli-bandit',
         'dependent-bandit',
+        'swapping-bandit',
         'gridworld',
       ].sort(),
     );

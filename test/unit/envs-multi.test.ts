@@ -67,13 +67,21 @@ describe('several environments in one batch', () => {
     expect(createVecEnv(discrete, 1, 2).observationSize).toBe(6);
   });
 
-  it('refuses environments whose actions do not pad, naming them', () => {
+  it('refuses a mix of discrete and continuous actions, naming them; pads discrete counts to the largest', () => {
     const mixed = rlTask.parse({ family: 'rl', env: { name: 'CartPole-v1' }, testEnvs: [CART] });
     expect(() => createVecEnv(mixed, 1, 1)).toThrow(
-      /CartPoleContinuous has 1 continuous actions, CartPole-v1 2 discrete actions/,
+      /CartPoleContinuous has continuous actions, CartPole-v1 discrete ones: environments of one batch need one kind/,
     );
     const counts = rlTask.parse({ family: 'rl', env: { name: 'CartPole-v1' }, moreEnvs: [{ name: 'Acrobot-v1' }] });
-    expect(() => actionSpace(counts)).toThrow(/Acrobot-v1 has 3 discrete actions/);
+    expect(actionSpace(counts)).toEqual({ kind: 'discrete', n: 3 });
+    // Each slot keeps its own count, and refuses an action its environment lacks.
+    const env = createVecEnv({ ...counts, numTasks: 'fresh' }, 1, 2);
+    env.reset();
+    expect([env.slotShape(0), env.slotShape(1)]).toEqual([
+      { observationSize: 4, actions: 2 },
+      { observationSize: 6, actions: 3 },
+    ]);
+    expect(() => env.step(Float32Array.of(2, 2))).toThrow(/action 2/);
   });
 
   it('puts instance k on environment k mod n, shifted on those whose physics vary, a test split on its own', () => {

@@ -36,7 +36,7 @@ describe('experiment spec', () => {
     ]);
     expect(issues(task({ dim: 2.5 }))).toEqual(['task.dim: expected a whole number from 1 to 256']);
     expect(issues({ ...tinySpec(), model: { kind: 'nope' } })).toEqual([
-      'model.kind: expected one of mlp, transformer, lstm, vsml',
+      'model.kind: expected one of mlp, transformer, lstm, vsml, symla',
     ]);
     expect(issues(tinySpec({ training: { schedule: 'linear' as never } }))).toEqual([
       'training.schedule: expected one of constant, cosine, one-cycle',
