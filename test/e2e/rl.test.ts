@@ -1,7 +1,8 @@
 // End to end, reinforcement learning: design an RL² run on a two-armed Bernoulli bandit in the generated form,
 // start it, follow it to the end, and in its page see the training return and the within-lifetime curve, play
 // the recorded lifetime on the canvas (frames advance, the canvas is drawn, the pull and reward update) and
-// export it as a WebM video and an animated GIF.
+// export it as a WebM video and an animated GIF. Then FME over a SymLA policy from its preset: the fitness over
+// generations, the archive, the self-modification charts.
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,6 +114,38 @@ describe('an RL run in the page', () => {
       const file = await download.path();
       expect(fs.statSync(file).size).toBeGreaterThan(1000);
     }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('starts FME with a SymLA policy from its preset and shows its fitness and archive', async () => {
+    await page.goto(`${host.url.split('#')[0]}#/design?preset=fme-bandits-swap`);
+    expect(await byPath('model.kind').inputValue()).toBe('symla');
+    expect(await byPath('task.algorithm.kind').inputValue()).toBe('fme');
+    await byPath('task.algorithm.evaluations').fill('3');
+    await textbox('Lifetime').fill('6');
+    await byPath('task.env.swapAt').fill('3');
+    await textbox('Steps').fill('4');
+    await textbox('Batch size').fill('4');
+    await textbox('Every').fill('2');
+    await textbox('Sequences').fill('8');
+    await expect.poll(() => page.getByTestId('spec-status').textContent()).toContain('valid · 1 run');
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL(/#\/runs$/);
+    const row = page.locator('tr[data-run-id="2"]');
+    await expect.poll(() => row.locator('.status').textContent(), { timeout: 90_000 }).toBe('finished');
+    await row.getByRole('link', { name: 'r2', exact: true }).click();
+
+    await page.getByText('Fitness over generations', { exact: true }).waitFor();
+    await page.getByText('Archive at step 4', { exact: true }).waitFor();
+    for (const metric of [RL_STEP_METRICS.modificationSize, RL_STEP_METRICS.lineageDepth])
+      await page.getByText(metric.label[0].toUpperCase() + metric.label.slice(1), { exact: true }).waitFor();
+    // No gradient: no gradient-norm chart.
+    expect(await page.getByText('Gradient norm', { exact: true }).count()).toBe(0);
+    // The two-armed bandit's lifetime in the viewer: two arms' probabilities.
+    const viewer = page.getByTestId('rollout-viewer');
+    await expect.poll(() => viewer.getByTestId('rollout-frame').textContent(), { timeout: 15_000 }).toBe('1/6');
+    expect(await viewer.getByTestId('rollout-probs').locator('li').count()).toBe(2);
+    await page.screenshot({ path: screenshotPath('e2e', 'fme-run'), fullPage: true });
     expect(pageErrors).toEqual([]);
   });
 });
