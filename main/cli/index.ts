@@ -18,6 +18,7 @@ import { commandObjectives, OBJECTIVES_USAGE } from './objectives.js';
 import { readSpecFile } from './specFile.js';
 import { startApp } from './start.js';
 import { formatDuration, formatNumber, table } from './table.js';
+import { formatTime, runSeconds } from '../../shared/figures/format.js';
 
 const USAGE = `metalab — a lab for meta-learning general-purpose in-context learners
 
@@ -219,7 +220,7 @@ async function commandRuns(): Promise<number> {
   process.stdout.write(
     runs.length
       ? `${table(
-          ['run', 'experiment', 'status', 'progress', 'final loss', 'backend', 'created'],
+          ['run', 'experiment', 'status', 'progress', 'final loss', 'backend', 'created', 'started', 'duration'],
           runs.map((r) => [
             `r${r.id}`,
             `e${r.experimentId} ${r.experimentName}`,
@@ -227,7 +228,9 @@ async function commandRuns(): Promise<number> {
             `${r.step}/${r.totalSteps}`,
             formatNumber(figureOf(r, RUN_FIGURES.finalLoss.key)),
             r.backend ?? '-',
-            new Date(r.createdAt).toISOString().replace('T', ' ').slice(0, 19),
+            formatTime(r.createdAt),
+            formatTime(r.startedAt),
+            formatDuration(runSeconds(r, Date.now())),
           ]),
         )}\n`
       : 'no runs yet: try `metalab run examples/tiny-regression.json`\n',

@@ -14,6 +14,19 @@ export function formatDuration(seconds: number | null | undefined): string {
   return h ? `${h}h ${m}m` : m ? `${m}m ${s % 60}s` : `${s}s`;
 }
 
+/** A moment as local date and time to the minute: 2026-12-03 08:14. */
+export function formatTime(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return '–';
+  const d = new Date(ms);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/** Seconds a run has run: from its start to its end, or to `now` while it has none; null before it started. */
+export function runSeconds(run: { startedAt: number | null; finishedAt: number | null }, now: number): number | null {
+  return run.startedAt === null ? null : ((run.finishedAt ?? now) - run.startedAt) / 1000;
+}
+
 export function formatPoint(point: Record<string, number | string>): string {
   const entries = Object.entries(point);
   return entries.length ? entries.map(([k, v]) => `${k.split('.').pop()}=${v}`).join(', ') : '–';

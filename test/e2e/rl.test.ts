@@ -69,6 +69,10 @@ describe('an RL run in the page', () => {
     await page.waitForURL(/#\/runs$/);
     const row = page.locator('tr[data-run-id="1"]');
     await expect.poll(() => row.locator('.status').textContent(), { timeout: 90_000 }).toBe('finished');
+    // When it started and how long it ran; created and finished on hover.
+    expect(await row.getByTestId('started').textContent()).toMatch(/^\s*\d{4}-\d\d-\d\d \d\d:\d\d\s*$/);
+    expect(await row.getByTestId('started').getAttribute('title')).toMatch(/^created \d{4}.*, finished \d{4}/);
+    expect(await row.getByTestId('duration').textContent()).toMatch(/^\d+s$|^\d+m \d+s$/);
     await row.getByRole('link', { name: 'r1', exact: true }).click();
 
     // The training return beside the loss; the within-lifetime curve counts pulls.

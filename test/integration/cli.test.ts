@@ -19,6 +19,8 @@ describe('metalab CLI', () => {
     expect(run.code).toBe(0);
 
     expect(metalab(home, 'runs').stdout).toMatch(/r1\s+e1 tiny regression\s+finished\s+300\/300/);
+    // When it was created and started, and how long it ran (a finished run: a fixed duration).
+    expect(metalab(home, 'runs').stdout).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\d+:\d\d/);
     const show = metalab(home, 'show', 'r1');
     expect(show.stdout).toMatch(/status\s+finished/);
     expect(show.stdout).toMatch(/loss\s+300\s/);

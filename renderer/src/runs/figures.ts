@@ -2,6 +2,7 @@
 // (accuracy, or MSE for regression), from a finished run's summary or else from its latest evaluation.
 import { RUN_STATUSES, type Run } from '../../../shared/api';
 import { compareSweepValues, phaseIndex } from '../../../shared/figures/data';
+import { runSeconds } from '../../../shared/figures/format';
 import { figureOf } from '../../../shared/figures/phases';
 import { RUN_FIGURES, TRAINING_METRICS, evalMetricKey } from '../../../shared/metrics';
 import { OBJECTIVES, SPLITS, objectiveOf } from '../../../shared/objectives';
@@ -34,7 +35,17 @@ export function figuresOf(run: Run, latest: Latest): Figures {
   return { phase, unseen: value !== null && Number.isFinite(value) ? { metric, value } : null };
 }
 
-export type SortKey = 'id' | 'point' | 'status' | 'progress' | 'backend' | 'phase' | 'unseen' | 'loss';
+export type SortKey =
+  | 'id'
+  | 'point'
+  | 'status'
+  | 'progress'
+  | 'started'
+  | 'duration'
+  | 'backend'
+  | 'phase'
+  | 'unseen'
+  | 'loss';
 
 type Value = number | string | (number | string)[] | null;
 
@@ -48,6 +59,10 @@ function sortValue(run: Run, key: SortKey, latest: Latest): Value {
       return RUN_STATUSES.indexOf(run.status);
     case 'progress':
       return run.totalSteps ? run.step / run.totalSteps : 0;
+    case 'started':
+      return run.startedAt;
+    case 'duration':
+      return runSeconds(run, Date.now());
     case 'backend':
       return run.backend;
     case 'phase': {
