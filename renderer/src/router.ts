@@ -1,6 +1,7 @@
 import { createRouter, createWebHashHistory } from 'vue-router';
 import CompareView from './views/CompareView.vue';
 import DesignView from './views/DesignView.vue';
+import NotFoundView from './views/NotFoundView.vue';
 import ObjectivesView from './views/ObjectivesView.vue';
 import PhasesView from './views/PhasesView.vue';
 import RunDetailView from './views/RunDetailView.vue';
@@ -13,7 +14,7 @@ export const router = createRouter({
     { path: '/', redirect: '/runs' },
     { path: '/design', component: DesignView, meta: { title: 'Design' } },
     { path: '/runs', component: RunsView, meta: { title: 'Runs' } },
-    { path: '/runs/:id', component: RunDetailView, props: (r) => ({ id: Number(r.params.id) }) },
+    { path: '/runs/:id(\\d+)', component: RunDetailView, props: (r) => ({ id: Number(r.params.id) }) },
     { path: '/compare', component: CompareView, meta: { title: 'Compare' } },
     { path: '/phases', component: PhasesView, meta: { title: 'Phases' } },
     {
@@ -22,5 +23,6 @@ export const router = createRouter({
       props: (r) => ({ id: r.params.id ? Number(r.params.id) : null }),
       meta: { title: 'Objectives' },
     },
+    { path: '/:unknown(.*)*', component: NotFoundView, meta: { title: 'Not found' } },
   ],
 });

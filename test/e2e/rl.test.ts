@@ -154,6 +154,23 @@ describe('an RL run in the page', () => {
   });
 });
 
+describe('addresses the lab does not know', () => {
+  it('say so: an unknown page, a run id that is not a number, a run that is not in the lab', async () => {
+    const base = host.url.split('#')[0];
+    for (const [hash, text] of [
+      ['#/nowhere', 'There is no page at #/nowhere in this lab.'],
+      ['#/runs/abc', 'There is no page at #/runs/abc in this lab.'],
+      ['#/runs/999', 'There is no run r999 in this lab: it may have been deleted.'],
+    ]) {
+      await page.goto(`${base}${hash}`);
+      await expect.poll(() => page.getByTestId('not-found').textContent()).toContain(text);
+    }
+    await page.getByRole('link', { name: 'runs', exact: true }).first().click();
+    await page.waitForURL(/#\/runs$/);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
 /** A digest of the canvas's pixels, to tell frames apart. */
 function drawnPixelsSnapshot(p: Page): Promise<string> {
   return p.getByTestId('rollout-canvas').evaluate((el) => (el as HTMLCanvasElement).toDataURL());
