@@ -114,6 +114,23 @@ describe('designing and following an experiment', () => {
     await tags.press('Enter');
     await expect.poll(async () => (await lab.listExperiments())[0].tags).toEqual(['smoke', 'e2e']);
     await expect.poll(() => page.locator('[data-experiment-id="1"] .tag').allTextContents()).toEqual(['smoke', 'e2e']);
+    // Notes: Shift+Enter breaks the line, Enter saves; leaving the field saves too; Cancel drops the edit.
+    const notes = () => page.getByRole('textbox', { name: 'notes on e1' });
+    await page.getByRole('button', { name: /^notes on e1/ }).click();
+    await notes().fill('first line');
+    await notes().press('Shift+Enter');
+    await notes().pressSequentially('second');
+    await notes().press('Enter');
+    await expect.poll(async () => (await lab.listExperiments())[0].notes).toBe('first line\nsecond');
+    await page.getByRole('button', { name: /^notes on e1/ }).click();
+    await notes().fill('kept by leaving');
+    await page.getByRole('heading', { name: 'Runs' }).click();
+    await expect.poll(async () => (await lab.listExperiments())[0].notes).toBe('kept by leaving');
+    await page.getByRole('button', { name: /^notes on e1/ }).click();
+    await notes().fill('dropped');
+    await page.locator('[data-experiment-id="1"] .notes').getByRole('button', { name: 'Cancel' }).click();
+    expect(await notes().count()).toBe(0);
+    expect((await lab.listExperiments())[0].notes).toBe('kept by leaving');
 
     await expect
       .poll(() => page.locator('tr[data-run-id="2"] .status').textContent(), { timeout: 45_000 })
