@@ -168,6 +168,13 @@ describe('designing and following an experiment', () => {
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Loaded the spec of run r1');
     expect(await textbox('Width (dModel)').inputValue()).toBe('16');
     expect(await page.locator('.field', { hasText: 'Number of tasks' }).getByRole('textbox').inputValue()).toBe('4');
+    // It keeps its experiment's description and tags (as edited in the runs table).
+    const e1 = (await lab.listExperiments()).find((e) => e.id === 1)!;
+    await page.getByRole('tab', { name: 'JSON' }).click();
+    const rerun = JSON.parse(await page.locator('textarea[aria-label="experiment spec (JSON)"]').inputValue());
+    expect(rerun.tags).toEqual(['smoke', 'e2e']);
+    expect(rerun.description).toBe(e1.spec.description);
+    await page.getByRole('tab', { name: 'Form' }).click();
 
     await textbox('Seed').fill('42');
     await page.getByRole('button', { name: 'Copy link' }).click();
