@@ -232,6 +232,20 @@ describe('designing and following an experiment', () => {
     await page.locator('tr[data-run-id="1"]').waitFor();
     expect(pageErrors).toEqual([]);
   });
+
+  it('starts from an empty spec of a task family, and keeps the draft across a reload', async () => {
+    await page.getByRole('link', { name: 'Design' }).click();
+    await page.getByRole('combobox', { name: 'example spec' }).selectOption('empty-rl');
+    const empty = JSON.parse(await jsonOf(page));
+    expect(empty).toEqual({ name: 'untitled', task: { family: 'rl' }, model: { kind: 'mlp' } });
+    await expect.poll(() => page.getByTestId('spec-status').textContent()).toContain('valid · 1 run');
+    await textbox('Name').fill('my draft');
+    await expect.poll(async () => JSON.parse(await jsonOf(page)).name).toBe('my draft');
+    await page.reload();
+    await expect.poll(() => textbox('Name').inputValue()).toBe('my draft');
+    expect(JSON.parse(await jsonOf(page)).task.family).toBe('rl');
+    expect(pageErrors).toEqual([]);
+  });
 });
 
 /** The JSON tab's text (read while the tab is hidden, so not through the accessibility tree). */

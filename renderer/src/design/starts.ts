@@ -1,10 +1,11 @@
 // Specs the designer can start from: the paper presets (presets/*.json) and the small examples (examples/*.json),
-// bundled into the page at build time.
+// bundled into the page at build time, and an empty spec of each task family (its defaults, nothing of a preset).
+import { taskSpec } from '../../../shared/spec';
 
 export interface Start {
   /** The file's base name: what `?preset=` and the "Start from" list use. */
   id: string;
-  group: 'Paper presets' | 'Examples';
+  group: 'Empty' | 'Paper presets' | 'Examples';
   label: string;
   description: string;
   spec: Record<string, unknown>;
@@ -38,7 +39,19 @@ function list(files: Record<string, Record<string, unknown>>, group: Start['grou
     .sort((a, b) => a.label.localeCompare(b.label));
 }
 
-export const STARTS: Start[] = [...list(presets, 'Paper presets'), ...list(examples, 'Examples')];
+/** Task families and the model each empty spec starts with (an RL policy is an MLP, a sequence model a Transformer). */
+const EMPTY: Start[] = taskSpec.options.map((option) => {
+  const family = option.shape.family.value;
+  return {
+    id: `empty-${family}`,
+    group: 'Empty',
+    label: `empty ${family} spec`,
+    description: `The defaults of a ${family} experiment: no name, description or tags of a preset`,
+    spec: { name: 'untitled', task: { family }, model: { kind: family === 'rl' ? 'mlp' : 'transformer' } },
+  };
+});
+
+export const STARTS: Start[] = [...EMPTY, ...list(presets, 'Paper presets'), ...list(examples, 'Examples')];
 
 /** What a first visit to the designer shows: the flagship experiment, the GPICL phase transition. */
 export const DEFAULT_START = 'gpicl-phase-transition';

@@ -1,6 +1,6 @@
 // The page's state: the lab's info, experiments and runs, kept current by the lab's pushed events.
 import { defineStore } from 'pinia';
-import { markRaw, ref, shallowRef } from 'vue';
+import { markRaw, ref, shallowRef, watch } from 'vue';
 import type { DatasetInfo, Experiment, LabApi, LabEvent, LabInfo, Run } from '../../../shared/api';
 import type { StoredObjective } from '../../../shared/learnedObjective';
 import { isEvalKey } from '../../../shared/metrics';
@@ -24,8 +24,9 @@ export const useLab = defineStore('lab', () => {
   const disconnected = ref<string | null>(null);
   /** Datasets specs can name (built-in and imported), for the designer. */
   const datasets = ref<DatasetInfo[]>([]);
-  /** The designer's JSON text, kept while the page moves between views. */
-  const designDraft = ref<string | null>(null);
+  /** The designer's JSON text, kept while the page moves between views and across reloads (this browser's storage). */
+  const designDraft = ref<string | null>(readDraft());
+  watch(designDraft, writeDraft);
   /** Last step at which each run recorded evaluation figures, so views showing them know when to refetch. */
   const evalTick = ref<Record<number, number>>({});
   /** Learned objectives kept in the lab (newest first), and why they could not be listed. */
@@ -140,3 +141,23 @@ export const useLab = defineStore('lab', () => {
     requireApi,
   };
 });
+
+const DRAFT_KEY = 'metalab.designDraft';
+
+/** The saved draft, or null where the page may not use storage (it then lives only as long as the page). */
+function readDraft(): string | null {
+  try {
+    return localStorage.getItem(DRAFT_KEY);
+  } catch {
+    return null;
+  }
+}
+
+function writeDraft(text: string | null): void {
+  try {
+    if (text === null) localStorage.removeItem(DRAFT_KEY);
+    else localStorage.setItem(DRAFT_KEY, text);
+  } catch {
+    // storage full or refused: the draft still lives in the page
+  }
+}
