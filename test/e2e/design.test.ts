@@ -102,6 +102,13 @@ describe('designing and following an experiment', () => {
     await expect.poll(distinct, { timeout: 30_000, interval: 100 }).toBeGreaterThan(2);
     expect(await first.getByTestId('live').textContent()).toMatch(/ETA .* · [\d,]+ ex\/s/);
     expect(await page.locator('tr[data-run-id="2"] .status').textContent()).toBe('queued');
+    // The delete dialog follows the run: it is running when asked, then it finishes while the dialog is open.
+    await page.getByRole('button', { name: 'delete run r1' }).click();
+    const body = page.getByTestId('confirm-body');
+    expect(await body.textContent()).toContain('is running; it will be stopped');
+    await expect.poll(() => body.textContent(), { timeout: 45_000 }).not.toContain('is running');
+    expect(await first.locator('.status').textContent()).toBe('finished');
+    await page.getByRole('dialog').getByRole('button', { name: 'Keep' }).click();
     await page.screenshot({ path: screenshotPath('e2e', 'runs-live') });
     await setTheme('dark');
     await page.screenshot({ path: screenshotPath('e2e', 'runs-live-dark') });
