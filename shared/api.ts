@@ -145,6 +145,11 @@ export interface ExperimentPlan {
 
 export interface LabApi {
   getInfo(): Promise<LabInfo>;
+  /**
+   * How many runs this lab's process trains at once, from now on (queued runs start as room appears; fewer stops
+   * none: running ones finish). Not kept: the next start takes its host's setting again.
+   */
+  setConcurrency(concurrency: number): Promise<LabInfo>;
   validateSpec(spec: unknown): Promise<ValidateResult>;
   /** Each run's parameter count, state size and estimated duration, measured in a short-lived worker. */
   planExperiment(spec: unknown): Promise<ExperimentPlan>;
@@ -205,11 +210,14 @@ export interface LabEvents {
 }
 
 const id = z.int().positive();
+/** The most runs a lab trains at once. */
+export const MAX_CONCURRENCY = 64;
 const maxRunsPerQuery = 64;
 
 /** Argument schemas for every LabApi method: main parses each request through these before acting. */
 export const labApiArgs = {
   getInfo: z.tuple([]),
+  setConcurrency: z.tuple([z.int().min(1).max(MAX_CONCURRENCY)]),
   validateSpec: z.tuple([z.unknown()]),
   planExperiment: z.tuple([z.unknown()]),
   listDatasets: z.tuple([]),

@@ -9,6 +9,7 @@ type Names<P extends unknown[]> = { [I in keyof P]-?: string };
 /** Each method's argument names, for messages; one name per parameter of the LabApi method (checked by tsc). */
 const ARG_NAMES = {
   getInfo: [],
+  setConcurrency: ['concurrency'],
   validateSpec: ['spec'],
   planExperiment: ['spec'],
   listDatasets: [],

@@ -84,6 +84,11 @@ export class Lab implements LabApi {
     this.store.close();
   }
 
+  async setConcurrency(concurrency: number): Promise<LabInfo> {
+    this.scheduler.setConcurrency(concurrency);
+    return this.getInfo();
+  }
+
   async getInfo(): Promise<LabInfo> {
     return {
       version: appVersion(),

@@ -80,7 +80,7 @@ export function defaultConcurrency(): number {
 }
 
 export class Scheduler {
-  readonly concurrency: number;
+  private runsAtOnce: number;
   private readonly queue: number[] = [];
   private readonly active = new Map<number, ActiveRun>();
   private idleWaiters: (() => void)[] = [];
@@ -91,7 +91,7 @@ export class Scheduler {
     private readonly store: Store,
     private readonly options: SchedulerOptions,
   ) {
-    this.concurrency = options.concurrency ?? defaultConcurrency();
+    this.runsAtOnce = options.concurrency ?? defaultConcurrency();
     this.limits = {
       stallSteps: options.stallSteps ?? STALL_DEFAULTS.stallSteps,
       stallMinMs: options.stallMinMs ?? STALL_DEFAULTS.stallMinMs,
@@ -207,8 +207,18 @@ export class Scheduler {
     );
   }
 
+  get concurrency(): number {
+    return this.runsAtOnce;
+  }
+
+  /** Runs at once from now on: more start queued runs at once; fewer let the running ones finish. */
+  setConcurrency(concurrency: number): void {
+    this.runsAtOnce = concurrency;
+    this.pump();
+  }
+
   private pump(): void {
-    while (this.active.size < this.concurrency && this.queue.length) this.start(this.queue.shift()!);
+    while (this.active.size < this.runsAtOnce && this.queue.length) this.start(this.queue.shift()!);
   }
 
   private start(runId: number): void {

@@ -6,17 +6,19 @@
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Lab } from '../../main/services/lab';
 import type { WebHost } from '../../main/web/server';
 import { RL_STEP_METRICS } from '../../shared/objectives/rl';
 import { openLabPage, screenshotPath } from '../helpers/browser';
 
 let host: WebHost;
+let lab: Lab;
 let page: Page;
 let pageErrors: string[];
 let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ host, page, pageErrors, stop } = await openLabPage('metalab-rl-', 1));
+  ({ lab, host, page, pageErrors, stop } = await openLabPage('metalab-rl-', 1));
 });
 afterAll(() => stop());
 
@@ -167,6 +169,18 @@ describe('addresses the lab does not know', () => {
     }
     await page.getByRole('link', { name: 'runs', exact: true }).first().click();
     await page.waitForURL(/#\/runs$/);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('the header', () => {
+  it('sets how many runs the lab trains at once', async () => {
+    const atOnce = page.getByRole('combobox', { name: 'runs at a time' });
+    expect(await atOnce.inputValue()).toBe('1');
+    await atOnce.selectOption('3');
+    await expect.poll(async () => (await lab.getInfo()).concurrency).toBe(3);
+    await page.reload();
+    await expect.poll(() => page.getByRole('combobox', { name: 'runs at a time' }).inputValue()).toBe('3');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -49,6 +49,38 @@ describe('scheduler with worker processes', () => {
     store.close();
   });
 
+  it('changes its concurrency while runs wait: more starts queued runs at once, fewer stops none', async () => {
+    const { lab, store } = testLab(tempDir(), 1);
+    let running = 0;
+    let peak = 0;
+    lab.subscribe((e) => {
+      if (e.type !== 'run-state') return;
+      if (e.status === 'running') peak = Math.max(peak, ++running);
+      else if (e.status !== 'queued') running--;
+    });
+    const { runIds } = await lab.createExperiment(
+      tinySpec({
+        training: { steps: 4000, batchSize: 16, checkpointEvery: 4000 },
+        sweep: { axes: [{ path: 'seed', values: [1, 2, 3] }] },
+      }),
+    );
+    await waitForEvent(lab, (e) => e.type === 'run-progress' && e.runId === runIds[0] && e.step > 10);
+    expect(store.getRun(runIds[1])!.status).toBe('queued');
+    const second = waitForEvent(lab, (e) => e.type === 'run-state' && e.runId === runIds[1] && e.status === 'running');
+    expect((await lab.setConcurrency(2)).concurrency).toBe(2);
+    await second;
+    expect(store.getRun(runIds[0])!.status).toBe('running');
+    // Back to one: both keep running; the third waits for both to end.
+    await lab.setConcurrency(1);
+    await waitForEvent(lab, (e) => e.type === 'run-state' && e.runId === runIds[0] && e.status === 'finished');
+    expect(store.getRun(runIds[2])!.status).toBe('queued');
+    await lab.idle();
+    expect(runIds.map((id) => store.getRun(id)!.status)).toEqual(['finished', 'finished', 'finished']);
+    expect(peak).toBe(2);
+    await lab.close();
+    store.close();
+  }, 120_000);
+
   it('cancels a running run at a checkpoint, and retry resumes it to the end with every step once', async () => {
     const { lab, store } = testLab(tempDir(), 1);
     const { runIds } = await lab.createExperiment(
