@@ -2,7 +2,7 @@
 // heatmap and phase plot, summary figures along an axis, a scatter of runs, step curves and in-context
 // learning curves. Each returns the chart's option with a title, a subtitle and notes for the terminal.
 import type { ChartColors } from '../../shared/figures/colors.js';
-import { contextLines } from '../../shared/figures/context.js';
+import { chanceLine, contextLines } from '../../shared/figures/context.js';
 import {
   curveObjective,
   ema,
@@ -375,6 +375,11 @@ export async function contextFigure(lab: LabReader, req: ContextRequest): Promis
       ownColors: single,
     });
   });
+  // One chance line where every run drawn has the same (a sweep over the number of classes has several: none).
+  const chances = new Set(evaluated.map(({ run }) => objective.chance?.(run.spec.task) ?? null));
+  const [chance] = chances;
+  if (chances.size === 1 && chance !== null && chance !== undefined)
+    series = [...series, ...chanceLine(series, chance)];
   if (req.logY) series = logSafe(series, 1, '--log-y', notes);
   const option = lineOption(
     {

@@ -1,7 +1,8 @@
 // In-context learning curves: a run's per-position accuracy (or MSE) at one evaluation, with its baselines.
 import type { EvalCurve } from '../api.js';
 import { baselineCurves, positionPoints } from './data.js';
-import type { ChartSeries } from './line.js';
+import { formatNumber } from './format.js';
+import { type ChartSeries, levelLine } from './line.js';
 
 const LINE_TYPES = ['dashed', 'dotted'] as const;
 
@@ -38,4 +39,11 @@ export function contextLines(curves: readonly EvalCurve[], pick: ContextPick): C
         lineType: LINE_TYPES[kinds.indexOf(curve.metric) % 2],
       })),
   ];
+}
+
+/** The chance level (objective.chance) as a line across the positions `lines` span; none without lines. */
+export function chanceLine(lines: readonly ChartSeries[], chance: number): ChartSeries[] {
+  const xs = lines.flatMap((l) => l.data.map(([x]) => x));
+  if (!xs.length) return [];
+  return [levelLine(`chance (${formatNumber(chance, 3)})`, chance, [Math.min(...xs), Math.max(...xs)])];
 }

@@ -21,6 +21,23 @@ export interface ChartSeries {
   level?: boolean;
 }
 
+/** The palette's neutral grey: reference levels (zero, chance). */
+const NEUTRAL = 9;
+
+/** A dashed horizontal line at `y` across `xRange`, for a level to read a chart against. */
+export function levelLine(name: string, y: number, xRange: [number, number], colorIndex = NEUTRAL): ChartSeries {
+  return {
+    name,
+    data: [
+      [xRange[0], y],
+      [xRange[1], y],
+    ],
+    colorIndex,
+    lineType: 'dashed',
+    level: true,
+  };
+}
+
 /** The raw line, and with smoothing on (weight > 0), its exponential moving average over it in the same colour. */
 export function smoothedLines(name: string, data: XY[], weight: number, colorIndex = 0): ChartSeries[] {
   if (!data.length) return [];

@@ -7,7 +7,7 @@ import { COLLAPSE_SATURATION, OBJECTIVE_PICTURE, OBJECTIVE_PICTURE_SPLIT } from 
 import type { EnvSpec } from '../spec.js';
 import { ema, type XY } from './data.js';
 import { formatNumber } from './format.js';
-import type { ChartSeries } from './line.js';
+import { type ChartSeries, levelLine } from './line.js';
 import type { ScatterPoint } from './scatter.js';
 
 /** The environment each agent of a population trains on: agent i on environment i mod n of [env, ...moreEnvs]. */
@@ -44,23 +44,8 @@ export function agentLines(
   });
 }
 
-/** Palette places of the reference levels: a neutral grey for zero, red for the collapse threshold. */
-const NEUTRAL = 9;
+/** Red: the collapse threshold. */
 const WARNING = 1;
-
-/** A dashed horizontal line at `y` across `xRange`, for a level to read a chart against. */
-export function levelLine(name: string, y: number, xRange: [number, number], colorIndex = NEUTRAL): ChartSeries {
-  return {
-    name,
-    data: [
-      [xRange[0], y],
-      [xRange[1], y],
-    ],
-    colorIndex,
-    lineType: 'dashed',
-    level: true,
-  };
-}
 
 /** The saturation above which the objective is reported as collapsed, as a line. */
 export const collapseLine = (xRange: [number, number]): ChartSeries =>

@@ -1,5 +1,6 @@
 // Classification (GPICL): softmax cross-entropy of the class at every position; accuracy.
 import type { MetricInfo } from '../metrics.js';
+import type { TaskSpec } from '../spec.js';
 import { figure, type ObjectiveInfo } from './types.js';
 
 const accuracy: MetricInfo = {
@@ -17,6 +18,7 @@ export const classification = {
   stepMetrics: [accuracy],
   curveTitle: 'In-context learning curve',
   positionName: () => 'position',
+  chance: (task: TaskSpec) => (task.family === 'gpicl-classification' ? 1 / task.classes : null),
   curve: figure('acc', 'accuracy', 'higher', 'Accuracy at each position of the sequence.'),
   extraCurves: [figure('loss', 'cross-entropy', 'lower', 'Cross-entropy at each position of the sequence.')],
   figures: {

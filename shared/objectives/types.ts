@@ -25,6 +25,11 @@ export interface ObjectiveInfo {
   /** What the curve is called in figures, and its x axis for a task (a position, an episode of a lifetime). */
   curveTitle: string;
   positionName(task: TaskSpec): string;
+  /**
+   * The curve's value for a learner that guesses (a chance line on it), for a task; absent where there is none to
+   * draw (regression's baselines are learners; RL records the random policy's own curve).
+   */
+  chance?(task: TaskSpec): number | null;
   /** Further per-position curves recorded beside it. */
   extraCurves: readonly FigureInfo[];
   /** Figures recorded per split at each evaluation; `last` and `improvement` are the headline ones. */

@@ -79,5 +79,10 @@ describe('paper presets', () => {
       'eval/unseen/last_acc',
     ]);
     expect(metalab(home, 'show', 'r4').stdout).toMatch(/phase\s+\S/);
+    // Its in-context curves with the chance line of 3 classes.
+    const svg = path.join(home, 'context.svg');
+    const figure = metalab(home, 'figure', 'context', 'e1', '--split', 'unseen', '--out', svg);
+    expect(figure.code, figure.stderr).toBe(0);
+    expect(fs.readFileSync(svg, 'utf8')).toContain('chance (0.333)');
   });
 });

@@ -1,7 +1,11 @@
-// What the page draws of black-box runs (shared/figures/es.ts): fitness lines and FME's archive picture.
+// What the page draws of black-box runs (shared/figures/es.ts): fitness lines and FME's archive picture; and the
+// chance line of in-context curves (shared/figures/context.ts).
 import { describe, expect, it } from 'vitest';
 import type { EvalCurve } from '../../shared/api';
+import { chanceLine } from '../../shared/figures/context';
 import { archivePicture, archiveSteps, fitnessLines } from '../../shared/figures/es';
+import { OBJECTIVES } from '../../shared/objectives';
+import { taskSpec } from '../../shared/spec';
 import { ARCHIVE_PICTURE, ARCHIVE_SPLIT } from '../../shared/objectives/rl';
 
 describe('black-box figures', () => {
@@ -72,5 +76,30 @@ describe('black-box figures', () => {
       { name: 'solution 1 of the archive (depth 4)', x: 8, y: 60, color: 4 },
       { name: 'solution 2 of the archive (depth 1)', x: 3, y: 55, color: 1 },
     ]);
+  });
+});
+
+describe('the chance line', () => {
+  it("is 1 / classes for classification, across the curves' positions; none for regression or RL", () => {
+    const task = (t: object) => taskSpec.parse(t);
+    const gpicl = task({ family: 'gpicl-classification', dataset: 'mnist', classes: 3 });
+    expect(OBJECTIVES.classification.chance(gpicl)).toBeCloseTo(1 / 3, 12);
+    expect('chance' in OBJECTIVES.regression).toBe(false);
+    expect('chance' in OBJECTIVES.rl).toBe(false);
+    const lines = [
+      { name: 'model', data: [[1, 0.4] as [number, number], [24, 0.7] as [number, number]] },
+      { name: 'learner', data: [[1, 0.3] as [number, number], [20, 0.6] as [number, number]] },
+    ];
+    expect(chanceLine(lines, 1 / 3)).toEqual([
+      expect.objectContaining({
+        name: 'chance (0.333)',
+        data: [
+          [1, 1 / 3],
+          [24, 1 / 3],
+        ],
+        level: true,
+      }),
+    ]);
+    expect(chanceLine([], 0.5)).toEqual([]);
   });
 });
