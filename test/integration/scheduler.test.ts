@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { Lab } from '../../main/services/lab';
 import type { Store } from '../../main/services/store/index';
 import { encodeIdx } from '../../main/engine/data/idx';
 import { runExperiment } from '../../main/engine/train';
@@ -19,21 +20,27 @@ function steps(store: Store, runId: number, key = 'loss'): number[] {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+/** The most runs of `lab` running at once so far (from its run-state events). */
+function peakRunning(lab: Lab): () => number {
+  let running = 0;
+  let peak = 0;
+  lab.subscribe((e) => {
+    if (e.type !== 'run-state') return;
+    if (e.status === 'running') peak = Math.max(peak, ++running);
+    else if (e.status !== 'queued') running--;
+  });
+  return () => peak;
+}
+
 describe('scheduler with worker processes', () => {
   it('never runs more workers than its concurrency, and finishes every run', async () => {
     const { lab, store, events } = testLab(tempDir(), 2);
-    let running = 0;
-    let peak = 0;
-    lab.subscribe((e) => {
-      if (e.type !== 'run-state') return;
-      if (e.status === 'running') peak = Math.max(peak, ++running);
-      else if (e.status !== 'queued') running--;
-    });
+    const peak = peakRunning(lab);
     const { runIds } = await lab.createExperiment(
       tinySpec({ sweep: { axes: [{ path: 'training.learningRate', values: [0.01, 0.005, 0.002] }] } }),
     );
     await lab.idle();
-    expect(peak).toBe(2);
+    expect(peak()).toBe(2);
     for (const id of runIds) {
       const run = store.getRun(id)!;
       expect(run.status).toBe('finished');
@@ -51,13 +58,7 @@ describe('scheduler with worker processes', () => {
 
   it('changes its concurrency while runs wait: more starts queued runs at once, fewer stops none', async () => {
     const { lab, store } = testLab(tempDir(), 1);
-    let running = 0;
-    let peak = 0;
-    lab.subscribe((e) => {
-      if (e.type !== 'run-state') return;
-      if (e.status === 'running') peak = Math.max(peak, ++running);
-      else if (e.status !== 'queued') running--;
-    });
+    const peak = peakRunning(lab);
     const { runIds } = await lab.createExperiment(
       tinySpec({
         training: { steps: 4000, batchSize: 16, checkpointEvery: 4000 },
@@ -76,7 +77,7 @@ describe('scheduler with worker processes', () => {
     expect(store.getRun(runIds[2])!.status).toBe('queued');
     await lab.idle();
     expect(runIds.map((id) => store.getRun(id)!.status)).toEqual(['finished', 'finished', 'finished']);
-    expect(peak).toBe(2);
+    expect(peak()).toBe(2);
     await lab.close();
     store.close();
   }, 120_000);
