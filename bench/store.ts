@@ -14,11 +14,11 @@ import type { EvalCurve, LabApi, LabEvents, Series, SeriesOptions } from '../sha
 import { evalMetricKey, type MetricRow, TRAINING_METRICS } from '../shared/metrics.js';
 import { classification } from '../shared/objectives/classification.js';
 import { SPLITS } from '../shared/objectives/index.js';
-import { PHASE_LABELS, type Phase, phaseCode, type RunSummary } from '../shared/results.js';
+import { PHASE_LABELS, phaseCode, type RunSummary } from '../shared/results.js';
 import { expandExperiment } from '../shared/spec.js';
 import { decode, encode } from '../shared/wire.js';
 import { Rng, seedFrom } from '../main/engine/rng.js';
-import { summarize } from '../main/engine/summarize.js';
+import { type RunRecord, summarize } from '../main/engine/summarize.js';
 import { Lab } from '../main/services/lab.js';
 import { databaseFile, rendererDir, workerScript } from '../main/services/paths.js';
 import { Store } from '../main/services/store/index.js';
@@ -97,7 +97,7 @@ function simulateRun(seed: number, steps: number, sink: RunSink): RunSummary {
     }
   };
   const losses: number[] = [];
-  let lastEvaluation: { figures: Record<string, number>; phase: Phase } | null = null;
+  let lastEvaluation: RunRecord['lastEvaluation'] = null;
   for (let step = 1; step <= steps; step++) {
     const progress = 1 - Math.exp((-5 * step) / steps);
     const loss = f32(1.6 - 1.2 * progress + 0.08 * rng.normal());
@@ -134,7 +134,7 @@ function simulateRun(seed: number, steps: number, sink: RunSink): RunSummary {
     push(
       [...Object.entries(figures), [m.phase.key, phaseCode(phase)] as const].map(([k, v]): MetricRow => [k, step, v]),
     );
-    lastEvaluation = { figures, phase };
+    lastEvaluation = { figures, phase, confidence: 1 };
   }
   if (pending.length) sink.metrics(pending);
   return summarize({ steps, backend: 'wasm', paramCount: 105_413, stateSize: 0, losses, lastEvaluation });

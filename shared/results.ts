@@ -25,6 +25,17 @@ export function phaseFromCode(code: number | null | undefined): Phase | null {
   return code === null || code === undefined ? null : (PHASE_LABELS[code] ?? null);
 }
 
+/**
+ * A phase label is uncertain when fewer than this fraction of bootstrap resamples of its evaluation's sequences (RL:
+ * trials) give it: the evaluation is too small to tell it from another phase.
+ */
+export const PHASE_CONFIDENT = 0.9;
+
+/** Whether a label with this confidence is uncertain (a label stored without one, before it was measured, is not). */
+export function phaseUncertain(confidence: number | null | undefined): boolean {
+  return confidence !== null && confidence !== undefined && confidence < PHASE_CONFIDENT;
+}
+
 /** The longest stretch where the meta-training loss stayed flat (see the engine's plateau rules). */
 export const Plateau = z
   .object({
@@ -44,6 +55,8 @@ export const RunSummary = z
     backend: z.string(),
     /** The phase of the last evaluation. */
     phase: Phase.nullable(),
+    /** Its confidence (see PHASE_CONFIDENT); absent from summaries stored before it was measured. */
+    phaseConfidence: z.number().min(0).max(1).nullable().optional(),
     plateau: Plateau.nullable(),
     /**
      * Run figures (final_loss, param_count, …) and the last evaluation's figures (eval/<split>/<name>); null: not

@@ -1,10 +1,12 @@
 // Evaluation on held-out sequences: every split's per-position curves and figures, the model's and its
-// baselines' on the same sequences, scored by the task's objective, and the phase the evaluation shows.
+// baselines' on the same sequences, scored by the task's objective, and the phase the evaluation shows with its
+// confidence (a bootstrap over the sequences, ./objectives/bootstrap.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { EvalCurve } from '../../shared/api.js';
 import { evalMetricKey } from '../../shared/metrics.js';
 import type { Phase } from '../../shared/results.js';
 import type { Model } from './models/index.js';
+import { phaseWithConfidence, type PerSequence } from './objectives/bootstrap.js';
 import { objectiveFor } from './objectives/index.js';
 import { Rng, seedFrom } from './rng.js';
 import type { BaselinePredictions, SequenceBatch, TaskSampler } from './tasks/index.js';
@@ -23,6 +25,8 @@ export interface Evaluation {
   curves: EvalCurve[];
   figures: Record<string, number>;
   phase: Phase;
+  /** The fraction of bootstrap resamples of the sequences whose evidence gives `phase` too. */
+  confidence: number;
 }
 
 /** The held-out sequences of every split, fixed for the whole run. */
@@ -62,7 +66,7 @@ export async function evaluate(
   const objective = objectiveFor(task);
   const curves: EvalCurve[] = [];
   const figures: Record<string, number> = {};
-  const evidence = new Map<string, unknown>();
+  const evidence = new Map<string, PerSequence>();
   for (const set of sets) {
     const { split, batch } = set;
     const firstTime = set.baselines === null;
@@ -78,5 +82,6 @@ export async function evaluate(
     for (const [name, value] of Object.entries(score.figures)) figures[evalMetricKey(split, name)] = value;
     evidence.set(split, score.evidence);
   }
-  return { curves, figures, phase: objective.phase(evidence, task) };
+  const rule = (e: ReadonlyMap<string, PerSequence>) => objective.phase(e, task);
+  return { curves, figures, ...phaseWithConfidence(evidence, rule, seedFrom(spec.seed, 'phase', step)) };
 }

@@ -11,8 +11,8 @@ export interface RunRecord {
   stateSize: number;
   /** The loss of every step, step 1 first. */
   losses: readonly number[];
-  /** The last evaluation's figures (eval/<split>/<name>) and phase; null if the run was never evaluated. */
-  lastEvaluation: { figures: Record<string, number>; phase: Phase } | null;
+  /** The last evaluation's figures (eval/<split>/<name>), phase and its confidence; null if never evaluated. */
+  lastEvaluation: { figures: Record<string, number>; phase: Phase; confidence: number } | null;
 }
 
 export function summarize(run: RunRecord): RunSummary {
@@ -23,6 +23,7 @@ export function summarize(run: RunRecord): RunSummary {
     steps: run.steps,
     backend: run.backend,
     phase: run.lastEvaluation?.phase ?? null,
+    phaseConfidence: run.lastEvaluation?.confidence ?? null,
     plateau: plateau && { start: plateau.start, end: plateau.end, length: plateau.length },
     figures: {
       [f.finalLoss.key]: run.losses.at(-1) ?? null,

@@ -183,14 +183,16 @@ async function runSequences(spec: SequenceRunSpec, sink: RunSink, options: RunOp
   sink.started({ backend, paramCount: model.paramCount, stateSize: model.stateSize });
 
   const evaluateAt = async (atStep: number) => {
-    const { curves, figures, phase } = await evaluate(model, task, sets, spec, atStep);
+    const { curves, figures, phase, confidence } = await evaluate(model, task, sets, spec, atStep);
     sink.evaluation(curves);
     sink.metrics(
-      [...Object.entries(figures), [TRAINING_METRICS.phase.key, phaseCode(phase)]].map(
-        ([k, v]) => [k, atStep, v] as MetricRow,
-      ),
+      [
+        ...Object.entries(figures),
+        [TRAINING_METRICS.phase.key, phaseCode(phase)],
+        [TRAINING_METRICS.phaseConfidence.key, confidence],
+      ].map(([k, v]) => [k, atStep, v] as MetricRow),
     );
-    return { figures, phase };
+    return { figures, phase, confidence };
   };
 
   const { training } = spec;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { PHASE_LABELS } from '../../shared/results';
 import { runSpec } from '../../shared/spec';
 import { runExperiment } from '../../main/engine/train';
 import { collectingSink } from '../helpers/collect';
@@ -41,6 +42,18 @@ describe('meta-training loop', () => {
     expect(resumed.out.series('loss')).toEqual(full.out.series('loss').slice(20));
     expect(resumed.out.curves).toEqual(full.out.curves);
     expect(resumed.out.summary).toEqual(full.out.summary);
+  });
+
+  it('labels every evaluation with its phase and confidence; fresh tasks have no seen split', async () => {
+    const { out, sink } = collectingSink();
+    await runExperiment(spec({ task: { family: 'linear-regression', dim: 4, seqLen: 8, numTasks: 'fresh' } }), sink);
+    expect([...new Set(out.curves.map((c) => c.split))]).toEqual(['unseen']);
+    expect(out.rows.filter(([key]) => key.startsWith('eval/seen/'))).toEqual([]);
+    const confidence = out.series('phase_confidence');
+    expect(confidence.map(([step]) => step)).toEqual([30, 60]);
+    for (const [, c] of confidence) expect(c).toBeGreaterThanOrEqual(0);
+    expect(out.summary).toMatchObject({ phaseConfidence: confidence.at(-1)![1] });
+    expect(out.summary!.phase).toBe(PHASE_LABELS[out.series('phase').at(-1)![1]]);
   });
 
   it('stops between steps when aborted, leaving a checkpoint at the step reached', async () => {

@@ -1,7 +1,9 @@
 // The RL phase rule (main/engine/rl/phase.ts) on synthetic trials: the return of episode k of each trial, the
 // policy's and the random policy's on the same instances.
 import { describe, expect, it } from 'vitest';
-import { beatsRandom, improvesWithinLifetime, rlPhase, type RlEvidence } from '../../main/engine/rl/phase';
+import { PHASE_CONFIDENT } from '../../shared/results';
+import { phaseWithConfidence } from '../../main/engine/objectives/bootstrap';
+import * as rule from '../../main/engine/rl/phase';
 import { Rng } from '../../main/engine/rng';
 
 const ramp = (from: number, to: number, n = 20) =>
@@ -16,14 +18,18 @@ function returns(curve: number[], noise: number, trials: number, seed: number): 
 
 let seed = 1;
 /** Bandit pulls: random earns 0.5 a pull; 256 trials, per-pull noise 0.5 (a Bernoulli's). */
-function bandit(curve: number[], trials = 256): RlEvidence {
+function bandit(curve: number[], trials = 256): rule.RlEvidence {
   return {
     episodes: curve.length,
     returns: returns(curve, 0.5, trials, seed++),
     random: returns(flat(0.5, curve.length), 0.5, trials, seed++),
   };
 }
-const phase = (splits: Record<string, RlEvidence>) => rlPhase(new Map(Object.entries(splits)));
+const phase = (splits: Record<string, rule.RlEvidence>) =>
+  rule.rlPhase(new Map(Object.entries(splits).map(([split, e]) => [split, rule.rlTrials(e)])));
+/** The rule's parts, on a split's trials. */
+const beatsRandom = (e: rule.RlEvidence) => rule.beatsRandom(rule.rlTrials(e));
+const improvesWithinLifetime = (e: rule.RlEvidence) => rule.improvesWithinLifetime(rule.rlTrials(e));
 
 describe('RL phase rule', () => {
   it('labels each regime from the seen and unseen trials', () => {
@@ -48,14 +54,7 @@ describe('RL phase rule', () => {
         returns: returns(flat(22, 3), 12, 16, 100 + s),
         random: returns(flat(22, 3), 12, 16, 200 + s),
       };
-      expect(
-        rlPhase(
-          new Map([
-            ['seen', e],
-            ['unseen', e],
-          ]),
-        ),
-      ).toBe('not learning yet');
+      expect(phase({ seen: e, unseen: e })).toBe('not learning yet');
     }
     // The same gain measured on many trials is one.
     expect(
@@ -65,7 +64,7 @@ describe('RL phase rule', () => {
 
   it('counts only gains beyond the margin, and the random policy’s own drift is not learning', () => {
     expect(improvesWithinLifetime(bandit(ramp(0.5, 0.51), 100_000))).toBe(false);
-    const drift = (curve: number[]): RlEvidence => ({
+    const drift = (curve: number[]): rule.RlEvidence => ({
       episodes: 20,
       returns: returns(curve, 1, 256, seed++),
       random: returns(ramp(10, 20), 1, 256, seed++),
@@ -90,5 +89,17 @@ describe('RL phase rule', () => {
     const one = { episodes: 1, returns: returns([480], 10, 32, 3), random: returns([22], 10, 32, 4) };
     expect(improvesWithinLifetime(one)).toBe(false);
     expect(phase({ seen: one, unseen: one })).toBe('memorization');
+  });
+});
+
+describe('RL phase confidence (bootstrap over trials)', () => {
+  const confidence = (splits: Record<string, rule.RlEvidence>) =>
+    phaseWithConfidence(new Map(Object.entries(splits).map(([split, e]) => [split, rule.rlTrials(e)])), rule.rlPhase, 1)
+      .confidence;
+
+  it('is about 1 for a rise within the lifetime on many trials, below 0.9 for the same rise on few', () => {
+    expect(confidence({ unseen: bandit(ramp(0.5, 0.8)) })).toBeGreaterThanOrEqual(0.99);
+    // On 8 trials the rise is about twice its standard error: the rule's own noise test flips on resamples.
+    expect(confidence({ unseen: bandit(ramp(0.5, 0.8), 8) })).toBeLessThan(PHASE_CONFIDENT);
   });
 });

@@ -20,18 +20,24 @@ describe('within-sequence improvement', () => {
 describe('phase rules (classification, 5 classes: chance 0.2)', () => {
   const chance = 0.2;
   it('labels each regime of the GPICL phase diagram', () => {
-    expect(classifyClassification({ chance, seen: flat(0.2), unseen: flat(0.2) })).toBe('not learning yet');
-    expect(classifyClassification({ chance, seen: flat(0.95), unseen: flat(0.2) })).toBe('memorization');
-    expect(classifyClassification({ chance, seen: ramp(0.3, 0.8), unseen: flat(0.2) })).toBe('task identification');
-    expect(classifyClassification({ chance, seen: ramp(0.45, 0.85), unseen: ramp(0.45, 0.8) })).toBe(
-      'general learning-to-learn',
-    );
-  });
-  it('needs unseen tasks to end above chance, and small wiggles are not learning', () => {
-    expect(classifyClassification({ chance, seen: ramp(0.2, 0.23), unseen: ramp(0.15, 0.22) })).toBe(
+    expect(classifyClassification({ chance, seen: quarters(flat(0.2)), unseen: quarters(flat(0.2)) })).toBe(
       'not learning yet',
     );
-    expect(classifyClassification({ chance, seen: ramp(0.1, 0.6), unseen: ramp(0.1, 0.22) })).toBe(
+    expect(classifyClassification({ chance, seen: quarters(flat(0.95)), unseen: quarters(flat(0.2)) })).toBe(
+      'memorization',
+    );
+    expect(classifyClassification({ chance, seen: quarters(ramp(0.3, 0.8)), unseen: quarters(flat(0.2)) })).toBe(
+      'task identification',
+    );
+    expect(
+      classifyClassification({ chance, seen: quarters(ramp(0.45, 0.85)), unseen: quarters(ramp(0.45, 0.8)) }),
+    ).toBe('general learning-to-learn');
+  });
+  it('needs unseen tasks to end above chance, and small wiggles are not learning', () => {
+    expect(
+      classifyClassification({ chance, seen: quarters(ramp(0.2, 0.23)), unseen: quarters(ramp(0.15, 0.22)) }),
+    ).toBe('not learning yet');
+    expect(classifyClassification({ chance, seen: quarters(ramp(0.1, 0.6)), unseen: quarters(ramp(0.1, 0.22)) })).toBe(
       'task identification',
     );
   });
@@ -40,15 +46,25 @@ describe('phase rules (classification, 5 classes: chance 0.2)', () => {
 describe('phase rules (regression)', () => {
   const base = { zeroMse: 8, distanceToRidge: 1, distanceToDmmse: 3 };
   it('follows dMMSE or ridge on unseen tasks', () => {
-    expect(classifyRegression({ ...base, seen: flat(8), unseen: flat(8) })).toBe('not learning yet');
-    expect(classifyRegression({ ...base, seen: flat(0.3), unseen: flat(9) })).toBe('memorization');
+    expect(classifyRegression({ ...base, seen: quarters(flat(8)), unseen: quarters(flat(8)) })).toBe(
+      'not learning yet',
+    );
+    expect(classifyRegression({ ...base, seen: quarters(flat(0.3)), unseen: quarters(flat(9)) })).toBe('memorization');
     expect(
-      classifyRegression({ ...base, seen: ramp(8, 1), unseen: flat(9), distanceToRidge: 5, distanceToDmmse: 1 }),
+      classifyRegression({
+        ...base,
+        seen: quarters(ramp(8, 1)),
+        unseen: quarters(flat(9)),
+        distanceToRidge: 5,
+        distanceToDmmse: 1,
+      }),
     ).toBe('task identification');
-    expect(classifyRegression({ ...base, seen: ramp(8, 1), unseen: ramp(8, 2) })).toBe('general learning-to-learn');
-    expect(classifyRegression({ ...base, seen: ramp(8, 1), unseen: ramp(8, 2), distanceToDmmse: null })).toBe(
+    expect(classifyRegression({ ...base, seen: quarters(ramp(8, 1)), unseen: quarters(ramp(8, 2)) })).toBe(
       'general learning-to-learn',
     );
+    expect(
+      classifyRegression({ ...base, seen: quarters(ramp(8, 1)), unseen: quarters(ramp(8, 2)), distanceToDmmse: null }),
+    ).toBe('general learning-to-learn');
   });
 });
 

@@ -50,6 +50,9 @@ describe('linear-regression task family', () => {
     const fresh = await make('fresh');
     const f = fresh.sample(new Rng(1), 30, 'train');
     expect(new Set(Array.from({ length: 30 }, (_, s) => round(weightsOf(fresh, f, s)))).size).toBe(30);
+    // Fresh tasks: no task of an evaluation was seen in training.
+    expect(fresh.evalSplits).toEqual(['unseen']);
+    expect(() => fresh.sample(new Rng(1), 2, 'seen')).toThrow(/unknown evaluation split/);
     // Another seed, another pool.
     const other = await make(2, 99);
     const o = other.sample(new Rng(1), 10, 'train');
@@ -91,6 +94,9 @@ describe('gpicl-classification task family', () => {
     expect(task.evalSplits).toEqual(['seen', 'unseen', 'unseen-random']);
     expect(task.sample(new Rng(1), 2, 'unseen-random').inputs).toHaveLength(2 * 10 * 13);
     expect(() => task.sample(new Rng(1), 2, 'elsewhere')).toThrow(/unknown evaluation split/);
+    const fresh = await createTaskSampler(spec({ evalDatasets: ['random'], numTasks: 'fresh' }), 3, data);
+    expect(fresh.evalSplits).toEqual(['unseen', 'unseen-random']);
+    expect(() => fresh.sample(new Rng(1), 2, 'seen')).toThrow(/unknown evaluation split/);
   });
 
   it('draws a biased fraction of each training batch from one fixed task', async () => {

@@ -6,7 +6,8 @@ import { classification as info } from '../../../shared/objectives/classificatio
 import type { Phase } from '../../../shared/results.js';
 import { learnerPredictions } from '../baselines/learner.js';
 import { softmaxCrossEntropy } from '../models/ops.js';
-import { mean, quarters, type Objective } from './index.js';
+import type { PerSequence } from './bootstrap.js';
+import { mean, meanQuarters, quarters, sequenceQuarters, type Objective, type Quarters } from './index.js';
 
 /** Thresholds of the classification phase rule. */
 export const CLASSIFICATION_RULES = {
@@ -22,14 +23,15 @@ export function accuracyImprovement(curve: readonly number[]): number {
   return late - early;
 }
 
+/** What the rule compares: accuracy over the first and the last quarter of positions, on seen and unseen tasks. */
 export interface ClassificationEvidence {
   chance: number;
-  seen: number[];
-  unseen: number[];
+  seen: Quarters;
+  unseen: Quarters;
 }
 
 /**
- * Classification (accuracy curves of seen and unseen tasks), in order:
+ * Classification (accuracy of seen and unseen tasks early and late in the sequence), in order:
  * 1. unseen tasks improve within the sequence (>= minAccuracyGain) and end above chance -> general learning-to-learn;
  * 2. seen tasks improve within the sequence -> task identification (it learned the pool's tasks, not learning);
  * 3. seen tasks are solved above chance from the start, without improvement -> memorization;
@@ -37,8 +39,7 @@ export interface ClassificationEvidence {
  */
 export function classifyClassification(e: ClassificationEvidence): Phase {
   const r = CLASSIFICATION_RULES;
-  const unseen = quarters(e.unseen);
-  const seen = quarters(e.seen);
+  const { seen, unseen } = e;
   if (unseen.late - unseen.early >= r.minAccuracyGain && unseen.late >= e.chance + r.aboveChance) {
     return 'general learning-to-learn';
   }
@@ -47,16 +48,23 @@ export function classifyClassification(e: ClassificationEvidence): Phase {
   return 'not learning yet';
 }
 
-/** Per-position accuracy and cross-entropy of class scores. */
+/** One split's evidence: each sequence's accuracy over its first and its last quarter of positions. */
+interface SplitEvidence extends PerSequence {
+  early: Float64Array;
+  late: Float64Array;
+}
+
+/** Per-position accuracy and cross-entropy of class scores, and whether each position's prediction was right. */
 export function classificationCurves(
   scores: Float32Array,
   targets: Float32Array,
   batch: number,
   seqLen: number,
   classes: number,
-): { acc: number[]; loss: number[] } {
+): { acc: number[]; loss: number[]; correct: Uint8Array } {
   const acc = new Array<number>(seqLen).fill(0);
   const loss = new Array<number>(seqLen).fill(0);
+  const correct = new Uint8Array(batch * seqLen);
   for (let b = 0; b < batch; b++) {
     for (let t = 0; t < seqLen; t++) {
       const row = scores.subarray((b * seqLen + t) * classes, (b * seqLen + t + 1) * classes);
@@ -71,14 +79,15 @@ export function classificationCurves(
       let sum = 0;
       for (let c = 0; c < classes; c++) sum += Math.exp(row[c] - max);
       const target = targets[b * seqLen + t];
-      acc[t] += best === target ? 1 : 0;
+      correct[b * seqLen + t] = best === target ? 1 : 0;
+      acc[t] += correct[b * seqLen + t];
       loss[t] += Math.log(sum) + max - row[target];
     }
   }
-  return { acc: acc.map((a) => a / batch), loss: loss.map((l) => l / batch) };
+  return { acc: acc.map((a) => a / batch), loss: loss.map((l) => l / batch), correct };
 }
 
-export const classificationObjective: Objective<number[]> = {
+export const classificationObjective: Objective<SplitEvidence> = {
   info,
   loss(out, b, task) {
     const labels = tf.tensor1d(b.targets, 'int32');
@@ -93,7 +102,13 @@ export const classificationObjective: Objective<number[]> = {
       : [];
   },
   score(predictions, batch, task, baselines) {
-    const { acc, loss } = classificationCurves(predictions, batch.targets, batch.batch, task.seqLen, task.outputDim);
+    const { acc, loss, correct } = classificationCurves(
+      predictions,
+      batch.targets,
+      batch.batch,
+      task.seqLen,
+      task.outputDim,
+    );
     const figures: Record<string, number> = {
       [info.figures.last.name]: acc[acc.length - 1],
       [info.figures.mean.name]: mean(acc),
@@ -111,13 +126,14 @@ export const classificationObjective: Objective<number[]> = {
       { metric: info.curve.name, values: acc },
       { metric: info.extraCurves[0].name, values: loss },
     ];
-    return { curves, baselineCurves, figures, evidence: acc };
+    return { curves, baselineCurves, figures, evidence: sequenceQuarters(correct, batch.batch, task.seqLen) };
   },
   phase(evidence, task) {
+    const unseen = evidence.get(SPLITS.unseen)!;
     return classifyClassification({
       chance: 1 / task.outputDim,
-      seen: evidence.get(SPLITS.seen)!,
-      unseen: evidence.get(SPLITS.unseen)!,
+      seen: meanQuarters(evidence.get(SPLITS.seen) ?? unseen),
+      unseen: meanQuarters(unseen),
     });
   },
 };

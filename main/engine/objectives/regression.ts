@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { SPLITS } from '../../../shared/objectives/index.js';
 import { regression as info } from '../../../shared/objectives/regression.js';
 import type { Phase } from '../../../shared/results.js';
-import { mean, quarters, type Objective } from './index.js';
+import { columnMean, type PerSequence } from './bootstrap.js';
+import { mean, meanQuarters, quarters, sequenceQuarters, type Objective, type Quarters } from './index.js';
 
 /** Thresholds of the regression phase rule. */
 export const REGRESSION_RULES = {
@@ -16,10 +17,17 @@ export const REGRESSION_RULES = {
 
 const [ridge, dmmse] = info.baselines;
 
+/** The relative fall of the MSE, (early - late) / early: positive when the error falls along the sequence. */
+const relativeFall = ({ early, late }: Quarters) => (early > 0 ? (early - late) / early : 0);
+
 /** MSE: (early - late) / early. Positive when the error falls along the sequence. */
 export function mseImprovement(curve: readonly number[]): number {
-  const { early, late } = quarters(curve);
-  return early > 0 ? (early - late) / early : 0;
+  return relativeFall(quarters(curve));
+}
+
+/** Squared differences, position by position. */
+function squaredErrors(a: Float32Array, b: Float32Array): Float64Array {
+  return Float64Array.from(a, (v, i) => (v - b[i]) ** 2);
 }
 
 /** Per-position mean squared error of predictions against targets. */
@@ -29,16 +37,18 @@ export function mseCurve(predictions: Float32Array, targets: Float32Array, batch
   return mse.map((v) => v / batch);
 }
 
-function meanSquaredDistance(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
-  return s / a.length;
+/** Per sequence, the mean of `values` ([batch * seqLen]) over its positions. */
+function sequenceMeans(values: ArrayLike<number>, batch: number, seqLen: number): Float64Array {
+  const out = new Float64Array(batch);
+  for (let i = 0; i < batch * seqLen; i++) out[Math.floor(i / seqLen)] += values[i] / seqLen;
+  return out;
 }
 
+/** What the rule compares. */
 export interface RegressionEvidence {
-  /** Per-position MSE curves of the model. */
-  seen: number[];
-  unseen: number[];
+  /** The model's MSE over the first and the last quarter of positions. */
+  seen: Quarters;
+  unseen: Quarters;
   /** MSE of always predicting 0 on seen tasks (E[y^2]). */
   zeroMse: number;
   /** Mean squared distance of the model's predictions on unseen tasks to ridge's and dMMSE's (null: no dMMSE). */
@@ -57,17 +67,22 @@ export interface RegressionEvidence {
 export function classifyRegression(e: RegressionEvidence): Phase {
   const r = REGRESSION_RULES;
   const closerToRidge = e.distanceToDmmse === null || e.distanceToRidge < e.distanceToDmmse;
-  if (mseImprovement(e.unseen) >= r.minRelativeMseFall && closerToRidge) return 'general learning-to-learn';
-  if (mseImprovement(e.seen) >= r.minRelativeMseFall) return 'task identification';
-  if (quarters(e.seen).late <= r.fitFraction * e.zeroMse) return 'memorization';
+  if (relativeFall(e.unseen) >= r.minRelativeMseFall && closerToRidge) return 'general learning-to-learn';
+  if (relativeFall(e.seen) >= r.minRelativeMseFall) return 'task identification';
+  if (e.seen.late <= r.fitFraction * e.zeroMse) return 'memorization';
   return 'not learning yet';
 }
 
-/** One split's evidence: the model's MSE curve, E[y^2] of its targets, and the distance to each baseline. */
-interface SplitEvidence {
-  mse: number[];
-  zeroMse: number;
-  distances: Map<string, number>;
+/**
+ * One split's evidence, per sequence: the model's MSE over the first and the last quarter of positions, the mean of
+ * y^2 over its targets, and the mean squared distance of its predictions to ridge's and to dMMSE's (null: no dMMSE).
+ */
+interface SplitEvidence extends PerSequence {
+  early: Float64Array;
+  late: Float64Array;
+  zero: Float64Array;
+  toRidge: Float64Array;
+  toDmmse: Float64Array | null;
 }
 
 export const regressionObjective: Objective<SplitEvidence> = {
@@ -81,39 +96,48 @@ export const regressionObjective: Objective<SplitEvidence> = {
   },
   extraBaselines: async () => [],
   score(predictions, batch, task, baselines) {
-    const mse = mseCurve(predictions, batch.targets, batch.batch, task.seqLen);
+    const { seqLen } = task;
+    const mse = mseCurve(predictions, batch.targets, batch.batch, seqLen);
     const figures: Record<string, number> = {
       [info.figures.last.name]: mse[mse.length - 1],
       [info.figures.mean.name]: mean(mse),
       [info.figures.improvement.name]: mseImprovement(mse),
     };
-    const distances = new Map<string, number>();
+    const distances = new Map<string, Float64Array>();
     const baselineCurves = baselines.map((baseline) => {
-      const b = mseCurve(baseline.predictions, batch.targets, batch.batch, task.seqLen);
+      const b = mseCurve(baseline.predictions, batch.targets, batch.batch, seqLen);
       const names = info.baselineFigures(baseline.name);
       figures[names.last.name] = b[b.length - 1];
-      const distance = meanSquaredDistance(predictions, baseline.predictions);
-      figures[names.distance.name] = distance;
+      const distance = sequenceMeans(squaredErrors(predictions, baseline.predictions), batch.batch, seqLen);
+      figures[names.distance.name] = columnMean(distance);
       distances.set(baseline.name, distance);
       return { metric: info.baselineCurve(baseline.name), values: b };
     });
-    const zeroMse = batch.targets.reduce((a, y) => a + y * y, 0) / batch.targets.length;
     return {
       curves: [{ metric: info.curve.name, values: mse }],
       baselineCurves,
       figures,
-      evidence: { mse, zeroMse, distances },
+      evidence: {
+        ...sequenceQuarters(squaredErrors(predictions, batch.targets), batch.batch, seqLen),
+        zero: sequenceMeans(
+          Float64Array.from(batch.targets, (y) => y * y),
+          batch.batch,
+          seqLen,
+        ),
+        toRidge: distances.get(ridge.name)!,
+        toDmmse: distances.get(dmmse.name) ?? null,
+      },
     };
   },
   phase(evidence) {
-    const seen = evidence.get(SPLITS.seen)!;
     const unseen = evidence.get(SPLITS.unseen)!;
+    const seen = evidence.get(SPLITS.seen) ?? unseen;
     return classifyRegression({
-      seen: seen.mse,
-      unseen: unseen.mse,
-      zeroMse: seen.zeroMse,
-      distanceToRidge: unseen.distances.get(ridge.name)!,
-      distanceToDmmse: unseen.distances.get(dmmse.name) ?? null,
+      seen: meanQuarters(seen),
+      unseen: meanQuarters(unseen),
+      zeroMse: columnMean(seen.zero),
+      distanceToRidge: columnMean(unseen.toRidge),
+      distanceToDmmse: unseen.toDmmse && columnMean(unseen.toDmmse),
     });
   },
 };

@@ -9,7 +9,7 @@
 //   once, at step 0: `random` (uniform actions on the same instances and initial states) for every environment,
 //   and on bandits Thompson sampling, UCB1, greedy, epsilon-greedy and Gittins on the same arm probabilities.
 // - Figures eval/<split>/last_return, mean_return, improvement, and the baselines' figures; the phase by
-//   ./phase.ts from each split's curve and the random policy's.
+//   ./phase.ts from each split's trials and the random policy's, and its confidence by a bootstrap over the trials.
 // - One recorded trial per split (the first slot's, on its own environment) for the rollout viewer.
 import type { EvalCurve } from '../../../shared/api.js';
 import { evalMetricKey } from '../../../shared/metrics.js';
@@ -19,9 +19,10 @@ import type { Rollout } from '../../../shared/rollout.js';
 import { BANDIT_BASELINES, banditBaselineCurve, GITTINS_MAX_PULLS } from '../baselines/bandits.js';
 import { createVecEnv, evalSplits } from '../envs/index.js';
 import { batchShape, type SlotShape, type VecEnv } from '../envs/types.js';
+import { phaseWithConfidence } from '../objectives/bootstrap.js';
 import { mean, quarters } from '../objectives/index.js';
 import { Rng, seedFrom } from '../rng.js';
-import { type RlEvidence, rlPhase } from './phase.js';
+import { type RlTrials, rlPhase, rlTrials } from './phase.js';
 import type { Policy, RlSpec } from './types.js';
 
 const RANDOM = 'random';
@@ -38,6 +39,8 @@ export interface RlEvaluation {
   curves: EvalCurve[];
   figures: Record<string, number>;
   phase: Phase;
+  /** The fraction of bootstrap resamples of the trials whose evidence gives `phase` too. */
+  confidence: number;
   rollouts: Omit<Rollout, 'runId'>[];
 }
 
@@ -196,7 +199,7 @@ export function evaluateRl(
   const curves: EvalCurve[] = [];
   const figures: Record<string, number> = {};
   const rollouts: Omit<Rollout, 'runId'>[] = [];
-  const evidence = new Map<string, RlEvidence>();
+  const evidence = new Map<string, RlTrials>();
   const figuresOf = (split: string, curve: number[], names: { last: string; improvement?: string; mean?: string }) => {
     const { early, late } = quarters(curve);
     figures[evalMetricKey(split, names.last)] = curve[K - 1];
@@ -222,8 +225,8 @@ export function evaluateRl(
       const bf = rl.baselineFigures(name);
       figuresOf(split, values, { last: bf.last.name, improvement: bf.improvement?.name });
     }
-    evidence.set(split, { episodes: K, returns, random: set.randomReturns! });
+    evidence.set(split, rlTrials({ episodes: K, returns, random: set.randomReturns! }));
     if (rollout) rollouts.push({ ...rollout, step, split });
   }
-  return { curves, figures, phase: rlPhase(evidence), rollouts };
+  return { curves, figures, ...phaseWithConfidence(evidence, rlPhase, seedFrom(spec.seed, 'phase', step)), rollouts };
 }

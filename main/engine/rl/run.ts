@@ -73,17 +73,25 @@ export async function runRl(spec: RlSpec, sink: RunSink, options: RunOptions = {
     sink.started({ backend, paramCount: algorithm.paramCount, stateSize: algorithm.stateSize });
 
     const evaluateAt = async (atStep: number) => {
-      const { curves, figures, phase, rollouts } = evaluateRl(algorithm.policy(), spec, spec.seed, sets, atStep);
+      const { curves, figures, phase, confidence, rollouts } = evaluateRl(
+        algorithm.policy(),
+        spec,
+        spec.seed,
+        sets,
+        atStep,
+      );
       const more = (await algorithm.evaluateMore?.(atStep)) ?? { curves: [], rollouts: [] };
       sink.evaluation([...curves, ...more.curves]);
       sink.metrics(
-        [...Object.entries(figures), [TRAINING_METRICS.phase.key, phaseCode(phase)]].map(
-          ([k, v]) => [k, atStep, v] as MetricRow,
-        ),
+        [
+          ...Object.entries(figures),
+          [TRAINING_METRICS.phase.key, phaseCode(phase)],
+          [TRAINING_METRICS.phaseConfidence.key, confidence],
+        ].map(([k, v]) => [k, atStep, v] as MetricRow),
       );
       for (const r of [...rollouts, ...more.rollouts]) sink.rollout(r);
       if (algorithm.artifact) sink.objective(await algorithm.artifact(atStep === training.steps));
-      return { figures, phase };
+      return { figures, phase, confidence };
     };
 
     let lastEvaluation: RunRecord['lastEvaluation'] = null;

@@ -55,9 +55,10 @@ export const gpiclClassification: TaskFamily<Spec> = {
       return seedFrom(seed, 'unseen-task', rng.int(2 ** 31), rng.int(2 ** 31));
     };
 
+    // Where every task is fresh, no evaluation task was seen in training: no `seen` split.
     const splitExamples = new Map<string, Examples>([
       ['train', base.train],
-      [SPLITS.seen, base.test],
+      ...(spec.numTasks === 'fresh' ? [] : [[SPLITS.seen, base.test] as [string, Examples]]),
       [SPLITS.unseen, base.test],
       ...others.map((o) => [unseenOn(o.name), o.test] as [string, Examples]),
     ]);

@@ -40,7 +40,10 @@ export interface TaskSampler {
   readonly seqLen: number;
   /** Trailing input features that carry the previous example's target. */
   readonly feedback: number;
-  /** Evaluation splits, `seen` (pool tasks) and `unseen` first; then any others the spec asks for. */
+  /**
+   * Evaluation splits, `seen` (pool tasks; none where every task is fresh) and `unseen` first; then any others the spec
+   * asks for.
+   */
   readonly evalSplits: readonly string[];
   sample(rng: Rng, batchSize: number, split: SampleSplit): SequenceBatch;
   /** Baselines computed on an evaluation batch of `split` (e.g. ridge and dMMSE for regression). */

@@ -133,9 +133,10 @@ export const linearRegression: TaskFamily<Spec> = {
       outputDim: 1,
       seqLen,
       feedback: 1,
-      evalSplits: [SPLITS.seen, SPLITS.unseen],
+      // Where every task is fresh, no evaluation task was seen in training: no `seen` split.
+      evalSplits: numTasks === 'fresh' ? [SPLITS.unseen] : [SPLITS.seen, SPLITS.unseen],
       sample(rng: Rng, batch: number, split: SampleSplit): SequenceBatch {
-        if (split !== 'train' && split !== SPLITS.seen && split !== SPLITS.unseen) {
+        if (split !== 'train' && split !== SPLITS.unseen && (split !== SPLITS.seen || numTasks === 'fresh')) {
           throw new Error(`unknown evaluation split '${split}'`);
         }
         const inputs = new Float32Array(batch * seqLen * (dim + 1));
