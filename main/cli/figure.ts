@@ -31,6 +31,7 @@ const OPTIONS = {
   split: { type: 'string' },
   step: { type: 'string' },
   baselines: { type: 'boolean' },
+  'single-runs': { type: 'boolean' },
   'log-x': { type: 'boolean' },
   'log-y': { type: 'boolean' },
   where: { type: 'string', multiple: true },
@@ -52,15 +53,18 @@ type Draw = (lab: LabReader, base: FigureBase) => Promise<Figure>;
  */
 const KINDS: Record<string, { options: Option[]; request: (v: Values) => Draw }> = {
   heatmap: {
-    options: ['x', 'y', 'figure'],
+    options: ['x', 'y', 'figure', 'single-runs'],
     request: (v) => {
       if ((v.figure?.length ?? 0) > 1) throw new UsageError('metalab figure heatmap takes one --figure');
       return (lab, base) => heatmapFigure(lab, { ...base, x: v.x, y: v.y, figure: v.figure?.[0] });
     },
   },
-  'phase-plot': { options: ['x'], request: (v) => (lab, base) => phasePlotFigure(lab, { ...base, x: v.x }) },
+  'phase-plot': {
+    options: ['x', 'single-runs'],
+    request: (v) => (lab, base) => phasePlotFigure(lab, { ...base, x: v.x }),
+  },
   vs: {
-    options: ['x', 'figure', 'by', 'log-x', 'log-y'],
+    options: ['x', 'figure', 'by', 'log-x', 'log-y', 'single-runs'],
     request: (v) => {
       const x = required(v.x, 'vs', '--x PATH');
       const figures = v.figure ?? [];
@@ -77,14 +81,14 @@ const KINDS: Record<string, { options: Option[]; request: (v: Values) => Draw }>
     },
   },
   lines: {
-    options: ['metric', 'runs', 'smooth', 'log-x', 'log-y'],
+    options: ['metric', 'runs', 'smooth', 'log-x', 'log-y', 'single-runs'],
     request: (v) => {
       const [metric, smooth] = [required(v.metric, 'lines', '--metric KEY'), smoothing(v.smooth)];
       return (lab, base) => linesFigure(lab, { ...base, metric, runs: runList(v.runs), smooth, ...logs(v) });
     },
   },
   context: {
-    options: ['split', 'runs', 'step', 'baselines', 'log-y'],
+    options: ['split', 'runs', 'step', 'baselines', 'log-y', 'single-runs'],
     request: (v) => {
       const [split, step] = [required(v.split, 'context', '--split S'), evalStep(v.step)];
       return (lab, base) =>
@@ -184,7 +188,7 @@ export async function commandFigure(args: string[]): Promise<number> {
   let figure: Figure;
   try {
     const colors = CHART_COLORS[theme];
-    figure = await draw(lab, { experiment, where, colors });
+    figure = await draw(lab, { experiment, where, colors, singleRuns: v['single-runs'] ?? false });
     const title = v.title ?? figure.title;
     // ECharts loads only once there is something to draw (it takes longer than the checks before it).
     const { figureSvg } = await import('./svg.js');

@@ -6,6 +6,7 @@ import { formatSweepValue } from '../../shared/figures/data.js';
 import { heldPoint } from '../../shared/figures/phases.js';
 import { axisValues, type SweepValue } from '../../shared/figures/sweep.js';
 import { formatPoint } from '../../shared/figures/format.js';
+import { SEED_AXIS, seedsText, statusCounts } from '../../shared/figures/seeds.js';
 
 /** A request the store cannot draw: an unknown experiment, run, axis or figure, or nothing to draw yet. */
 export class FigureError extends Error {
@@ -20,6 +21,8 @@ export interface Selection {
   runs: Run[];
   /** The axis values `--where` fixed. */
   where: SweepPoint;
+  /** Whether the runs' seeds are averaged (the experiment is swept over seeds, no seed fixed, no --single-runs). */
+  seeds: boolean;
 }
 
 const list = (items: readonly unknown[]) => items.map(String).join(', ') || 'none';
@@ -27,11 +30,15 @@ const list = (items: readonly unknown[]) => items.map(String).join(', ') || 'non
 /** What figures read of the lab. */
 export type LabReader = Pick<LabApi, 'getExperiment' | 'listRuns' | 'listMetricKeys' | 'getSeries' | 'getEvalCurves'>;
 
-/** An experiment (`e3` or `3`) and its runs where the axes in `where` (`path` → value as typed) have those values. */
+/**
+ * An experiment (`e3` or `3`) and its runs where the axes in `where` (`path` → value as typed) have those values;
+ * their seeds averaged unless `singleRuns`.
+ */
 export async function selectRuns(
   lab: LabReader,
   ref: string,
   where: Readonly<Record<string, string>> = {},
+  singleRuns = false,
 ): Promise<Selection> {
   const match = /^e?(\d+)$/i.exec(ref.trim());
   if (!match) throw new FigureError(`'${ref}' is not an experiment id (e3)`);
@@ -52,7 +59,20 @@ export async function selectRuns(
   }
   const runs = all.filter((r) => Object.entries(fixed).every(([p, v]) => r.sweepPoint[p] === v));
   if (!runs.length) throw new FigureError(`e${experiment.id} has no runs`);
-  return { experiment, paths, runs, where: fixed };
+  const seeds = !singleRuns && paths.includes(SEED_AXIS) && !(SEED_AXIS in fixed);
+  return { experiment, paths, runs, where: fixed, seeds };
+}
+
+/** The axes a figure can draw or hold: all but the seed axis while seeds are averaged. */
+export function drawable(selection: Selection): string[] {
+  return selection.paths.filter((p) => !selection.seeds || p !== SEED_AXIS);
+}
+
+/** `path` where a figure can draw it along an axis (see drawable), else an error saying why not. */
+export function requireDrawable(selection: Selection, path: string, flag: string): string {
+  if (selection.seeds && path === SEED_AXIS)
+    throw new FigureError(`${flag} ${path}: the seeds are averaged (mean ± s.e.); --single-runs draws each run`);
+  return requireAxis(selection.experiment, selection.paths, path, flag);
 }
 
 /** `path` where it is one of the experiment's sweep axes. */
@@ -80,7 +100,7 @@ export function pickRuns(selection: Selection, refs: readonly string[]): Run[] {
  * does; says so in `notes` with how to pick another.
  */
 export function holdOthers(selection: Selection, drawn: readonly string[], notes: string[]): SweepPoint {
-  const others = selection.paths.filter((p) => !drawn.includes(p) && !(p in selection.where));
+  const others = drawable(selection).filter((p) => !drawn.includes(p) && !(p in selection.where));
   const held = heldPoint(selection.runs, others);
   for (const [path, value] of Object.entries(held))
     notes.push(`holding ${path} at ${value} (another value: --where ${path}=V)`);
@@ -105,13 +125,6 @@ export function requireFigure(selection: Selection, runs: readonly Run[], figure
   throw new FigureError(`${flag} ${figure}: no run of ${id} has this figure (its figures: ${list(figures)})`);
 }
 
-/** Runs by status, e.g. `2 running, 1 queued`. */
-export function statusCounts(runs: readonly Run[]): string {
-  const counts = new Map<string, number>();
-  for (const r of runs) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-  return [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
-}
-
 /** A note for the runs a figure draws that have nothing to show yet, if any. */
 export function noteMissing(
   runs: readonly (Run | undefined)[],
@@ -125,14 +138,19 @@ export function noteMissing(
     notes.push(`${missing.length} of ${present.length} runs drawn have no ${what} yet (${statusCounts(missing)})`);
 }
 
-/** A run's name in a legend: its values of the axes that differ among `runs` (in the sweep's order), else its id. */
+/**
+ * A run's name in a legend: its values of the axes that differ among `runs` (in the sweep's order; the seed left
+ * out while seeds are averaged, so this names the run's seeds), else its id (its experiment's, for its seeds).
+ */
 export function runLabel(selection: Selection, run: Run, runs: readonly Run[]): string {
-  const varying = selection.paths.filter((p) => runs.some((r) => r.sweepPoint[p] !== run.sweepPoint[p]));
-  return varying.length ? formatPoint(Object.fromEntries(varying.map((p) => [p, run.sweepPoint[p]]))) : `r${run.id}`;
+  const varying = drawable(selection).filter((p) => runs.some((r) => r.sweepPoint[p] !== run.sweepPoint[p]));
+  if (varying.length) return formatPoint(Object.fromEntries(varying.map((p) => [p, run.sweepPoint[p]])));
+  return selection.seeds ? `e${run.experimentId}` : `r${run.id}`;
 }
 
-/** What a figure shows, under its title: the experiment and the axis values it holds. */
+/** What a figure shows, under its title: the experiment, the axis values it holds, whether it averages seeds. */
 export function subtitle(selection: Selection, held: SweepPoint): string {
   const point = Object.entries(held).map(([p, v]: [string, SweepValue]) => `${p} = ${formatSweepValue(v)}`);
-  return [`e${selection.experiment.id} ${selection.experiment.name}`, ...point].join(' · ');
+  const seeds = selection.seeds ? [seedsText(axisValues(selection.runs, SEED_AXIS).length)] : [];
+  return [`e${selection.experiment.id} ${selection.experiment.name}`, ...point, ...seeds].join(' · ');
 }

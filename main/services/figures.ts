@@ -30,18 +30,21 @@ import { scatterOption } from '../../shared/figures/scatter.js';
 import { axisValues } from '../../shared/figures/sweep.js';
 import {
   FigureError,
+  drawable,
   holdOthers,
   noteMissing,
   numericFigures,
   pickRuns,
-  requireAxis,
+  requireDrawable,
   requireFigure,
   runLabel,
   selectRuns,
-  statusCounts,
   subtitle,
   type LabReader,
+  type Selection,
 } from './figureRuns.js';
+import type { Run } from '../../shared/api.js';
+import { meanLines, seedGroups, statusCounts } from '../../shared/figures/seeds.js';
 
 export interface Figure {
   option: ChartOption;
@@ -51,14 +54,29 @@ export interface Figure {
   notes: string[];
 }
 
-/** What every figure is asked: the experiment, `--where` (axis path → value as typed) and the colours. */
+/**
+ * What every figure is asked: the experiment, `--where` (axis path → value as typed), the colours, and whether to
+ * draw the runs of a sweep over seeds one by one rather than each point's mean ± s.e. over its seeds.
+ */
 export interface FigureBase {
   experiment: string;
   where: Record<string, string>;
   colors: ChartColors;
+  singleRuns: boolean;
 }
 
 const LINE_TYPES = ['solid', 'dashed', 'dotted'] as const;
+
+/** The runs a figure draws one set of lines for: each run, or each sweep point's seeds where they are averaged. */
+function lineUnits(sel: Selection, runs: readonly Run[]): Run[][] {
+  return sel.seeds ? seedGroups(runs).map((g) => g.runs) : runs.map((r) => [r]);
+}
+
+/** Each unit's lines: a run's as they are, a point's seeds as their mean with its standard error shaded. */
+function unitLines(sel: Selection, perRun: ChartSeries[][]): ChartSeries[] {
+  return sel.seeds ? meanLines(perRun) : perRun.flat();
+}
+
 /** A figure's key without the `eval/` prefix, for titles. */
 const short = (figure: string) => (parseEvalKey(figure) ? figure.slice(figure.indexOf('/') + 1) : figure);
 
@@ -87,8 +105,8 @@ export interface HeatmapRequest extends FigureBase {
 
 /** The Phases view's heatmap: a figure over two sweep axes, each cell labelled with its value and phase. */
 export async function heatmapFigure(lab: LabReader, req: HeatmapRequest): Promise<Figure> {
-  const sel = await selectRuns(lab, req.experiment, req.where);
-  const free = sel.paths.filter((p) => !(p in sel.where));
+  const sel = await selectRuns(lab, req.experiment, req.where, req.singleRuns);
+  const free = drawable(sel).filter((p) => !(p in sel.where));
   let { x: xPath, y: yPath } = defaultAxes(free);
   if (req.x !== undefined || req.y !== undefined) {
     xPath = req.x ?? free.find((p) => p !== req.y) ?? null;
@@ -104,7 +122,7 @@ export async function heatmapFigure(lab: LabReader, req: HeatmapRequest): Promis
     ['--y', yPath],
   ] as const) {
     if (path === null) continue;
-    requireAxis(sel.experiment, sel.paths, path, flag);
+    requireDrawable(sel, path, flag);
     if (path in sel.where) throw new FigureError(`${flag} ${path}: the axis is fixed by --where`);
   }
   if (xPath === yPath) throw new FigureError(`--x and --y are both ${xPath}`);
@@ -138,15 +156,15 @@ export interface PhasePlotRequest extends FigureBase {
 
 /** The GPICL phase plot: within-sequence improvement along an axis, one line per split, phase regions shaded. */
 export async function phasePlotFigure(lab: LabReader, req: PhasePlotRequest): Promise<Figure> {
-  const sel = await selectRuns(lab, req.experiment, req.where);
-  const free = sel.paths.filter((p) => !(p in sel.where));
+  const sel = await selectRuns(lab, req.experiment, req.where, req.singleRuns);
+  const free = drawable(sel).filter((p) => !(p in sel.where));
   const path = req.x ?? free.find((p) => p.endsWith('numTasks')) ?? (free.length === 1 ? free[0] : null);
   if (!path)
     throw new FigureError(
       `e${sel.experiment.id} has no number-of-tasks axis: ` +
         `name one with --x (its axes: ${sel.paths.join(', ') || 'none'})`,
     );
-  requireAxis(sel.experiment, sel.paths, path, '--x');
+  requireDrawable(sel, path, '--x');
   const notes: string[] = [];
   const held = holdOthers(sel, [path], notes);
   const axis = sweepAxis(sel.runs, path, held);
@@ -156,7 +174,7 @@ export async function phasePlotFigure(lab: LabReader, req: PhasePlotRequest): Pr
     throw new FigureError(
       `no run of e${sel.experiment.id} has a within-sequence improvement yet (${statusCounts(sel.runs)})`,
     );
-  noteMissing(axis.runs, (r) => r.summary !== null, 'figures', notes);
+  noteMissing(axis.runs.flat(), (r) => r.summary !== null, 'figures', notes);
   const yName = objective.figures.improvement.name;
   const option = lineOption(
     { series: plot.series, xName: axis.xName, yName, xTicks: axis.ticks, bands: plot.bands, zoom: false },
@@ -175,10 +193,10 @@ export interface VsRequest extends FigureBase {
 
 /** Summary figures along a sweep axis: one line per figure, and per value of `by`. */
 export async function vsFigure(lab: LabReader, req: VsRequest): Promise<Figure> {
-  const sel = await selectRuns(lab, req.experiment, req.where);
-  requireAxis(sel.experiment, sel.paths, req.x, '--x');
+  const sel = await selectRuns(lab, req.experiment, req.where, req.singleRuns);
+  requireDrawable(sel, req.x, '--x');
   if (req.by !== undefined) {
-    requireAxis(sel.experiment, sel.paths, req.by, '--by');
+    requireDrawable(sel, req.by, '--by');
     if (req.by === req.x) throw new FigureError(`--x and --by are both ${req.x}`);
   }
   const figures = req.figures.map((f) => requireFigure(sel, sel.runs, f, '--figure'));
@@ -196,7 +214,7 @@ export async function vsFigure(lab: LabReader, req: VsRequest): Promise<Figure> 
       const name = figures.length > 1 ? [short(figure), by].filter(Boolean).join(', ') : by || short(figure);
       return {
         name,
-        data: figureLine(axis, figure),
+        ...figureLine(axis, figure),
         colorIndex: req.by ? i : f,
         lineType: req.by ? LINE_TYPES[f % LINE_TYPES.length] : 'solid',
       };
@@ -204,7 +222,7 @@ export async function vsFigure(lab: LabReader, req: VsRequest): Promise<Figure> 
   );
   if (req.logY) series = logSafe(series, 1, '--log-y', notes);
   noteMissing(
-    axes.flatMap((a) => a.runs),
+    axes.flatMap((a) => a.runs.flat()),
     (r) => figures.every((f) => figureOf(r, f) !== null),
     'figures',
     notes,
@@ -228,7 +246,7 @@ export async function vsFigure(lab: LabReader, req: VsRequest): Promise<Figure> 
   };
 }
 
-export interface ScatterRequest extends Omit<FigureBase, 'experiment'> {
+export interface ScatterRequest extends Omit<FigureBase, 'experiment' | 'singleRuns'> {
   experiments: string[];
   x: string;
   y: string;
@@ -240,7 +258,8 @@ export interface ScatterRequest extends Omit<FigureBase, 'experiment'> {
 /** One point per run, summary figure against summary figure; one series (shape, legend entry) per experiment. */
 export async function scatterFigure(lab: LabReader, req: ScatterRequest): Promise<Figure> {
   const notes: string[] = [];
-  const selections = await Promise.all(req.experiments.map((e) => selectRuns(lab, e, req.where)));
+  // One point per run: seeds are points of their own.
+  const selections = await Promise.all(req.experiments.map((e) => selectRuns(lab, e, req.where, true)));
   const groups = selections.map((sel) => {
     for (const [flag, figure] of [
       ['--x', req.x],
@@ -293,9 +312,12 @@ export interface LinesRequest extends FigureBase {
   logY: boolean;
 }
 
-/** A step metric of each run (smoothed by an EMA of weight `smooth`), one line per run named by its sweep point. */
+/**
+ * A step metric of each run (smoothed by an EMA of weight `smooth`), one line per run named by its sweep point; over
+ * seeds, one per point: the mean of its seeds' (smoothed) lines with the standard error shaded.
+ */
 export async function linesFigure(lab: LabReader, req: LinesRequest): Promise<Figure> {
-  const sel = await selectRuns(lab, req.experiment, req.where);
+  const sel = await selectRuns(lab, req.experiment, req.where, req.singleRuns);
   const runs = pickRuns(sel, req.runs);
   const keys = [...new Set((await Promise.all(runs.map((r) => lab.listMetricKeys(r.id)))).flat())].sort();
   if (!keys.includes(req.metric)) {
@@ -311,11 +333,18 @@ export async function linesFigure(lab: LabReader, req: LinesRequest): Promise<Fi
   );
   const drawn = runs.filter((r) => stored.some((s) => s.runId === r.id && s.steps.length));
   noteMissing(runs, (r) => drawn.includes(r), req.metric, notes);
-  let series: ChartSeries[] = drawn.map((run, i) => ({
-    name: runLabel(sel, run, runs),
-    data: ema(lastValues(stored.find((s) => s.runId === run.id)), req.smooth),
-    colorIndex: i,
-  }));
+  let series: ChartSeries[] = lineUnits(sel, drawn).flatMap((unit, i) =>
+    unitLines(
+      sel,
+      unit.map((run) => [
+        {
+          name: runLabel(sel, run, runs),
+          data: ema(lastValues(stored.find((s) => s.runId === run.id)), req.smooth),
+          colorIndex: i,
+        },
+      ]),
+    ),
+  );
   if (req.logX) series = logSafe(series, 0, '--log-x', notes);
   if (req.logY) series = logSafe(series, 1, '--log-y', notes);
   const option = lineOption(
@@ -335,9 +364,12 @@ export interface ContextRequest extends FigureBase {
   logY: boolean;
 }
 
-/** In-context (or within-lifetime) curves of one split against position, one line per run (and its baselines). */
+/**
+ * In-context (or within-lifetime) curves of one split against position, one line per run (and its baselines); over
+ * seeds, per sweep point the mean of its seeds' curves with the standard error shaded.
+ */
 export async function contextFigure(lab: LabReader, req: ContextRequest): Promise<Figure> {
-  const sel = await selectRuns(lab, req.experiment, req.where);
+  const sel = await selectRuns(lab, req.experiment, req.where, req.singleRuns);
   const runs = pickRuns(sel, req.runs);
   const notes: string[] = [];
   const all = await Promise.all(runs.map(async (run) => ({ run, curves: await lab.getEvalCurves(run.id) })));
@@ -355,26 +387,37 @@ export async function contextFigure(lab: LabReader, req: ContextRequest): Promis
   const splits = splitsOf(evaluated.flatMap((c) => c.curves));
   if (!splits.includes(req.split))
     throw new FigureError(`--split ${req.split}: the runs drawn were evaluated on ${splits.join(', ')}`);
-  const single = evaluated.length === 1;
+  const units = lineUnits(
+    sel,
+    evaluated.map((c) => c.run),
+  );
+  const single = units.length === 1;
   const steps = new Set<number>();
-  let series: ChartSeries[] = evaluated.flatMap(({ run, curves }, i) => {
-    const available = evalSteps(curves, metric);
-    const step = req.step === 'last' ? available.at(-1)! : req.step;
-    if (!available.includes(step))
-      throw new FigureError(`--step ${step}: r${run.id} was evaluated at steps ${available.join(', ')}`);
-    steps.add(step);
-    const label = runLabel(sel, run, runs);
-    const name = (kind: string) => (single ? kind : kind === 'model' && !req.baselines ? label : `${label} ${kind}`);
-    return contextLines(curves, {
-      split: req.split,
-      step,
-      metric,
-      colorIndex: i,
-      baselines: req.baselines,
-      name,
-      ownColors: single,
-    });
-  });
+  const curvesOf = (run: Run) => evaluated.find((c) => c.run === run)!.curves;
+  let series: ChartSeries[] = units.flatMap((unit, i) =>
+    unitLines(
+      sel,
+      unit.map((run) => {
+        const available = evalSteps(curvesOf(run), metric);
+        const step = req.step === 'last' ? available.at(-1)! : req.step;
+        if (!available.includes(step))
+          throw new FigureError(`--step ${step}: r${run.id} was evaluated at steps ${available.join(', ')}`);
+        steps.add(step);
+        const label = runLabel(sel, run, runs);
+        const name = (kind: string) =>
+          single ? kind : kind === 'model' && !req.baselines ? label : `${label} ${kind}`;
+        return contextLines(curvesOf(run), {
+          split: req.split,
+          step,
+          metric,
+          colorIndex: i,
+          baselines: req.baselines,
+          name,
+          ownColors: single,
+        });
+      }),
+    ),
+  );
   // One chance line where every run drawn has the same (a sweep over the number of classes has several: none).
   const chances = new Set(evaluated.map(({ run }) => objective.chance?.(run.spec.task) ?? null));
   const [chance] = chances;
@@ -396,7 +439,9 @@ export async function contextFigure(lab: LabReader, req: ContextRequest): Promis
   return {
     option,
     title,
-    subtitle: [subtitle(sel, sel.where), single ? `r${evaluated[0].run.id}` : '', at].filter(Boolean).join(' · '),
+    subtitle: [subtitle(sel, sel.where), single ? units[0].map((r) => `r${r.id}`).join(' ') : '', at]
+      .filter(Boolean)
+      .join(' · '),
     notes,
   };
 }

@@ -1,7 +1,8 @@
 // Pure transforms from the lab's records to what the charts draw (no DOM, no ECharts).
 import type { EvalCurve, Run, Series } from '../api.js';
 import { objectiveOfCurve, sortSplits, type BaselineInfo, type ObjectiveInfo } from '../objectives/index.js';
-import { PHASE_LABELS, phaseCode, type Phase, type RunSummary } from '../results.js';
+import { PHASE_LABELS, phaseCode, phaseUncertain, type Phase, type RunSummary } from '../results.js';
+import { SPREAD } from './seeds.js';
 
 export type XY = [number, number | null];
 export type Cell = string | number | null;
@@ -70,11 +71,15 @@ export function phaseBands(points: readonly XY[], endStep: number): Band[] {
   return bands;
 }
 
-/** A run's summary as one flat record for tables: steps, backend, phase, plateau (`start..end`), every figure. */
+/**
+ * A run's summary as one flat record for tables: steps, backend, phase (marked where uncertain), plateau
+ * (`start..end`), every figure.
+ */
 export function flatSummary(summary: RunSummary): Record<string, string | number | null> {
   const p = summary.plateau;
   const plateau = p ? `${p.start}..${p.end ?? 'open'}` : null;
-  return { steps: summary.steps, backend: summary.backend, phase: summary.phase, plateau, ...summary.figures };
+  const phase = summary.phase && phaseText(summary.phase, summary.phaseConfidence);
+  return { steps: summary.steps, backend: summary.backend, phase, plateau, ...summary.figures };
 }
 
 /** The plateau the run's summary names (an open one runs to the last step), or null. */
@@ -173,6 +178,16 @@ export function formatSweepValue(v: number | string): string {
 /** Short phase names that fit in a heatmap cell. */
 export const PHASE_SHORT = ['none', 'memorize', 'task ID', 'learn'] as const;
 
+/**
+ * A phase label as the page, the CLI and the figures write it, marked where it is within noise (phaseUncertain):
+ * 'task identification (uncertain, 62%)', or for a heatmap cell 'task ID?'.
+ */
+export function phaseText(phase: Phase, confidence: number | null | undefined, short = false): string {
+  const i = phaseCode(phase);
+  if (!phaseUncertain(confidence)) return short ? PHASE_SHORT[i] : phase;
+  return short ? `${PHASE_SHORT[i]}?` : `${phase} (uncertain, ${Math.round(confidence! * 100)}%)`;
+}
+
 /** A phase as an index into PHASE_LABELS (-1 when unknown). */
 export function phaseIndex(phase: Phase | null | undefined): number {
   return phase ? phaseCode(phase) : -1;
@@ -187,14 +202,15 @@ export function toCsv(table: DataTable): string {
   return `${[table.columns, ...table.rows].map((row) => row.map(field).join(',')).join('\r\n')}\r\n`;
 }
 
-/** Line series as a long table: one row per point. */
+/** Line series as a long table: one row per point, with each point's spread where some line has a band. */
 export function seriesTable(
-  series: readonly { name: string; data: readonly XY[] }[],
+  series: readonly { name: string; data: readonly XY[]; spread?: readonly (number | null)[] }[],
   xName: string,
   yName: string,
 ): DataTable {
+  const spread = series.some((s) => s.spread);
   return {
-    columns: ['series', xName, yName || 'value'],
-    rows: series.flatMap((s) => s.data.map(([x, y]) => [s.name, x, y])),
+    columns: ['series', xName, yName || 'value', ...(spread ? [SPREAD] : [])],
+    rows: series.flatMap((s) => s.data.map(([x, y], i) => [s.name, x, y, ...(spread ? [s.spread?.[i] ?? null] : [])])),
   };
 }

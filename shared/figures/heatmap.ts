@@ -1,10 +1,11 @@
-// The heatmap's ECharts option and data: a grid over two category axes, each cell coloured by its value
-// and labelled with its value and a short note (the phase); cells without a value (runs not finished) are
-// drawn plain with their note. Pure: the page's HeatmapChart and the CLI's figures draw from it.
+// The heatmap's ECharts option and data: a grid over two category axes, each cell coloured by its value and
+// labelled with it (a mean of seeds: mean ± s.e.) and a short note (the phase); cells without a value (runs not
+// finished) are drawn plain with their note. Pure: the page's HeatmapChart and the CLI's figures draw from it.
 import { formatNumber } from './format.js';
 import { axisStyle, baseOption, type ChartColors, type ItemParams } from './colors.js';
 import type { Cell, DataTable } from './data.js';
 import type { ChartOption } from './option.js';
+import { SPREAD, seedsText } from './seeds.js';
 
 export interface HeatCell {
   x: number;
@@ -14,8 +15,10 @@ export interface HeatCell {
   note: string;
   /** Extra lines for the tooltip. */
   detail: string;
-  /** Columns of this cell's table row, after y, x and value. */
+  /** Columns of this cell's table row, after y, x and value (and s.e. and n where cells have them). */
   extra: Cell[];
+  /** Where the value is a mean over seeds: how many, and its standard error (null for one). */
+  seeds?: { n: number; se: number | null };
 }
 
 export interface HeatmapInput {
@@ -38,9 +41,15 @@ function luminance(hex: string): number {
   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
 }
 
-/** A cell's label: its value to three significant digits, then its note. */
+/** A value with its spread where it is a mean of seeds: `0.512 ± 0.031`. */
+function valueText(cell: HeatCell, digits?: number): string {
+  const se = cell.seeds?.se;
+  return `${formatNumber(cell.value, digits)}${se === null || se === undefined ? '' : ` ± ${formatNumber(se, 2)}`}`;
+}
+
+/** A cell's label: its value to three significant digits (± its spread), then its note. */
 function cellLabel(cell: HeatCell): string {
-  return `${formatNumber(cell.value, 3)}\n${cell.note}`;
+  return `${valueText(cell, 3)}\n${cell.note}`;
 }
 
 export function heatmapOption(input: HeatmapInput, c: ChartColors): ChartOption {
@@ -63,7 +72,8 @@ export function heatmapOption(input: HeatmapInput, c: ChartColors): ChartOption 
         const { seriesIndex, dataIndex } = p as ItemParams;
         const cell = (seriesIndex === 0 ? filled : empty)[dataIndex];
         const head = `${yName} ${yLabels[cell.y]} · ${xName} ${xLabels[cell.x]}`;
-        return [head, `${valueName}: <b>${formatNumber(cell.value)}</b>`, cell.detail].filter(Boolean).join('<br>');
+        const seeds = cell.seeds ? ` (${seedsText(cell.seeds.n)})` : '';
+        return [head, `${valueName}: <b>${valueText(cell)}</b>${seeds}`, cell.detail].filter(Boolean).join('<br>');
       },
     }),
     grid: { left: 84, right: 112, top: 12, bottom: 44 },
@@ -132,6 +142,7 @@ export function heatmapOption(input: HeatmapInput, c: ChartColors): ChartOption 
         label: {
           show: cellLabels,
           fontSize: 11,
+          lineHeight: 14,
           color: c.muted,
           formatter: (p: unknown) => empty[(p as ItemParams).dataIndex].note,
         },
@@ -141,10 +152,23 @@ export function heatmapOption(input: HeatmapInput, c: ChartColors): ChartOption 
   };
 }
 
-/** The heatmap's data: one row per cell (y, x, value, then the extra columns). */
+/** The heatmap's data: one row per cell (y, x, value, its s.e. and n where cells are means of seeds, the extras). */
 export function heatmapTable(input: HeatmapInput): DataTable {
+  const seeds = input.cells.some((cell) => cell.seeds);
   return {
-    columns: [input.yName, input.xName, input.valueName, ...(input.extraColumns ?? [])],
-    rows: input.cells.map((cell) => [input.yLabels[cell.y], input.xLabels[cell.x], cell.value, ...cell.extra]),
+    columns: [
+      input.yName,
+      input.xName,
+      input.valueName,
+      ...(seeds ? [SPREAD, 'n'] : []),
+      ...(input.extraColumns ?? []),
+    ],
+    rows: input.cells.map((cell) => [
+      input.yLabels[cell.y],
+      input.xLabels[cell.x],
+      cell.value,
+      ...(seeds ? [cell.seeds?.se ?? null, cell.seeds?.n ?? null] : []),
+      ...cell.extra,
+    ]),
   };
 }

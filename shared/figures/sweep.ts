@@ -2,7 +2,7 @@
 import type { Run } from '../api.js';
 import type { Phase } from '../results.js';
 import type { SweepPoint } from '../spec.js';
-import { PHASE_SHORT, phaseIndex, sortValues, type Band } from './data.js';
+import { phaseIndex, phaseText, sortValues, type Band } from './data.js';
 
 export type SweepValue = number | string;
 
@@ -11,9 +11,14 @@ export function axisValues(runs: readonly Run[], path: string): SweepValue[] {
   return sortValues(runs.map((r) => r.sweepPoint[path]).filter((v) => v !== undefined));
 }
 
-/** The run at a grid point: every axis named in `at` has that value. */
-export function runAt(runs: readonly Run[], at: SweepPoint): Run | undefined {
-  return runs.find((r) => Object.entries(at).every(([path, v]) => r.sweepPoint[path] === v));
+/**
+ * The runs at a grid point, oldest first: every axis named in `at` has that value (several: the seeds of a point
+ * without one).
+ */
+export function runsAt(runs: readonly Run[], at: SweepPoint): Run[] {
+  return runs
+    .filter((r) => Object.entries(at).every(([path, v]) => r.sweepPoint[path] === v))
+    .sort((a, b) => a.id - b.id);
 }
 
 /**
@@ -43,18 +48,25 @@ export function isLog2Axis(values: readonly SweepValue[]): boolean {
 
 /**
  * Phase regions along an axis: each point's phase holds halfway to its neighbours; neighbours with the
- * same phase merge. Points without a phase (runs not finished) leave a gap.
+ * same label merge. Points without a phase (runs not finished) leave a gap; an uncertain phase (by its
+ * confidence, where given) is labelled as such.
  */
-export function phaseRegions(positions: readonly number[], phases: readonly (Phase | null | undefined)[]): Band[] {
+export function phaseRegions(
+  positions: readonly number[],
+  phases: readonly (Phase | null | undefined)[],
+  confidences: readonly (number | null | undefined)[] = [],
+): Band[] {
   const bands: Band[] = [];
   positions.forEach((x, i) => {
-    const phase = phaseIndex(phases[i]);
-    if (phase < 0) return;
+    const p = phases[i];
+    if (!p) return;
+    const phase = phaseIndex(p);
+    const label = phaseText(p, confidences[i], true);
     const from = i > 0 ? (positions[i - 1] + x) / 2 : x;
     const to = i < positions.length - 1 ? (x + positions[i + 1]) / 2 : x;
     const prev = bands[bands.length - 1];
-    if (prev && prev.phase === phase && prev.to === from) prev.to = to;
-    else bands.push({ from, to, label: PHASE_SHORT[phase], phase });
+    if (prev && prev.label === label && prev.to === from) prev.to = to;
+    else bands.push({ from, to, label, phase });
   });
   return bands;
 }

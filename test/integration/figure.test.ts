@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../shared/api';
 import { expandExperiment } from '../../shared/spec';
-import { PHASE_SHORT, phaseIndex } from '../../shared/figures/data';
+import { phaseText } from '../../shared/figures/data';
 import { formatNumber } from '../../shared/figures/format';
 import { metalab } from '../helpers/cli';
 import { testLab } from '../helpers/lab';
@@ -98,7 +98,7 @@ function figure(name: string, ...args: string[]) {
 
 const point = (numTasks: number, batchSize: number) =>
   runs.find((r) => r.sweepPoint['task.numTasks'] === numTasks && r.sweepPoint['training.batchSize'] === batchSize)!;
-const short = (run: Run) => PHASE_SHORT[phaseIndex(run.summary!.phase)];
+const short = (run: Run) => phaseText(run.summary!.phase!, run.summary!.phaseConfidence, true);
 
 describe('metalab figure', () => {
   it('draws the phase heatmap: each cell the stored figure as the page rounds it, over its phase', () => {
