@@ -3,10 +3,21 @@
 import { parseArgs } from 'node:util';
 import { ACTIVE, EXPORT_FORMATS, LabError, SpecError, parseRunRef, type Run } from '../../shared/api.js';
 import { flatSummary } from '../../shared/figures/data.js';
-import { figureOf } from '../../shared/figures/phases.js';
+import { figureOf, majorityText, runPhaseText } from '../../shared/figures/phases.js';
+import { figureSpread, formatSpread, seedGroups } from '../../shared/figures/seeds.js';
 import { RUN_FIGURES, parseEvalKey } from '../../shared/metrics.js';
 import { objectiveOf } from '../../shared/objectives/index.js';
 import type { RunSummary } from '../../shared/results.js';
+import {
+  compileRunQuery,
+  fieldsOf,
+  matchesRecord,
+  resolveField,
+  runRecord,
+  type FieldValue,
+  type QueryError,
+  type RunRecord,
+} from '../../shared/query.js';
 import { backendName } from '../../shared/spec.js';
 import { databaseFile, defaultHome, rendererDir } from '../services/paths.js';
 import { rememberAddress, rememberedAddress } from '../web/address.js';
@@ -26,8 +37,15 @@ Usage:
   metalab run <spec.json> [--backend B] [--concurrency N]
                                run an experiment headless (progress on stderr, summary on stdout);
                                B: auto, tfjs-node-gpu, tfjs-node, webgpu, wasm or cpu
-  metalab runs                 list stored runs
-  metalab show <runId|e3>      show one run (or an experiment's runs): spec, status, summary, latest metrics
+  metalab runs [--where QUERY] [--columns F,F...]
+                               list stored runs; --where keeps those a query matches (the page's
+                               search box): task.numTasks >= 256 and phase = learn, model.kind =
+                               lstm or not status = finished, tag = gpicl; operators = != < <= >
+                               >= ~ (contains), and or not ( ); fields: spec paths (or their last
+                               part), summary figures, id experiment status phase backend tag
+                               duration (10m) created started finished. --columns adds fields
+  metalab show <runId|e3>      show one run (or an experiment's runs): spec, status, summary, latest metrics;
+                               a sweep over seed ends with each point's figures as mean ± s.e. over seeds
   metalab export <runId|experimentId> [--format csv|json]
                                print a run's (12, r12) or an experiment's (e3) metrics
   metalab import <name> --train-images F --train-labels F [--test-images F --test-labels F] [--classes N]
@@ -53,7 +71,8 @@ Usage:
                                return by episode of the lifetime (random, bandit algorithms)
     every kind: [--where PATH=V]... (keep the runs with these axis values; axes a figure
     does not draw are held at their largest value) [--title T] [--width 720] [--height 420]
-    [--theme light|dark]
+    [--theme light|dark]; a sweep over seed is drawn as each point's mean ± s.e. over its
+    seeds (a band around lines, mean ± s.e. in cells) unless --single-runs (not scatter)
 ${OBJECTIVES_USAGE}
   metalab serve [--port N]     serve the lab on http://127.0.0.1 for a browser
   metalab start                open the desktop window, or serve the lab where Electron cannot run
@@ -158,7 +177,7 @@ async function commandRun(args: string[]): Promise<number> {
   draw(true);
   if (tty) process.stderr.write('\n');
   const runs = (await lab.listRuns({ experimentId })).reverse();
-  process.stdout.write(`${summaryTable(runs)}\n`);
+  process.stdout.write(`${[summaryTable(runs), seedTable(runs)].filter(Boolean).join('\n\n')}\n`);
   const wall = formatDuration((Date.now() - started) / 1000);
   process.stdout.write(`stored in ${databaseFile(home)} as experiment e${experimentId}; wall time ${wall}\n`);
   await lab.close();
@@ -207,36 +226,99 @@ function summaryTable(runs: Run[]): string {
       `${r.step}/${r.totalSteps}`,
       formatNumber(figureOf(r, RUN_FIGURES.finalLoss.key)),
       ...evalKeys.map((k) => formatNumber(figureOf(r, k))),
-      r.summary?.phase ?? '-',
+      runPhaseText(r) ?? '-',
       (r.summary && flatSummary(r.summary).plateau) ?? '-',
       r.backend ?? '-',
     ]),
   );
 }
 
-async function commandRuns(): Promise<number> {
-  const lab = openLab();
-  const runs = await lab.listRuns();
-  process.stdout.write(
-    runs.length
-      ? `${table(
-          ['run', 'experiment', 'status', 'progress', 'final loss', 'backend', 'created', 'started', 'duration'],
-          runs.map((r) => [
-            `r${r.id}`,
-            `e${r.experimentId} ${r.experimentName}`,
-            r.status,
-            `${r.step}/${r.totalSteps}`,
-            formatNumber(figureOf(r, RUN_FIGURES.finalLoss.key)),
-            r.backend ?? '-',
-            formatTime(r.createdAt),
-            formatTime(r.startedAt),
-            formatDuration(runSeconds(r, Date.now())),
-          ]),
-        )}\n`
-      : 'no runs yet: try `metalab run examples/tiny-regression.json`\n',
+/** Each sweep point's seeds in one row: their figures as mean ± s.e. (n), the phase most of them end in. */
+function seedTable(runs: Run[]): string | null {
+  const groups = seedGroups(runs).filter((g) => g.runs.length > 1);
+  if (!groups.length) return null;
+  const keys = [RUN_FIGURES.finalLoss.key, ...summaryKeys(runs)];
+  return `mean ± s.e. over seeds:\n${table(
+    ['sweep point', 'runs', ...keys.map((k) => k.slice(k.indexOf('/') + 1)), 'phase'],
+    groups.map((g) => [
+      Object.entries(g.point)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ') || '-',
+      g.runs.map((r) => `r${r.id}`).join(' '),
+      ...keys.map((k) => figureSpread(g.runs, k)).map((s) => (s ? formatSpread(s) : '-')),
+      majorityText(g.runs, false) ?? '-',
+    ]),
+  )}`;
+}
+
+/** A field's value in a terminal column: several values joined, numbers short, missing as '-'. */
+function formatField(v: FieldValue): string {
+  if (Array.isArray(v)) return v.map(String).join(' ') || '-';
+  return v === null || v === undefined ? '-' : formatNumber(v as number | string);
+}
+
+/** An error in a query or column list, with the text and a caret under where it is. */
+function refuseQuery(flag: string, text: string, error: QueryError): number {
+  process.stderr.write(`error: ${flag}: ${error.message}\n  ${text}\n  ${' '.repeat(error.position)}^\n`);
+  return 2;
+}
+
+/** The fields `--columns a,b` names, or the first it cannot resolve with where it is in the list. */
+function columnFields(list: string, known: readonly string[]): { fields: string[] } | { error: QueryError } {
+  const fields: string[] = [];
+  let position = 0;
+  for (const name of list.split(',')) {
+    const r = resolveField(name.trim(), known);
+    const at = position + name.length - name.trimStart().length;
+    if ('error' in r) return { error: { message: `column ${at + 1}: ${r.error}`, position: at } };
+    fields.push(r.field);
+    position += name.length + 1;
+  }
+  return { fields };
+}
+
+const RUNS_HEADER = ['run', 'experiment', 'status', 'progress', 'final loss', 'backend', 'created', 'started'];
+
+function runsTable(runs: readonly Run[], columns: readonly string[], records: Map<number, RunRecord>, now: number) {
+  return table(
+    [...RUNS_HEADER, 'duration', ...columns],
+    runs.map((r) => [
+      `r${r.id}`,
+      `e${r.experimentId} ${r.experimentName}`,
+      r.status,
+      `${r.step}/${r.totalSteps}`,
+      formatNumber(figureOf(r, RUN_FIGURES.finalLoss.key)),
+      r.backend ?? '-',
+      formatTime(r.createdAt),
+      formatTime(r.startedAt),
+      formatDuration(runSeconds(r, now)),
+      ...columns.map((c) => formatField(records.get(r.id)!.get(c))),
+    ]),
   );
-  await lab.close();
-  return 0;
+}
+
+async function commandRuns(args: string[]): Promise<number> {
+  const options = { where: { type: 'string' }, columns: { type: 'string' } } as const;
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
+  if (positionals.length) throw new UsageError('metalab runs takes no run ids (filter with --where)');
+  const lab = openLab();
+  try {
+    const [all, experiments] = await Promise.all([lab.listRuns(), lab.listExperiments()]);
+    const tags = new Map(experiments.map((e) => [e.id, e.tags]));
+    const now = Date.now();
+    const records = new Map(all.map((r) => [r.id, runRecord(r, { tags: tags.get(r.experimentId) ?? [], now })]));
+    const known = fieldsOf(records.values());
+    const query = values.where === undefined ? null : compileRunQuery(values.where, known);
+    if (query && !query.ok) return refuseQuery('--where', values.where!, query.error);
+    const columns = values.columns === undefined ? { fields: [] } : columnFields(values.columns, known);
+    if ('error' in columns) return refuseQuery('--columns', values.columns!, columns.error);
+    const runs = query ? all.filter((r) => matchesRecord(query.query, records.get(r.id)!)) : all;
+    const none = all.length ? 'no runs match --where' : 'no runs yet: try `metalab run examples/tiny-regression.json`';
+    process.stdout.write(`${runs.length ? runsTable(runs, columns.fields, records, now) : none}\n`);
+    return 0;
+  } finally {
+    await lab.close();
+  }
 }
 
 /** A summary in one line: steps, backend, phase, plateau, then every figure. */
@@ -282,6 +364,8 @@ async function commandShow(args: string[]): Promise<number> {
         ].join('\n'),
       );
     }
+    const seeds = ref.kind === 'run' ? null : seedTable(runs);
+    if (seeds) process.stdout.write(`${seeds}\n`);
     return 0;
   } finally {
     await lab.close();

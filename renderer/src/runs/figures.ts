@@ -1,12 +1,14 @@
 // The key figures the runs table shows and sorts by: the phase and the last-position score on unseen tasks
-// (accuracy, or MSE for regression), from a finished run's summary or else from its latest evaluation.
+// (accuracy, or MSE for regression), from a finished run's summary or else from its latest evaluation; and the
+// sort by any column, the user's own (./columns.ts) included.
 import { RUN_STATUSES, type Run } from '../../../shared/api';
-import { compareSweepValues, phaseIndex } from '../../../shared/figures/data';
+import { compareSweepValues, phaseIndex, phaseText } from '../../../shared/figures/data';
 import { runSeconds } from '../../../shared/figures/format';
 import { figureOf } from '../../../shared/figures/phases';
 import { RUN_FIGURES, TRAINING_METRICS, evalMetricKey } from '../../../shared/metrics';
 import { OBJECTIVES, SPLITS, objectiveOf } from '../../../shared/objectives';
-import { phaseFromCode, type Phase } from '../../../shared/results';
+import { phaseFromCode, phaseUncertain, type Phase } from '../../../shared/results';
+import { columnValue, isColumnId, type ColumnId } from './columns';
 
 /** The key figure on unseen tasks: each objective's score at the last position. */
 const unseenKey = (run: Run) => evalMetricKey(SPLITS.unseen, objectiveOf(run.spec.task).figures.last.name);
@@ -14,6 +16,7 @@ const unseenKey = (run: Run) => evalMetricKey(SPLITS.unseen, objectiveOf(run.spe
 /** What the table reads of runs still training: the phase and every objective's key figure. */
 export const FIGURE_KEYS = [
   TRAINING_METRICS.phase.key,
+  TRAINING_METRICS.phaseConfidence.key,
   ...Object.values(OBJECTIVES).map((o) => evalMetricKey(SPLITS.unseen, o.figures.last.name)),
 ];
 
@@ -22,6 +25,10 @@ export type Latest = Record<number, Record<string, number | null>>;
 
 export interface Figures {
   phase: Phase | null;
+  /** The phase in words, with its uncertainty where it is within noise (the cell's tooltip). */
+  phaseText: string | null;
+  /** The phase as its cell shows it: the label, with '?' where it is within noise. */
+  phaseCell: string | null;
   /** The key figure's short name (acc, mse) and value. */
   unseen: { metric: string; value: number } | null;
 }
@@ -29,13 +36,20 @@ export interface Figures {
 export function figuresOf(run: Run, latest: Latest): Figures {
   const live = latest[run.id] ?? {};
   const phase = run.summary ? run.summary.phase : phaseFromCode(live[TRAINING_METRICS.phase.key]);
+  const confidence = run.summary ? run.summary.phaseConfidence : live[TRAINING_METRICS.phaseConfidence.key];
   const key = unseenKey(run);
   const value = run.summary ? figureOf(run, key) : (live[key] ?? null);
   const metric = objectiveOf(run.spec.task).curve.name;
-  return { phase, unseen: value !== null && Number.isFinite(value) ? { metric, value } : null };
+  return {
+    phase,
+    phaseText: phase && phaseText(phase, confidence),
+    phaseCell: phase && `${phase}${phaseUncertain(confidence) ? '?' : ''}`,
+    unseen: value !== null && Number.isFinite(value) ? { metric, value } : null,
+  };
 }
 
 export type SortKey =
+  | ColumnId
   | 'id'
   | 'point'
   | 'status'
@@ -50,6 +64,10 @@ export type SortKey =
 type Value = number | string | (number | string)[] | null;
 
 function sortValue(run: Run, key: SortKey, latest: Latest): Value {
+  if (isColumnId(key)) {
+    const v = columnValue(run, key, latest);
+    return typeof v === 'boolean' ? String(v) : v;
+  }
   switch (key) {
     case 'id':
       return run.id;

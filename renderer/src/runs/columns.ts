@@ -1,0 +1,100 @@
+// Columns the user adds to the runs table: any spec field (a dotted path) or summary figure, kept in this
+// browser's storage across reloads.
+import type { Run } from '../../../shared/api';
+import { flatten, type Leaf } from '../../../shared/figures/data';
+import { formatNumber } from '../../../shared/figures/format';
+import { isEvalKey } from '../../../shared/metrics';
+import { metricInfo } from '../../../shared/objectives';
+import type { Latest } from './figures';
+
+/** A spec path (`spec:task.numTasks`) or a summary figure (`figure:final_loss`). */
+export type ColumnId = `spec:${string}` | `figure:${string}`;
+
+export interface Column {
+  id: ColumnId;
+  /** The spec path or figure key. */
+  key: string;
+  label: string;
+  title: string;
+  numeric: boolean;
+}
+
+const SPEC = 'spec:';
+const FIGURE = 'figure:';
+
+export const isColumnId = (key: string): key is ColumnId => key.startsWith(SPEC) || key.startsWith(FIGURE);
+
+export function column(id: ColumnId): Column {
+  if (id.startsWith(SPEC)) {
+    const path = id.slice(SPEC.length);
+    return { id, key: path, label: path, title: `spec field ${path}`, numeric: false };
+  }
+  const key = id.slice(FIGURE.length);
+  const info = metricInfo(key);
+  const title = info ? `${key}: ${info.description}` : `summary figure ${key}`;
+  return { id, key, label: info?.label ?? key, title, numeric: true };
+}
+
+const flatSpecs = new WeakMap<Run, Record<string, Leaf>>();
+
+/** A run's spec as dotted paths, flattened once per run object. */
+function flatSpec(run: Run): Record<string, Leaf> {
+  const cached = flatSpecs.get(run);
+  if (cached) return cached;
+  const flat = flatten(run.spec);
+  flatSpecs.set(run, flat);
+  return flat;
+}
+
+/** A run's value in a column: a figure from its summary, or (still training) from its latest evaluation. */
+export function columnValue(run: Run, id: ColumnId, latest: Latest): Leaf {
+  if (id.startsWith(SPEC)) return flatSpec(run)[id.slice(SPEC.length)] ?? null;
+  const key = id.slice(FIGURE.length);
+  return (run.summary ? run.summary.figures[key] : latest[run.id]?.[key]) ?? null;
+}
+
+export function formatColumnValue(v: Leaf): string {
+  return typeof v === 'number' ? formatNumber(v, 4) : v === null ? '–' : String(v);
+}
+
+/** The columns the runs offer: their spec paths, then their summary figures, each sorted. */
+export function columnChoices(runs: readonly Run[]): { spec: Column[]; figures: Column[] } {
+  const paths = new Set<string>();
+  const figures = new Set<string>();
+  for (const run of runs) {
+    for (const p of Object.keys(flatSpec(run))) paths.add(p);
+    for (const k of Object.keys(run.summary?.figures ?? {})) figures.add(k);
+  }
+  return {
+    spec: [...paths].sort().map((p) => column(`${SPEC}${p}`)),
+    figures: [...figures].sort().map((k) => column(`${FIGURE}${k}`)),
+  };
+}
+
+/** Evaluation figures among the columns: those a run still training has in its latest evaluation. */
+export function liveKeys(ids: readonly ColumnId[]): string[] {
+  return ids
+    .filter((id) => id.startsWith(FIGURE))
+    .map((id) => id.slice(FIGURE.length))
+    .filter(isEvalKey);
+}
+
+const STORAGE_KEY = 'metalab.runsColumns';
+
+/** The columns saved in this browser (none where storage is refused or holds something else). */
+export function loadColumns(): ColumnId[] {
+  try {
+    const saved: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]');
+    return Array.isArray(saved) ? saved.filter((c): c is ColumnId => typeof c === 'string' && isColumnId(c)) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function saveColumns(ids: readonly ColumnId[]): void {
+  try {
+    localStorage.setItem(STORAGE_KEY, JSON.stringify(ids));
+  } catch {
+    // storage full or refused: the columns stay for as long as the page is open
+  }
+}
