@@ -27,7 +27,10 @@ const metric = (
   description,
 });
 
-/** Recorded by the training loop at every step (and, for `phase`, at every evaluation), whatever the objective. */
+/**
+ * Recorded by the training loop at every step (`phase` at every evaluation, `resumed` at each resume, the worker's
+ * resources every few seconds), whatever the objective.
+ */
 export const TRAINING_METRICS = {
   loss: metric(
     'loss',
@@ -59,7 +62,44 @@ export const TRAINING_METRICS = {
     null,
     'The phase of in-context learning the evaluation shows, as its index in PHASE_LABELS.',
   ),
+  phaseConfidence: metric(
+    'phase_confidence',
+    'phase confidence',
+    null,
+    'higher',
+    'Fraction of bootstrap resamples of the evaluation sequences (RL: trials) whose phase rule gives the same phase; ' +
+      'below PHASE_CONFIDENT (0.9) the label is uncertain. Recorded with `phase` at every evaluation.',
+  ),
+  resumed: metric(
+    'resumed',
+    'resumed',
+    null,
+    null,
+    'Recorded (1) by the lab at the step a run resumed from its checkpoint; the charts mark it.',
+  ),
+  workerCpu: metric(
+    'worker_cpu',
+    'worker CPU',
+    '%',
+    null,
+    "CPU time of the run's worker process (its threads included) over wall time, every 5 s: 100 is one busy core.",
+  ),
+  workerMemory: metric('worker_memory', 'worker memory', 'MiB', null, "Resident memory of the run's worker process."),
 } as const;
+
+/**
+ * Keys that record the machine and the run's history rather than its computation: they differ between two runs of
+ * one spec (a run resumed from a checkpoint and one that was not, among them). Everything else is reproducible.
+ */
+export const CIRCUMSTANTIAL_KEYS: ReadonlySet<string> = new Set(
+  [
+    TRAINING_METRICS.stepTimeMs,
+    TRAINING_METRICS.examplesPerSec,
+    TRAINING_METRICS.resumed,
+    TRAINING_METRICS.workerCpu,
+    TRAINING_METRICS.workerMemory,
+  ].map((m) => m.key),
+);
 
 /** Figures of a finished run, whatever its objective (keys in RunSummary.figures). */
 export const RUN_FIGURES = {

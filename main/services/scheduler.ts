@@ -357,6 +357,9 @@ export class Scheduler {
       case 'started': {
         run.fromStep = message.fromStep;
         this.store.updateRun(runId, { backend: message.backend });
+        // Where the run resumed from its checkpoint: the charts mark it.
+        if (message.fromStep > 0)
+          this.store.appendMetrics(runId, [[TRAINING_METRICS.resumed.key, message.fromStep, 1]]);
         // The run's row changed (its backend is known now): pages listing it refetch.
         const experimentId = this.store.getRun(runId)?.experimentId;
         if (experimentId !== undefined) this.options.emit?.({ type: 'experiment-changed', experimentId });

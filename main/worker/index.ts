@@ -3,7 +3,7 @@
 // every FLUSH_MS, and always before a checkpoint is announced, so a checkpoint never points past stored metrics.
 // The same script, sent `plan` instead, measures what planned runs cost (see engine/plan.ts) and exits.
 import path from 'node:path';
-import type { MetricRow } from '../../shared/metrics.js';
+import { TRAINING_METRICS, type MetricRow } from '../../shared/metrics.js';
 import { measureConfig, sizeConfig } from '../engine/plan.js';
 import { isRlSpec } from '../engine/rl/types.js';
 import { runExperiment, type RunSink } from '../engine/train.js';
@@ -21,6 +21,8 @@ const parent = connectToParent();
 // The lab that started this worker is gone (killed, crashed): nothing would store what it computes.
 process.on('disconnect', () => process.exit(2));
 const HEARTBEAT_MS = 1000;
+/** How often the worker records its CPU use and memory. */
+const RESOURCES_MS = 5000;
 setInterval(() => void parent.send({ type: 'heartbeat' }).catch(() => undefined), HEARTBEAT_MS).unref();
 const abort = new AbortController();
 
@@ -28,6 +30,19 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   let pending: MetricRow[] = [];
   let lastFlush = Date.now();
   let lastProgress = 0;
+  // The first sample, at the first step, covers the process's life until then (its setup).
+  let resources = { at: 0, cpu: { user: 0, system: 0 } };
+  /** This process's CPU use since the last sample (100: one core busy; its threads count too) and its memory. */
+  const sampleResources = (step: number): MetricRow[] => {
+    const now = { at: performance.now(), cpu: process.cpuUsage() };
+    const cpuMs = (now.cpu.user - resources.cpu.user + now.cpu.system - resources.cpu.system) / 1000;
+    const percent = (100 * cpuMs) / Math.max(1, now.at - resources.at);
+    resources = now;
+    return [
+      [TRAINING_METRICS.workerCpu.key, step, Math.round(percent)],
+      [TRAINING_METRICS.workerMemory.key, step, Math.round(process.memoryUsage.rss() / 2 ** 20)],
+    ];
+  };
   const flush = async () => {
     if (pending.length) {
       const rows = pending;
@@ -50,6 +65,7 @@ async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
     },
     evaluation: (curves) => void parent.send({ type: 'eval', curves }),
     progress(step, examplesPerSec) {
+      if (!resources.at || performance.now() - resources.at >= RESOURCES_MS) sink.metrics(sampleResources(step));
       const now = Date.now();
       if (now - lastProgress >= FLUSH_MS || step === start.spec.training.steps) {
         lastProgress = now;

@@ -38,6 +38,31 @@ export interface ScatterInput {
 
 const SYMBOLS = ['circle', 'triangle', 'rect', 'diamond', 'roundRect', 'pin'];
 
+/** Pixels between the centres of points drawn apart because they fall on one spot. */
+const SPREAD = 12;
+
+/**
+ * Symbol offsets in pixels that set points with equal coordinates apart on a small circle around their spot (a
+ * sweep's runs often share a parameter count and state size); [0, 0] for a point alone.
+ */
+export function spreadOffsets(points: readonly { x: number; y: number }[]): [number, number][] {
+  const spots = new Map<string, number[]>();
+  for (const [i, p] of points.entries()) {
+    const spot = `${p.x},${p.y}`;
+    spots.set(spot, [...(spots.get(spot) ?? []), i]);
+  }
+  const offsets = points.map((): [number, number] => [0, 0]);
+  for (const same of spots.values()) {
+    if (same.length < 2) continue;
+    const radius = SPREAD / (2 * Math.sin(Math.PI / same.length));
+    same.forEach((i, k) => {
+      const angle = (2 * Math.PI * k) / same.length - Math.PI / 2;
+      offsets[i] = [Math.round(radius * Math.cos(angle)), Math.round(radius * Math.sin(angle))];
+    });
+  }
+  return offsets;
+}
+
 function axisType(values: number[], log: boolean | undefined): 'log' | 'value' {
   if (log !== undefined) return log ? 'log' : 'value';
   return values.length && values.every((v) => v > 0) && Math.max(...values) / Math.min(...values) > 8 ? 'log' : 'value';
@@ -51,6 +76,8 @@ export function scatterOption(input: ScatterInput, c: ChartColors): ChartOption 
   const min = colors.length ? Math.min(...colors) : 0;
   const max = colors.length ? Math.max(...colors) : 1;
   const legend = groups.length > 1;
+  const offsets = spreadOffsets(points);
+  const offsetOf = new Map(points.map((p, i) => [p, offsets[i]]));
   const xs = points.map((p) => p.x);
   const xType = axisType(xs, input.logX);
   // Labels beside the point, on its left in the right part of the plot so they stay inside it.
@@ -95,6 +122,9 @@ export function scatterOption(input: ScatterInput, c: ChartColors): ChartOption 
           max: max > min ? max : min + 1,
           formatter: (v: unknown) => formatNumber(Number(v)),
           calculable: true,
+          // The figure the colours show, named above the colour bar.
+          text: [colorName, ''],
+          textGap: 14,
           right: 4,
           top: 'middle',
           itemHeight: 140,
@@ -122,7 +152,11 @@ export function scatterOption(input: ScatterInput, c: ChartColors): ChartOption 
         formatter: (p: unknown) => g.points[(p as ItemParams).dataIndex].label ?? '',
       },
       labelLayout: { hideOverlap: true, moveOverlap: 'shiftY' as const },
-      data: g.points.map((p) => ({ value: [p.x, p.y, p.color ?? '-'], label: { position: side(p.x) } })),
+      data: g.points.map((p) => ({
+        value: [p.x, p.y, p.color ?? '-'],
+        symbolOffset: offsetOf.get(p),
+        label: { position: side(p.x) },
+      })),
     })),
   };
 }

@@ -6,6 +6,7 @@ import type { Locator, Page } from 'playwright-core';
 import type { Run } from '../../shared/api';
 import type { Lab } from '../../main/services/lab';
 import { openLabPage, screenshotPath } from '../helpers/browser';
+import { phaseText } from '../../shared/figures/data';
 import type { WebHost } from '../../main/web/server';
 import { tinySpec } from '../helpers/specs';
 
@@ -70,12 +71,14 @@ async function download(button: Locator): Promise<{ name: string; text: string }
   return { name: file.suggestedFilename(), text: fs.readFileSync(await file.path(), 'utf8') };
 }
 
+/** RFC 4180 CSV as the exports write it: fields with commas or quotes are quoted (a phase label has a comma). */
 function parseCsv(text: string): string[][] {
-  // The exports quote only fields with commas, quotes or line breaks; these hold none.
   return text
     .trim()
     .split('\r\n')
-    .map((line) => line.split(','));
+    .map((line) =>
+      [...line.matchAll(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)].map((m) => m[1].replace(/^"|"$/g, '').replaceAll('""', '"')),
+    );
 }
 
 const run = (point: Record<string, number | string>) =>
@@ -116,6 +119,50 @@ describe('the analysis pages', () => {
     await shoot('analysis-run-detail');
   });
 
+  it('exports a chart as a figure: title, run, legend, axis names on white in the dark theme', async () => {
+    const r = run({ 'task.numTasks': 4, 'training.batchSize': 16 });
+    await go(`#/runs/${r.id}`);
+    await expect.poll(() => page.locator('canvas').count()).toBeGreaterThanOrEqual(7);
+    await page.getByRole('button', { name: 'switch to dark theme' }).click();
+    try {
+      const svg = await download(page.getByRole('button', { name: 'download Loss as SVG' }));
+      expect(svg.name).toBe(`r${r.id}-loss.svg`);
+      const texts = [...svg.text.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+      expect(texts).toEqual(expect.arrayContaining(['Loss', `r${r.id} · e${r.experimentId} analysis sweep`, 'step']));
+      expect(texts).toEqual(expect.arrayContaining(['loss', 'loss (smoothed)']));
+      expect(svg.text).toContain('fill="#ffffff"');
+
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'download Loss as PNG' }).click(),
+      ]);
+      const png = fs.readFileSync(await file.path()).toString('base64');
+      const chartWidth = await page.getByRole('img', { name: 'Loss' }).evaluate((el) => el.clientWidth);
+      // Decoded by the browser: its size, its background, and dark text where the title is.
+      const image = await page.evaluate(async (data) => {
+        const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+        const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        const ctx = canvas.getContext('2d')!;
+        ctx.drawImage(bitmap, 0, 0);
+        const { data: px } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+        const at = (x: number, y: number) =>
+          Array.from(px.slice(4 * (y * bitmap.width + x), 4 * (y * bitmap.width + x) + 3));
+        let titleInk = 0;
+        for (let y = 8; y < 56; y++) {
+          for (let x = bitmap.width / 2 - 60; x < bitmap.width / 2 + 60; x++)
+            if (Math.max(...at(x, y)) < 90) titleInk++;
+        }
+        return { width: bitmap.width, height: bitmap.height, corner: at(2, 2), titleInk };
+      }, png);
+      expect(image.width).toBe(2 * chartWidth);
+      expect(image.corner).toEqual([255, 255, 255]);
+      expect(image.titleInk).toBeGreaterThan(100);
+    } finally {
+      await page.getByRole('button', { name: 'switch to light theme' }).click();
+    }
+  });
+
   it('compares two runs: the spec diff names exactly the differing field', async () => {
     const a = run({ 'task.numTasks': 1, 'training.batchSize': 8 });
     const b = run({ 'task.numTasks': 'fresh', 'training.batchSize': 8 });
@@ -150,10 +197,12 @@ describe('the analysis pages', () => {
       .locator('tbody tr')
       .evaluateAll((rows) => rows.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.dataset.value ?? '')));
     expect(cells).toHaveLength(runs.length);
-    for (const [, , value, phase, id] of cells) {
+    for (const [numTasks, , value, phase, id] of cells) {
       const r = runs.find((x) => `r${x.id}` === id)!;
-      expect(Number(value)).toBe(r.summary!.figures['eval/seen/last_mse']);
-      expect(phase).toBe(r.summary!.phase);
+      // Fresh tasks have no seen split: an empty cell.
+      if (numTasks === 'fresh') expect(value).toBe('');
+      else expect(Number(value)).toBe(r.summary!.figures['eval/seen/last_mse']);
+      expect(phase).toBe(phaseText(r.summary!.phase!, r.summary!.phaseConfidence));
     }
 
     const { name, text } = await download(page.getByRole('button', { name: 'download unseen/last_mse data as CSV' }));

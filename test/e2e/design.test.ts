@@ -59,7 +59,13 @@ describe('designing and following an experiment', () => {
 
     // A sweep over the number of tasks, including fresh tasks.
     await page.getByRole('button', { name: '+ Add sweep axis' }).click();
-    await page.getByRole('combobox', { name: 'sweep axis 1: field' }).selectOption('task.numTasks');
+    const axisField = page.getByRole('combobox', { name: 'sweep axis 1: field' });
+    await axisField.selectOption('task.numTasks');
+    // The picker names fields as the form does, under the form's sections.
+    const picked = axisField.locator('option:checked');
+    expect(await picked.textContent()).toBe('Number of tasks');
+    expect(await picked.evaluate((o) => (o.parentElement as HTMLOptGroupElement).label)).toBe('Task');
+    expect(await axisField.locator('optgroup[label="Model"] option', { hasText: 'Width (dModel)' }).count()).toBe(1);
     await page.getByRole('textbox', { name: 'sweep axis 1: values' }).fill('4, fresh');
     await expect.poll(() => page.getByTestId('spec-status').textContent()).toContain('valid · 2 runs');
     expect(await page.locator('.field', { hasText: 'Number of tasks' }).locator('.swept').textContent()).toContain(

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { RETRYABLE } from '../../shared/api';
+import { CIRCUMSTANTIAL_KEYS } from '../../shared/metrics';
 import { testLab } from '../helpers/lab';
 import { connectTo, serve } from '../helpers/serve';
 import { tinySpec } from '../helpers/specs';
@@ -14,7 +15,6 @@ const spec = tinySpec({
   training: { steps: 1500, batchSize: 16, learningRate: 0.01, checkpointEvery: 100 },
   sweep: { axes: [{ path: 'training.learningRate', values: [0.01, 0.008, 0.006, 0.004, 0.003, 0.002] }] },
 });
-const TIMING = new Set(['step_time_ms', 'examples_per_sec']);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
@@ -103,7 +103,7 @@ describe('chaos', () => {
       const twin = testLab(tempDir(), 2);
       const twinIds = (await twin.lab.createExperiment(spec)).runIds;
       await twin.lab.idle();
-      const metrics = (s: typeof store, id: number) => s.allMetrics(id).filter((m) => !TIMING.has(m.key));
+      const metrics = (s: typeof store, id: number) => s.allMetrics(id).filter((m) => !CIRCUMSTANTIAL_KEYS.has(m.key));
       for (const [i, id] of runIds.entries()) {
         if (id === runIds[1]) continue;
         expect(metrics(store, id), `r${id}`).toEqual(metrics(twin.store, twinIds[i]));

@@ -48,6 +48,15 @@ describe('scheduler with worker processes', () => {
       expect(steps(store, id)).toEqual(range(1, 60));
       expect(run.summary?.figures.final_loss).toBeTypeOf('number');
       expect(store.getEvalCurves(id).filter((c) => c.metric === 'mse').length).toBe(4);
+      // The worker's resources, sampled at its first step at least: CPU in percent of a core, memory in MiB.
+      const [cpu] = store.allMetrics(id).filter((m) => m.key === 'worker_cpu');
+      const [memory] = store.allMetrics(id).filter((m) => m.key === 'worker_memory');
+      expect(cpu.step).toBe(1);
+      expect(cpu.value).toBeGreaterThan(5);
+      expect(cpu.value).toBeLessThan(400);
+      expect(memory.value).toBeGreaterThan(30);
+      expect(memory.value).toBeLessThan(4096);
+      expect(steps(store, id, 'resumed')).toEqual([]);
     }
     expect(events.some((e) => e.type === 'run-progress')).toBe(true);
     // Created, then each run's row again once its worker says which backend it runs on.
@@ -103,6 +112,8 @@ describe('scheduler with worker processes', () => {
     const done = store.getRun(id)!;
     expect(done.status).toBe('finished');
     expect(steps(store, id)).toEqual(range(1, 8000));
+    // Marked where it resumed, for the charts.
+    expect(steps(store, id, 'resumed')).toEqual([cancelled.checkpointStep]);
     await lab.close();
     store.close();
   });

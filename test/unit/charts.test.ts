@@ -16,6 +16,8 @@ import {
   spliceRange,
   toCsv,
 } from '../../shared/figures/data';
+import { lineOption, logTicks } from '../../shared/figures/line';
+import { scatterOption, spreadOffsets } from '../../shared/figures/scatter';
 import { axisPositions, phaseRegions } from '../../shared/figures/sweep';
 
 describe('chart data', () => {
@@ -136,3 +138,61 @@ describe('chart data', () => {
     expect(spliceRange(coarse, fine, 0, 100)).toEqual(fine);
   });
 });
+
+describe('chart options', () => {
+  it('labels a log axis over a narrow range with round values, and a wide one with 1, 2 and 5 per decade', () => {
+    // A loss going from 2.3 to 2.0 crosses labelled ticks (ECharts' own log axis labels powers of ten only).
+    expect(logTicks(2.0, 2.3)).toEqual([2, 2.05, 2.1, 2.15, 2.2, 2.25, 2.3]);
+    expect(logTicks(0.9, 5.4)).toEqual([1, 2, 3, 4, 5]);
+    expect(logTicks(0.03, 4)).toEqual([0.05, 0.1, 0.2, 0.5, 1, 2]);
+    expect(logTicks(1e-4, 1e4)).toEqual([1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100, 1000, 1e4]);
+    const option = lineOption({ series: [{ name: 'loss', data: lossData(2.3, 2.0) }], logY: true }, CHART_COLORS.light);
+    const y = option.yAxis as { type: string; min: number; max: number; axisLabel: { customValues: number[] } };
+    expect(y.type).toBe('log');
+    expect(y.axisLabel.customValues.length).toBeGreaterThanOrEqual(5);
+    expect(y.min).toBeLessThan(2);
+    expect(y.max).toBeGreaterThan(2.3);
+  });
+
+  it('marks where a run resumed with labelled vertical lines', () => {
+    const option = lineOption(
+      { series: [{ name: 'loss', data: lossData(2, 1) }], marks: [{ value: 500, label: 'resumed' }] },
+      CHART_COLORS.dark,
+    );
+    const [first] = option.series as { markLine?: { data: { xAxis: number; name: string }[] } }[];
+    expect(first.markLine?.data).toEqual([{ xAxis: 500, name: 'resumed' }]);
+  });
+
+  it('sets points that fall on one spot apart, each by the same distance, and leaves single points alone', () => {
+    const points = [
+      { x: 10, y: 5 },
+      { x: 10, y: 5 },
+      { x: 10, y: 5 },
+      { x: 20, y: 5 },
+    ];
+    const offsets = spreadOffsets(points);
+    expect(offsets[3]).toEqual([0, 0]);
+    const same = offsets.slice(0, 3);
+    for (const [i, a] of same.entries()) {
+      const b = same[(i + 1) % 3];
+      expect(Math.hypot(a[0] - b[0], a[1] - b[1])).toBeGreaterThanOrEqual(11);
+    }
+    const option = scatterOption(
+      {
+        xName: 'parameters',
+        yName: 'state size',
+        colorName: 'eval/unseen/last_acc',
+        groups: [{ name: '', points: points.map((p, i) => ({ ...p, name: `r${i}`, color: i })) }],
+      },
+      CHART_COLORS.light,
+    );
+    const [series] = option.series as { data: { symbolOffset: [number, number] }[] }[];
+    expect(series.data.map((d) => d.symbolOffset)).toEqual(offsets);
+    // The figure the colours show is named on the colour bar.
+    expect((option.visualMap as { text: string[] }).text[0]).toBe('eval/unseen/last_acc');
+  });
+});
+
+function lossData(from: number, to: number): [number, number][] {
+  return Array.from({ length: 50 }, (_, i) => [i, from + ((to - from) * i) / 49]);
+}

@@ -7,7 +7,7 @@
 // tested elsewhere.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { MetricRow } from '../../shared/metrics';
+import { CIRCUMSTANTIAL_KEYS, type MetricRow } from '../../shared/metrics';
 import { agentReturnKey, OBJECTIVE_PICTURE, OBJECTIVE_PICTURE_SPLIT } from '../../shared/objectives/rl';
 import { type ExperimentSpecInput, learnedObjectiveSpec, runSpec } from '../../shared/spec';
 import { initBackend } from '../../main/engine/backends';
@@ -371,8 +371,7 @@ describe('metagenrl', () => {
     // Resumed from step 6's checkpoint: the same records after it, the same objective at the end.
     const checkpoint = a.checkpoints.find((c) => c.step === 6)!;
     const b = await run({ ...checkpoint, extra: JSON.parse(JSON.stringify(checkpoint.extra)) });
-    const timing = new Set(['step_time_ms', 'examples_per_sec']);
-    const later = (rows: MetricRow[]) => rows.filter(([k, s]) => s > 6 && !timing.has(k));
+    const later = (rows: MetricRow[]) => rows.filter(([k, s]) => s > 6 && !CIRCUMSTANTIAL_KEYS.has(k));
     expect(later(b.rows)).toEqual(later(a.rows));
     expect(b.curves.filter((c) => c.step > 6)).toEqual(a.curves.filter((c) => c.step > 6));
     expect(b.rollouts.filter((r) => r.step > 6)).toEqual(a.rollouts.filter((r) => r.step > 6));

@@ -2,6 +2,7 @@
 // recorded lifetime per split for the rollout viewer.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runSpec, type ExperimentSpecInput } from '../../shared/spec';
+import { CIRCUMSTANTIAL_KEYS } from '../../shared/metrics';
 import { initBackend } from '../../main/engine/backends';
 import { evaluateRl, rlEvalSets } from '../../main/engine/rl/evaluate';
 import type { RlSpec } from '../../main/engine/rl/types';
@@ -152,8 +153,7 @@ describe('RL² across environments, end to end', () => {
     const resumed = collectingSink();
     const checkpoint = out.checkpoints.find((c) => c.step === 2)!;
     expect(await runRl(spec, resumed.sink, { resume: checkpoint })).toEqual({ status: 'finished' });
-    const timing = new Set(['step_time_ms', 'examples_per_sec']);
-    const later = (rows: typeof out.rows) => rows.filter(([k, s]) => !timing.has(k) && s > 2);
+    const later = (rows: typeof out.rows) => rows.filter(([k, s]) => !CIRCUMSTANTIAL_KEYS.has(k) && s > 2);
     expect(later(resumed.out.rows)).toEqual(later(out.rows));
     expect(resumed.out.rollouts).toEqual(out.rollouts.filter((r) => r.step > 2));
   });

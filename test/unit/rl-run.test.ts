@@ -1,7 +1,7 @@
 // RL runs are reproducible from their seed and resume exactly from a checkpoint: the same metrics, curves and
 // recorded rollouts as an uninterrupted run, for every kind of learner and rollout.
 import { describe, expect, it } from 'vitest';
-import type { MetricRow } from '../../shared/metrics';
+import { CIRCUMSTANTIAL_KEYS, type MetricRow } from '../../shared/metrics';
 import { runSpec, type ExperimentSpecInput } from '../../shared/spec';
 import { runRl } from '../../main/engine/rl/run';
 import type { RlSpec } from '../../main/engine/rl/types';
@@ -9,8 +9,8 @@ import type { TrainState } from '../../main/engine/train';
 import { collectingSink } from '../helpers/collect';
 
 /** Wall-clock metrics differ between runs; everything else must not. */
-const TIMING = new Set(['step_time_ms', 'examples_per_sec']);
-const reproducible = (rows: MetricRow[], after = 0) => rows.filter(([k, s]) => !TIMING.has(k) && s > after);
+const reproducible = (rows: MetricRow[], after = 0) =>
+  rows.filter(([k, s]) => !CIRCUMSTANTIAL_KEYS.has(k) && s > after);
 
 async function run(input: ExperimentSpecInput, resume?: TrainState) {
   const { out, sink } = collectingSink();
