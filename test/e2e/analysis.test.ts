@@ -6,6 +6,7 @@ import type { Locator, Page } from 'playwright-core';
 import type { Run } from '../../shared/api';
 import type { Lab } from '../../main/services/lab';
 import { openLabPage, screenshotPath } from '../helpers/browser';
+import { finishedRuns } from '../helpers/lab';
 import { phaseText } from '../../shared/figures/data';
 import type { WebHost } from '../../main/web/server';
 import { tinySpec } from '../helpers/specs';
@@ -34,24 +35,11 @@ beforeAll(async () => {
   ({ lab, host, page, pageErrors, stop } = await openLabPage('metalab-e2e-analysis-', 2));
   page.on('websocket', (ws) => ws.on('framesent', (frame) => void sent.push(String(frame.payload))));
   const { experimentId } = await lab.createExperiment(sweepSpec);
-  runs = await finished(experimentId, 40_000);
+  runs = await finishedRuns(lab, experimentId, 40_000);
   await page.goto(host.url);
   await page.getByRole('link', { name: 'Runs' }).waitFor();
 }, 60_000);
 afterAll(() => stop());
-
-/** The experiment's runs once every one has finished; throws if one ends otherwise or time runs out. */
-async function finished(experimentId: number, timeoutMs: number): Promise<Run[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const list = await lab.listRuns({ experimentId });
-    if (list.every((r) => r.status === 'finished')) return list;
-    const ended = list.find((r) => !['queued', 'running', 'finished'].includes(r.status));
-    if (ended) throw new Error(`r${ended.id} ended ${ended.status}: ${ended.error}`);
-    if (Date.now() > deadline) throw new Error('the sweep did not finish in time');
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 async function go(hash: string): Promise<void> {
   await page.evaluate((h) => (location.hash = h), hash);

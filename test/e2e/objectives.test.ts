@@ -6,12 +6,12 @@
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Run } from '../../shared/api';
 import { objectiveFile } from '../../shared/learnedObjective';
 import type { ExperimentSpecInput } from '../../shared/spec';
 import type { Lab } from '../../main/services/lab';
 import type { WebHost } from '../../main/web/server';
 import { openLabPage, screenshotPath } from '../helpers/browser';
+import { finishedRuns } from '../helpers/lab';
 
 let host: WebHost;
 let page: Page;
@@ -47,23 +47,10 @@ const metaTraining: ExperimentSpecInput = {
 beforeAll(async () => {
   ({ lab, host, page, pageErrors, stop } = await openLabPage('metalab-e2e-objectives-', 1));
   const { experimentId } = await lab.createExperiment(metaTraining);
-  await finished(experimentId, 90_000);
+  await finishedRuns(lab, experimentId, 90_000);
   await page.goto(host.url);
 }, 120_000);
 afterAll(() => stop());
-
-/** The experiment's runs once every one has finished; throws if one ends otherwise or time runs out. */
-async function finished(experimentId: number, timeoutMs: number): Promise<Run[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const list = await lab.listRuns({ experimentId });
-    if (list.every((r) => r.status === 'finished')) return list;
-    const ended = list.find((r) => !['queued', 'running', 'finished'].includes(r.status));
-    if (ended) throw new Error(`r${ended.id} ended ${ended.status}: ${ended.error}`);
-    if (Date.now() > deadline) throw new Error(`experiment e${experimentId} did not finish in time`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** Form inputs by their spec path (labels such as `Kind` repeat across the form). */
 const byPath = (path: string) => page.locator(`#field-${path.replace(/\./g, '_')}`);
@@ -198,7 +185,7 @@ describe('learned objectives in the page', () => {
     await page.getByRole('button', { name: 'Start' }).click();
     await page.waitForURL(/#\/runs$/);
     const experimentId = Math.max(...(await lab.listExperiments()).map((e) => e.id));
-    const runs = await finished(experimentId, 90_000);
+    const runs = await finishedRuns(lab, experimentId, 90_000);
     expect(runs).toHaveLength(3);
     const row = page.locator(`tr[data-run-id="${runs[0].id}"]`);
     await expect.poll(() => row.getByTestId('learner').textContent()).toContain('objective "tiny objective"');
@@ -206,7 +193,7 @@ describe('learned objectives in the page', () => {
     // The same agents trained by a random objective: the baseline the meta-test compares with.
     const random = { ...spec, name: 'random objective', task: { ...spec.task, algorithm: { ...spec.task.algorithm } } };
     random.task.algorithm.objective = 'random';
-    await finished((await lab.createExperiment(random)).experimentId, 90_000);
+    await finishedRuns(lab, (await lab.createExperiment(random)).experimentId, 90_000);
   });
 
   it('shows the meta-test, opens a new one, and refuses to delete an objective an experiment names', async () => {

@@ -9,6 +9,7 @@ import { phaseUncertain } from '../../shared/results';
 import type { Lab } from '../../main/services/lab';
 import type { WebHost } from '../../main/web/server';
 import { openLabPage, screenshotPath } from '../helpers/browser';
+import { finishedRuns } from '../helpers/lab';
 import { tinySpec } from '../helpers/specs';
 
 let host: WebHost;
@@ -28,16 +29,7 @@ const spec = tinySpec({
 beforeAll(async () => {
   ({ lab, host, page, pageErrors, stop } = await openLabPage('metalab-e2e-phase-', 2));
   const { experimentId } = await lab.createExperiment(spec);
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    runs = await lab.listRuns({ experimentId });
-    if (runs.every((r) => r.status === 'finished')) break;
-    if (runs.some((r) => !['queued', 'running', 'finished'].includes(r.status)) || Date.now() > deadline)
-      throw new Error(
-        `the sweep did not finish: ${runs.map((r) => `${r.status} ${r.step}/${r.totalSteps}`).join(', ')}`,
-      );
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  runs = await finishedRuns(lab, experimentId);
   await page.goto(host.url);
   await page.getByRole('link', { name: 'Runs' }).waitFor();
 }, 60_000);

@@ -5,6 +5,7 @@ import type { Page } from 'playwright-core';
 import type { Run } from '../../shared/api';
 import type { Lab } from '../../main/services/lab';
 import { openLabPage, screenshotPath } from '../helpers/browser';
+import { finishedRuns } from '../helpers/lab';
 import type { WebHost } from '../../main/web/server';
 import { tinySpec } from '../helpers/specs';
 
@@ -36,13 +37,7 @@ beforeAll(async () => {
       model: { kind: 'lstm', hidden: 8 },
     }),
   );
-  const deadline = Date.now() + 40_000;
-  for (;;) {
-    runs = await lab.listRuns();
-    if (runs.every((r) => r.status === 'finished')) break;
-    if (Date.now() > deadline) throw new Error(`runs did not finish: ${runs.map((r) => r.status).join(', ')}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
+  runs = await finishedRuns(lab);
   await page.goto(`${host.url}#/runs`);
   await page.locator('tr[data-run-id="3"]').waitFor();
 }, 60_000);

@@ -1,4 +1,4 @@
-import type { LabEvent } from '../../shared/api';
+import type { LabEvent, Run } from '../../shared/api';
 import { Lab, type LabOptions } from '../../main/services/lab';
 import { databaseFile, workerScript } from '../../main/services/paths';
 import { Store } from '../../main/services/store/index';
@@ -39,4 +39,22 @@ export function waitForEvent(lab: Lab, match: (e: LabEvent) => boolean, timeoutM
       }
     });
   });
+}
+
+/**
+ * The runs (of one experiment, or all) once every one has finished; throws if one ends otherwise or time runs
+ * out, naming where each run stands.
+ */
+export async function finishedRuns(lab: Lab, experimentId?: number, timeoutMs = 40_000): Promise<Run[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const list = await lab.listRuns(experimentId === undefined ? undefined : { experimentId });
+    if (list.every((r) => r.status === 'finished')) return list;
+    const ended = list.find((r) => !['queued', 'running', 'finished'].includes(r.status));
+    if (ended) throw new Error(`r${ended.id} ended ${ended.status}: ${ended.error}`);
+    if (Date.now() > deadline) {
+      throw new Error(`runs did not finish in time: ${list.map((r) => `${r.status} ${r.step}/${r.totalSteps}`)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }

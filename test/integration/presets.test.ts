@@ -84,5 +84,5 @@ describe('paper presets', () => {
     const figure = metalab(home, 'figure', 'context', 'e1', '--split', 'unseen', '--out', svg);
     expect(figure.code, figure.stderr).toBe(0);
     expect(fs.readFileSync(svg, 'utf8')).toContain('chance (0.333)');
-  });
+  }, 120_000);
 });
