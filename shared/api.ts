@@ -1,6 +1,7 @@
 // The one contract between the page and the lab: requests (LabApi) and pushed events (LabEvents).
 // Both hosts (Electron MessagePort, WebSocket) carry exactly this; main validates every request.
 import { z } from 'zod';
+import { clusterProfile, type ClusterProfile, type Executor, type SlurmRunInfo } from './cluster.js';
 import type { ObjectiveFile, StoredObjective } from './learnedObjective.js';
 import type { RunSummary } from './results.js';
 import type { Rollout, RolloutRef } from './rollout.js';
@@ -56,6 +57,9 @@ export interface Run {
   error: string | null;
   checkpointStep: number | null;
   summary: RunSummary | null;
+  /** Where the run trains; `slurm`: its job and SLURM's last word on it (null until submitted). */
+  executor: Executor;
+  slurm: SlurmRunInfo | null;
 }
 
 export interface SeriesOptions {
@@ -186,6 +190,9 @@ export interface LabApi {
   renameObjective(id: number, name: string): Promise<StoredObjective>;
   /** Refused while an experiment's spec refers to it. */
   deleteObjective(id: number): Promise<void>;
+  /** What the lab asks SLURM for when an experiment runs on the cluster (shared/cluster.ts). */
+  getClusterProfile(): Promise<ClusterProfile>;
+  setClusterProfile(profile: ClusterProfile): Promise<ClusterProfile>;
 }
 
 export type LabEvent =
@@ -271,6 +278,8 @@ export const labApiArgs = {
   importObjective: z.tuple([z.unknown(), z.string().min(1).max(255)]),
   renameObjective: z.tuple([id, plainText(z.string().trim().min(1).max(200))]),
   deleteObjective: z.tuple([id]),
+  getClusterProfile: z.tuple([]),
+  setClusterProfile: z.tuple([clusterProfile]),
 } satisfies { [K in keyof LabApi]: z.ZodType<Parameters<LabApi[K]>> };
 
 export const LAB_API_METHODS = Object.keys(labApiArgs) as (keyof LabApi)[];

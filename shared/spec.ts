@@ -2,6 +2,7 @@
 // One schema validates specs from the page, the CLI and the store; sweeps expand into single-run specs.
 import { z } from 'zod';
 import { plainText } from './text.js';
+import { EXECUTORS } from './cluster.js';
 
 const count = (min: number, max: number) => z.int().min(min).max(max);
 /** Display metadata the designer shows beside a field; it never changes what validates. */
@@ -728,6 +729,10 @@ export const experimentSpec = runSpec
       .object({ axes: z.array(sweepAxis).min(1).max(4) })
       .strict()
       .optional(),
+    executor: z
+      .enum(EXECUTORS)
+      .optional()
+      .describe("Where the runs train: this machine, or the SLURM cluster of the lab's cluster profile"),
   })
   .strict();
 
@@ -955,7 +960,8 @@ export function expandExperiment(input: unknown): ExpandResult {
   const parsed = experimentSpec.safeParse(input, { error: specErrorMap });
   if (!parsed.success) return { ok: false, issues: issuesOf(parsed.error) };
   const spec = parsed.data;
-  const { sweep, description, tags, ...base } = spec; // description and tags describe the experiment, not a run
+  // description, tags and the executor describe the experiment, not a run
+  const { sweep, description, tags, executor, ...base } = spec;
   const axes = sweep?.axes ?? [];
   const misplaced = axisIssues(axes, base);
   if (misplaced.length) return { ok: false, issues: misplaced };

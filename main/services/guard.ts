@@ -34,6 +34,8 @@ const ARG_NAMES = {
   importObjective: ['file', 'fileName'],
   renameObjective: ['id', 'name'],
   deleteObjective: ['id'],
+  getClusterProfile: [],
+  setClusterProfile: ['profile'],
 } satisfies { [K in keyof LabApi]: Names<Parameters<LabApi[K]>> };
 
 const argNames = (method: keyof LabApi): readonly string[] => ARG_NAMES[method];

@@ -17,20 +17,26 @@ import type {
   ValidateResult,
 } from '../../shared/api.js';
 import { ACTIVE, LabError, SpecError, type RetryFrom } from '../../shared/api.js';
+import { clusterProfile, type ClusterProfile } from '../../shared/cluster.js';
 import { expandExperiment, type ExpandResult, type RunSpec } from '../../shared/spec.js';
 import path from 'node:path';
 import { IdxError, importIdx, listDatasets, type ImportRequest, type Manifest } from '../engine/data/index.js';
 import { engineIssues } from '../engine/validate.js';
 import { exportRuns, resolveTarget } from './export.js';
 import { readObjectiveFile, toObjectiveFile } from './objectives.js';
-import { appVersion, databaseFile, datasetsDir, removeCheckpoints } from './paths.js';
+import { appVersion, databaseFile, datasetsDir, removeCheckpoints, workerScript } from './paths.js';
 import { Planner, PlanError } from './planner.js';
 import { SeriesReaders } from './store/readers.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
+import { SlurmCommandError } from './slurm/commands.js';
+import { SlurmExecutor } from './slurm/executor.js';
+import { ProfileError, readProfile, writeProfile } from './slurm/profile.js';
 import { Store } from './store/index.js';
 
 export interface LabOptions extends Omit<SchedulerOptions, 'emit'> {
   host: LabInfo['host'];
+  /** How often the lab follows its SLURM runs (reads their messages, asks for their states); default 2 s. */
+  slurmPollMs?: number;
 }
 
 /** How often the lab looks for changes other processes made to its data folder. */
@@ -39,6 +45,8 @@ const WATCH_MS = 1000;
 export class Lab implements LabApi {
   private readonly store: Store;
   private readonly scheduler: Scheduler;
+  /** Runs on a SLURM cluster (null in a read-only lab: it follows nothing). */
+  private readonly slurm: SlurmExecutor | null;
   private readonly planner: Planner;
   /** Threads that answer getSeries off this one (./store/readers.ts). */
   private readonly readers: SeriesReaders;
@@ -51,6 +59,20 @@ export class Lab implements LabApi {
     this.readers = new SeriesReaders(this.store.db.name);
     if (this.store.mode === 'read-write') this.store.markOrphansInterrupted(isAlive);
     this.scheduler = new Scheduler(this.store, { ...options, emit: (e) => this.emit(e) });
+    this.slurm =
+      this.store.mode === 'read-write'
+        ? new SlurmExecutor(
+            this.store,
+            {
+              home: options.home,
+              workerScript: workerScript(),
+              nodeProgram: process.execPath,
+              emit: (e) => this.emit(e),
+              pollMs: options.slurmPollMs,
+            },
+            isAlive,
+          )
+        : null;
     this.planner = new Planner(options.launch, datasetsDir(options.home));
     let seen = this.store.dataVersion();
     this.watcher = setInterval(() => {
@@ -72,12 +94,13 @@ export class Lab implements LabApi {
   }
 
   /** Resolves when no run of this lab is queued or running (the CLI's `metalab run` waits on it). */
-  idle(): Promise<void> {
-    return this.scheduler.idle();
+  async idle(): Promise<void> {
+    await Promise.all([this.scheduler.idle(), this.slurm?.idle()]);
   }
 
   async close(): Promise<void> {
     clearInterval(this.watcher);
+    await this.slurm?.close();
     this.planner.close();
     await this.scheduler.shutdown();
     await this.readers.close();
@@ -181,7 +204,8 @@ export class Lab implements LabApi {
     const result = this.checked(spec);
     const created = this.store.createExperiment(result.spec, result.runs);
     this.emit({ type: 'experiment-changed', experimentId: created.experimentId });
-    this.scheduler.enqueue(created.runIds);
+    if (result.spec.executor === 'slurm') await this.slurmExecutor().submit(created.runIds);
+    else this.scheduler.enqueue(created.runIds);
     return created;
   }
 
@@ -204,8 +228,9 @@ export class Lab implements LabApi {
   async deleteExperiment(id: number): Promise<void> {
     this.requireWritable('deleteExperiment');
     this.requireExperiment(id);
-    const runIds = this.store.listRuns({ experimentId: id }).map((r) => r.id);
-    await Promise.all(runIds.map((runId) => this.scheduler.stop(runId)));
+    const runs = this.store.listRuns({ experimentId: id });
+    const runIds = runs.map((r) => r.id);
+    await Promise.all(runs.map((run) => this.stopRun(run)));
     this.store.deleteExperiment(id);
     for (const runId of runIds) removeCheckpoints(this.options.home, runId);
     this.emit({ type: 'experiment-changed', experimentId: id });
@@ -228,6 +253,8 @@ export class Lab implements LabApi {
     const run = this.requireRun(id);
     if (this.scheduler.isActive(id)) return this.scheduler.cancel(id);
     if (!ACTIVE.includes(run.status)) return;
+    // Any lab may scancel; the lab following the run records its end from SLURM's state.
+    if (run.slurm) return this.slurmCall(() => this.slurmExecutor().cancel(id));
     const owner = this.store.ownerOf(id);
     if (owner !== null && isAlive(owner)) return this.store.requestCancel(id);
     this.store.setRunStatus(id, 'cancelled', { finishedAt: Date.now() });
@@ -236,19 +263,54 @@ export class Lab implements LabApi {
 
   async retryRun(id: number, options?: { from: RetryFrom }): Promise<void> {
     this.requireWritable('retryRun');
-    this.requireRun(id);
-    if (this.scheduler.isActive(id)) throw new LabError(`run r${id} is already queued or running`);
+    const run = this.requireRun(id);
+    if (this.scheduler.isActive(id) || this.slurm?.isTracking(id))
+      throw new LabError(`run r${id} is already queued or running`);
+    const from = options?.from ?? 'latest';
+    if (run.executor === 'slurm') return this.slurmCall(() => this.slurmExecutor().retry(id, from));
     try {
-      this.scheduler.retry(id, options?.from);
+      this.scheduler.retry(id, from);
     } catch (err) {
       throw new LabError((err as Error).message);
     }
   }
 
+  async getClusterProfile(): Promise<ClusterProfile> {
+    return this.slurmCall(async () => readProfile(this.options.home));
+  }
+
+  async setClusterProfile(profile: ClusterProfile): Promise<ClusterProfile> {
+    this.requireWritable('setClusterProfile');
+    writeProfile(this.options.home, clusterProfile.parse(profile));
+    return readProfile(this.options.home);
+  }
+
+  private slurmExecutor(): SlurmExecutor {
+    if (!this.slurm) throw new LabError('this lab is read-only: it cannot submit to SLURM');
+    return this.slurm;
+  }
+
+  /** A SLURM command's or the profile's failure as a LabError naming it. */
+  private async slurmCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof LabError || err instanceof ProfileError || err instanceof SlurmCommandError)
+        throw new LabError(err.message);
+      throw err;
+    }
+  }
+
+  /** Stops whatever trains the run: its worker here, or its SLURM task. */
+  private async stopRun(run: Run): Promise<void> {
+    await this.scheduler.stop(run.id);
+    if (run.executor === 'slurm' && ACTIVE.includes(run.status)) await this.slurm?.stop(run.id);
+  }
+
   async deleteRun(id: number): Promise<void> {
     this.requireWritable('deleteRun');
     const run = this.requireRun(id);
-    await this.scheduler.stop(id);
+    await this.stopRun(run);
     this.store.deleteRun(id);
     removeCheckpoints(this.options.home, id);
     this.emit({ type: 'experiment-changed', experimentId: run.experimentId });

@@ -4,17 +4,12 @@
 // saying why is detected by its exit, and one that falls silent by a watchdog: `stalled`, then stopped.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
-import type { LabEvent, RunStatus } from '../../shared/api.js';
-import { RETRYABLE, type RetryFrom } from '../../shared/api.js';
-import { TRAINING_METRICS } from '../../shared/metrics.js';
-import type { RunSpec } from '../../shared/spec.js';
-import type { LearnedObjectiveWeights } from '../engine/train.js';
-import { CheckpointError, checkpointSteps, verifyCheckpoint } from '../worker/checkpoint.js';
-import type { FromWorker } from '../worker/protocol.js';
-import { firstSentence, logRunError } from './logs.js';
-import { runLineage, runObjectiveName } from './objectives.js';
-import { checkpointDir, datasetsDir, removeCheckpoints, resolveCheckpoint } from './paths.js';
+import type { LabEvent, RetryFrom, RunStatus } from '../../shared/api.js';
+import { removeCheckpoints } from './paths.js';
+import { storeReport, type ReportedRun } from './reports.js';
+import { startMessage } from './startMessage.js';
+import type { StartMessage } from '../worker/protocol.js';
+import { requeueForRetry } from './resume.js';
 import { StaleAttemptError, type Store } from './store/index.js';
 import type { WorkerHandle, WorkerLauncher } from './workers.js';
 
@@ -52,26 +47,17 @@ export function stallLimitsFromEnv(
 }
 const WATCH_MS = 1000;
 
-interface ActiveRun {
-  runId: number;
+interface ActiveRun extends ReportedRun {
   /** This start of the run (stored with it): only this attempt's worker writes into the run. */
   attempt: string;
-  experimentId: number;
   worker: WorkerHandle;
-  totalSteps: number;
-  startedAt: number;
-  fromStep: number;
-  /** Set once the worker said how the run ended (finished / cancelled / diverged / failed). */
-  outcome: { status: RunStatus; error: string | null } | null;
   cancelRequested: boolean;
   /** The run is no longer this attempt's (deleted, or started again elsewhere): its status is not ours to set. */
   superseded: boolean;
   killTimer: NodeJS.Timeout | null;
   exited: Promise<void>;
-  /** When the worker last said anything, and its recent time per step (from progress), for the watchdog. */
+  /** When the worker last said anything, for the watchdog. */
   lastHeardAt: number;
-  stepMs: number | null;
-  lastProgress: { at: number; step: number } | null;
   stalled: boolean;
 }
 
@@ -136,44 +122,8 @@ export class Scheduler {
    * choices left), or from the start (no checkpoint, or `from: 'start'`).
    */
   retry(runId: number, from: RetryFrom = 'latest'): void {
-    const run = this.store.getRun(runId);
-    if (!run) throw new Error(`run r${runId} does not exist`);
-    if (!RETRYABLE.includes(run.status)) {
-      throw new Error(`run r${runId} is ${run.status}; only ${RETRYABLE.join(', ')} runs can be retried`);
-    }
-    const checkpoint = from === 'start' ? null : this.resumePoint(runId, from);
-    if (!checkpoint) removeCheckpoints(this.options.home, runId);
-    this.store.truncateAfter(runId, checkpoint?.step ?? 0);
-    this.setStatus(runId, 'queued', {
-      step: checkpoint?.step ?? 0,
-      checkpointPath: checkpoint?.path ?? null,
-      checkpointStep: checkpoint?.step ?? null,
-      cancelRequested: 0,
-      error: null,
-      finishedAt: null,
-    });
+    this.options.emit?.(requeueForRetry(this.store, this.options.home, runId, from));
     this.enqueue([runId]);
-  }
-
-  /** The run's latest checkpoint, or the one before it, verified; null where it has none. */
-  private resumePoint(runId: number, from: Exclude<RetryFrom, 'start'>): { path: string; step: number } | null {
-    const latest = this.store.checkpointOf(runId);
-    if (!latest) return null;
-    const dir = checkpointDir(this.options.home, runId);
-    const earlier = checkpointSteps(dir).filter((s) => s < latest.step);
-    const step = from === 'latest' ? latest.step : earlier[0];
-    if (step === undefined) throw new Error(`run r${runId} has no checkpoint before step ${latest.step}`);
-    const file =
-      from === 'latest' ? resolveCheckpoint(this.options.home, latest.path) : path.join(dir, `step-${step}.json`);
-    try {
-      verifyCheckpoint(file, path.relative(this.options.home, file));
-    } catch (err) {
-      if (!(err instanceof CheckpointError)) throw err;
-      const previous =
-        from === 'latest' && earlier.length ? `from the previous checkpoint (step ${earlier[0]}) or ` : '';
-      throw new Error(`${err.message}: retry ${previous}from the start`);
-    }
-    return { path: path.relative(this.options.home, file), step };
   }
 
   /** Kills a run's worker (if any) and waits for it to be gone. */
@@ -225,10 +175,10 @@ export class Scheduler {
     const run = this.store.getRun(runId);
     if (!run) return;
     const checkpoint = this.store.checkpointOf(runId);
-    let objective: LearnedObjectiveWeights | null;
+    let start: StartMessage;
     let worker: WorkerHandle;
     try {
-      objective = this.objectiveFor(run.spec);
+      start = startMessage(this.store, this.options.home, runId);
     } catch (err) {
       this.setStatus(runId, 'failed', { error: (err as Error).message, finishedAt: Date.now() });
       return;
@@ -273,7 +223,7 @@ export class Scheduler {
             active.stalled = false;
             this.setStatus(runId, 'running');
           }
-          this.handle(active, message);
+          storeReport({ store: this.store, home: this.options.home, emit: this.options.emit }, active, message);
         });
       } catch (err) {
         if (err instanceof StaleAttemptError) active.superseded = true;
@@ -317,117 +267,7 @@ export class Scheduler {
       this.pump();
       this.notifyIfIdle();
     });
-    worker.send({
-      type: 'start',
-      runId,
-      spec: run.spec,
-      checkpointDir: checkpointDir(this.options.home, runId),
-      dataDir: datasetsDir(this.options.home),
-      resumeFrom: checkpoint ? resolveCheckpoint(this.options.home, checkpoint.path) : null,
-      lossHistory: checkpoint
-        ? this.store.series(runId, TRAINING_METRICS.loss.key, checkpoint.step).map(([, loss]) => loss)
-        : [],
-      objective,
-    });
-  }
-
-  /**
-   * The stored objective a `learned-objective` run trains by (its spec names it by sha256: the lab resolved
-   * 'latest' when the experiment was created); null for any other run and for a random objective.
-   */
-  private objectiveFor(spec: RunSpec): LearnedObjectiveWeights | null {
-    const { task } = spec;
-    if (task.family !== 'rl' || task.algorithm.kind !== 'learned-objective') return null;
-    const ref = task.algorithm.objective;
-    if (ref === 'random') return null;
-    const stored = this.store.objectives.bySha(ref);
-    const weights = stored && this.store.objectives.weights(stored.id);
-    if (!weights) {
-      throw new Error(
-        `the learned objective this run trains by (sha256 ${ref}) is no longer stored in this lab: ` +
-          'import its file (`metalab objectives import`) and retry',
-      );
-    }
-    return weights;
-  }
-
-  private handle(run: ActiveRun, message: FromWorker): void {
-    const { runId } = run;
-    switch (message.type) {
-      case 'started': {
-        run.fromStep = message.fromStep;
-        this.store.updateRun(runId, { backend: message.backend });
-        // Where the run resumed from its checkpoint: the charts mark it.
-        if (message.fromStep > 0)
-          this.store.appendMetrics(runId, [[TRAINING_METRICS.resumed.key, message.fromStep, 1]]);
-        // The run's row changed (its backend is known now): pages listing it refetch.
-        const experimentId = this.store.getRun(runId)?.experimentId;
-        if (experimentId !== undefined) this.options.emit?.({ type: 'experiment-changed', experimentId });
-        break;
-      }
-      case 'metrics': {
-        this.store.appendMetrics(runId, message.rows);
-        const keys = [...new Set(message.rows.map((r) => r[0]))];
-        const lastStep = message.rows.reduce((m, r) => Math.max(m, r[1]), 0);
-        this.options.emit?.({ type: 'metrics-appended', runId, keys, lastStep });
-        break;
-      }
-      case 'eval':
-        this.store.putEvalCurves(runId, message.curves);
-        break;
-      case 'rollout':
-        this.store.putRollout(runId, message.rollout);
-        break;
-      case 'objective': {
-        const stored = this.store.getRun(runId)!; // the attempt check found it
-        const { progress, ...weights } = message.objective;
-        const changed = this.store.objectives.putForRun(runId, {
-          weights,
-          lineage: runLineage(stored, progress),
-          name: runObjectiveName(stored),
-        });
-        // Pages showing the run's experiment refetch (its objective is listed with it).
-        if (changed) this.options.emit?.({ type: 'experiment-changed', experimentId: run.experimentId });
-        break;
-      }
-      case 'heartbeat':
-        break;
-      case 'progress': {
-        this.store.updateRun(runId, { step: message.step, examplesPerSec: message.examplesPerSec });
-        const now = Date.now();
-        if (run.lastProgress && message.step > run.lastProgress.step) {
-          const ms = (now - run.lastProgress.at) / (message.step - run.lastProgress.step);
-          run.stepMs = run.stepMs === null ? ms : 0.8 * run.stepMs + 0.2 * ms;
-        }
-        run.lastProgress = { at: now, step: message.step };
-        const done = message.step - run.fromStep;
-        const elapsed = (Date.now() - run.startedAt) / 1000;
-        const etaSeconds = done > 0 ? ((run.totalSteps - message.step) * elapsed) / done : null;
-        this.options.emit?.({
-          type: 'run-progress',
-          runId,
-          step: message.step,
-          totalSteps: run.totalSteps,
-          examplesPerSec: message.examplesPerSec,
-          etaSeconds,
-        });
-        break;
-      }
-      case 'checkpoint':
-        this.store.updateRun(runId, { checkpointPath: message.path, checkpointStep: message.step });
-        break;
-      case 'summary':
-        this.store.putSummary(runId, message.summary);
-        break;
-      case 'finished':
-        run.outcome = { status: message.status, error: message.error };
-        break;
-      case 'failed': {
-        const log = logRunError(this.options.home, runId, message.detail);
-        run.outcome = { status: 'failed', error: `${firstSentence(message.error)} (details: ${log})` };
-        break;
-      }
-    }
+    worker.send(start);
   }
 
   private setStatus(runId: number, status: RunStatus, fields: Parameters<Store['setRunStatus']>[2] = {}): void {

@@ -2,6 +2,8 @@
 // evaluations and checkpoints to the parent, which stores them. Metrics are flushed in batches at least
 // every FLUSH_MS, and always before a checkpoint is announced, so a checkpoint never points past stored metrics.
 // The same script, sent `plan` instead, measures what planned runs cost (see engine/plan.ts) and exits.
+// Started as `--slurm-task <folder>` it is a task of a SLURM job array instead (./slurmTask.ts): its start message
+// and its channel to the lab are files in that folder.
 import path from 'node:path';
 import { TRAINING_METRICS, type MetricRow } from '../../shared/metrics.js';
 import { measureConfig, sizeConfig } from '../engine/plan.js';
@@ -9,6 +11,7 @@ import { isRlSpec } from '../engine/rl/types.js';
 import { runExperiment, type RunSink } from '../engine/train.js';
 import { threadedCandidates } from './candidates.js';
 import { connectToParent } from './channel.js';
+import { taskChannel, taskStart } from './slurmTask.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { ToWorker } from './protocol.js';
 
@@ -17,14 +20,25 @@ const FLUSH_MS = 250;
 const startupSeconds = process.uptime();
 const FLUSH_ROWS = 2000;
 
-const parent = connectToParent();
-// The lab that started this worker is gone (killed, crashed): nothing would store what it computes.
-process.on('disconnect', () => process.exit(2));
+const slurmFlag = process.argv.indexOf('--slurm-task');
+const slurm =
+  slurmFlag >= 0
+    ? {
+        dir: process.argv[slurmFlag + 1] ?? '',
+        index: Number(process.env.SLURM_ARRAY_TASK_ID ?? 0),
+        restart: Number(process.env.SLURM_RESTART_COUNT ?? 0),
+      }
+    : null;
+const parent = slurm ? taskChannel(slurm.dir, slurm.index, slurm.restart) : connectToParent();
 const HEARTBEAT_MS = 1000;
 /** How often the worker records its CPU use and memory. */
 const RESOURCES_MS = 5000;
-setInterval(() => void parent.send({ type: 'heartbeat' }).catch(() => undefined), HEARTBEAT_MS).unref();
 const abort = new AbortController();
+if (!slurm) {
+  // The lab that started this worker is gone (killed, crashed): nothing would store what it computes.
+  process.on('disconnect', () => process.exit(2));
+  setInterval(() => void parent.send({ type: 'heartbeat' }).catch(() => undefined), HEARTBEAT_MS).unref();
+}
 
 async function run(start: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   let pending: MetricRow[] = [];
@@ -140,8 +154,15 @@ function exitAfter(work: Promise<void>): void {
     });
 }
 
-parent.onMessage((message) => {
-  if (message.type === 'cancel') abort.abort();
-  if (message.type === 'start') exitAfter(run(message));
-  if (message.type === 'plan') exitAfter(plan(message));
-});
+if (slurm) {
+  // scancel, the time limit and a requeue all send SIGTERM first: stop between two steps, at a checkpoint. What the
+  // run becomes is SLURM's state for the task (the lab reads it), not this worker's `cancelled`.
+  process.on('SIGTERM', () => abort.abort());
+  exitAfter(Promise.resolve().then(() => run(taskStart(slurm.dir, slurm.index, slurm.restart))));
+} else {
+  parent.onMessage((message) => {
+    if (message.type === 'cancel') abort.abort();
+    if (message.type === 'start') exitAfter(run(message));
+    if (message.type === 'plan') exitAfter(plan(message));
+  });
+}

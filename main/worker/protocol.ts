@@ -27,6 +27,8 @@ export type ToWorker =
   /** Size every config; time the first `timed` of them too. Answered by one `plan-config` per config, then exit. */
   | { type: 'plan'; configs: RunSpec[]; timed: number; dataDir: string };
 
+export type StartMessage = Extract<ToWorker, { type: 'start' }>;
+
 export type FromWorker =
   | { type: 'started'; backend: string; paramCount: number; stateSize: number; fromStep: number }
   | { type: 'metrics'; rows: MetricRow[] }

@@ -239,6 +239,8 @@ function makeRuns(): Run[] {
     finishedAt: t0 + i * 3_600_000 + (i + 1) * 60_000,
     error: null,
     checkpointStep: null,
+    executor: 'local',
+    slurm: null,
     summary: i === 5 ? null : summary(i % 2 ? 'general learning-to-learn' : 'memorization', i / 10),
   }));
 }

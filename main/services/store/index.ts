@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { EvalCurve, Experiment, Run, RunStatus, Series, SeriesOptions } from '../../../shared/api.js';
+import type { Executor } from '../../../shared/cluster.js';
 import type { Rollout, RolloutRef } from '../../../shared/rollout.js';
 import type { MetricRow } from '../../../shared/metrics.js';
 import { RunSummary } from '../../../shared/results.js';
@@ -12,6 +13,7 @@ import type { ExperimentSpec, RunSpec, SweepPoint } from '../../../shared/spec.j
 import { MIGRATIONS } from './migrations.js';
 import { ObjectiveTable } from './objectives.js';
 import { MetricTable } from './metrics.js';
+import { SlurmTable } from './slurm.js';
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -145,6 +147,10 @@ interface RunRow {
   checkpoint_path: string | null;
   checkpoint_step: number | null;
   summary: string | null;
+  executor: Executor;
+  slurm_job: string | null;
+  slurm_state: string | null;
+  slurm_history: string;
 }
 
 interface ExperimentRow {
@@ -186,6 +192,10 @@ function toRun(row: RunRow): Run {
     error: row.error,
     checkpointStep: row.checkpoint_step,
     summary: row.summary ? RunSummary.parse(JSON.parse(row.summary)) : null,
+    executor: row.executor,
+    slurm: row.slurm_job
+      ? { job: row.slurm_job, state: row.slurm_state, history: JSON.parse(row.slurm_history) as string[] }
+      : null,
   };
 }
 
@@ -213,6 +223,9 @@ export interface RunFields {
   error?: string | null;
   checkpointPath?: string | null;
   checkpointStep?: number | null;
+  slurmJob?: string | null;
+  slurmState?: string | null;
+  slurmDir?: string | null;
 }
 
 const RUN_FIELD_COLUMNS: Record<keyof RunFields, string> = {
@@ -227,6 +240,9 @@ const RUN_FIELD_COLUMNS: Record<keyof RunFields, string> = {
   error: 'error',
   checkpointPath: 'checkpoint_path',
   checkpointStep: 'checkpoint_step',
+  slurmJob: 'slurm_job',
+  slurmState: 'slurm_state',
+  slurmDir: 'slurm_dir',
 };
 
 export class Store {
@@ -239,6 +255,8 @@ export class Store {
   readonly objectives: ObjectiveTable;
   /** Metric series and their levels. */
   readonly metrics: MetricTable;
+  /** What the lab knows of the runs it submitted to SLURM. */
+  readonly slurm: SlurmTable;
 
   constructor(
     readonly file: string,
@@ -247,6 +265,7 @@ export class Store {
     this.mode = mode ?? (writable(file) ? 'read-write' : 'read-only');
     this.db = openDatabase(file, this.mode);
     this.objectives = new ObjectiveTable(this.db);
+    this.slurm = new SlurmTable(this.db);
     this.metrics = new MetricTable(this.db);
   }
 
@@ -269,8 +288,9 @@ export class Store {
           .run(spec.name, JSON.stringify(spec), JSON.stringify(spec.tags ?? []), now).lastInsertRowid,
       );
       const insert = this.db.prepare(
-        `INSERT INTO runs (experiment_id, sweep_index, sweep_point, spec, status, seed, total_steps, created_at)
-         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?)`,
+        `INSERT INTO runs (experiment_id, sweep_index, sweep_point, spec, status, seed, total_steps, created_at,
+           executor)
+         VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)`,
       );
       const runIds = runs.map((r, i) =>
         Number(
@@ -282,6 +302,7 @@ export class Store {
             r.spec.seed,
             r.spec.training.steps,
             now,
+            spec.executor ?? 'local',
           ).lastInsertRowid,
         ),
       );
@@ -426,10 +447,13 @@ export class Store {
       .immediate();
   }
 
-  /** Runs left active (`running`, `stalled` or `queued`) by a process that no longer exists become `interrupted`. */
+  /**
+   * Local runs left active (`running`, `stalled` or `queued`) by a process that no longer exists become
+   * `interrupted`. (A SLURM run goes on without the lab that submitted it: the next lab re-attaches to it.)
+   */
   markOrphansInterrupted(isAlive: (pid: number) => boolean): number[] {
     const rows = this.db
-      .prepare(`SELECT id, owner_pid FROM runs WHERE status IN ('running', 'stalled', 'queued')`)
+      .prepare(`SELECT id, owner_pid FROM runs WHERE status IN ('running', 'stalled', 'queued') AND executor = 'local'`)
       .all() as {
       id: number;
       owner_pid: number | null;
