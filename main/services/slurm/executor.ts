@@ -46,6 +46,8 @@ interface Tracked extends ReportedRun {
 }
 
 const POLL_MS = 2000;
+/** The state of a run between writing its task's files and SLURM's answer with the job id. */
+const SUBMITTING = 'submitting';
 /** SLURM states of a task that waits for a node. */
 const WAITING = new Set(['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD', 'CONFIGURING']);
 /** States of a task that has ended. */
@@ -75,7 +77,12 @@ export class SlurmExecutor {
     private readonly options: SlurmExecutorOptions,
     private readonly isAlive: (pid: number) => boolean,
   ) {
-    this.timer = setInterval(() => void this.tick(), options.pollMs ?? POLL_MS);
+    // Keeps the process alive only while it follows runs (a `metalab run` waiting for its array, say).
+    this.timer = setInterval(() => {
+      void this.tick();
+      if (this.tracked.size) this.timer.ref();
+      else this.timer.unref();
+    }, options.pollMs ?? POLL_MS);
     this.timer.unref();
     void this.tick();
   }
@@ -126,8 +133,7 @@ export class SlurmExecutor {
           ownerPid: process.pid,
           attempt,
           slurmDir: path.relative(home, dir),
-          slurmJob: null,
-          slurmState: 'submitting',
+          slurmState: SUBMITTING,
         });
       }
       if (!runs.length) return;
@@ -149,6 +155,7 @@ export class SlurmExecutor {
         this.store.updateRun(runId, { slurmJob: job, slurmState: 'PENDING' });
         const run = this.store.getRun(runId);
         if (!run) continue;
+        this.timer.ref();
         this.tracked.set(runId, {
           runId,
           experimentId: run.experimentId,
@@ -236,7 +243,7 @@ export class SlurmExecutor {
       const run = this.store.getRun(orphan.id);
       const dir = this.store.slurm.dirOf(orphan.id);
       const attempt = this.store.attemptOf(orphan.id);
-      if (!run || !orphan.job || !dir || !attempt) {
+      if (!run || !orphan.job || !dir || !attempt || run.slurm?.state === SUBMITTING) {
         this.setStatus(orphan.id, 'interrupted', {
           error: 'the lab stopped while submitting this run to SLURM; retry submits it again',
         });
