@@ -19,11 +19,14 @@ import {
   type RunRecord,
 } from '../../shared/query.js';
 import { backendName } from '../../shared/spec.js';
+import { EXECUTORS, type ClusterProfile, type Executor } from '../../shared/cluster.js';
 import { databaseFile, defaultHome, rendererDir } from '../services/paths.js';
 import { rememberAddress, rememberedAddress } from '../web/address.js';
 import { appendHostLog, hostLogFile } from '../web/hostLog.js';
 import { startWebHost } from '../web/server.js';
 import { UsageError, positiveInt } from './args.js';
+import { CLUSTER_USAGE, commandCluster } from './cluster.js';
+import { CONNECT_USAGE, commandConnect } from './connect.js';
 import { openLab } from './lab.js';
 import { commandObjectives, OBJECTIVES_USAGE } from './objectives.js';
 import { readSpecFile } from './specFile.js';
@@ -34,9 +37,11 @@ import { formatTime, runSeconds } from '../../shared/figures/format.js';
 const USAGE = `metalab — a lab for meta-learning general-purpose in-context learners
 
 Usage:
-  metalab run <spec.json> [--backend B] [--concurrency N]
+  metalab run <spec.json> [--backend B] [--concurrency N] [--on local|slurm]
                                run an experiment headless (progress on stderr, summary on stdout);
-                               B: auto, tfjs-node-gpu, tfjs-node, webgpu, wasm or cpu
+                               B: auto, tfjs-node-gpu, tfjs-node, webgpu, wasm or cpu; --on slurm
+                               submits it as one job array with the cluster profile (metalab
+                               cluster) and follows it (docs/cluster.md)
   metalab runs [--where QUERY] [--columns F,F...]
                                list stored runs; --where keeps those a query matches (the page's
                                search box): task.numTasks >= 256 and phase = learn, model.kind =
@@ -74,7 +79,9 @@ Usage:
     [--theme light|dark]; a sweep over seed is drawn as each point's mean ± s.e. over its
     seeds (a band around lines, mean ± s.e. in cells) unless --single-runs (not scatter)
 ${OBJECTIVES_USAGE}
+${CLUSTER_USAGE}
   metalab serve [--port N]     serve the lab on http://127.0.0.1 for a browser
+${CONNECT_USAGE}
   metalab start                open the desktop window, or serve the lab where Electron cannot run
 
 Data lives in $METALAB_HOME (now: ${defaultHome()}). A worker silent for METALAB_STALL_AFTER_S seconds (default 15,
@@ -108,13 +115,18 @@ function progressLine(runs: Map<number, RunProgress>, started: number, examplesP
 }
 
 async function commandRun(args: string[]): Promise<number> {
-  const options = { backend: { type: 'string' }, concurrency: { type: 'string' } } as const;
+  const options = { backend: { type: 'string' }, concurrency: { type: 'string' }, on: { type: 'string' } } as const;
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options });
   if (positionals.length !== 1) throw new UsageError('metalab run takes one spec file');
   const concurrency = positiveInt(values.concurrency, '--concurrency');
   if (values.backend !== undefined && !backendName.safeParse(values.backend).success)
     return refuse([`--backend ${values.backend}: expected one of ${backendName.options.join(', ')}`]);
-  const file = readSpecFile(positionals[0], values.backend ? { backend: values.backend } : {});
+  if (values.on !== undefined && !EXECUTORS.includes(values.on as Executor))
+    return refuse([`--on ${values.on}: expected one of ${EXECUTORS.join(', ')}`]);
+  const file = readSpecFile(positionals[0], {
+    ...(values.backend ? { backend: values.backend } : {}),
+    ...(values.on ? { executor: values.on } : {}),
+  });
   if (!file.ok) return refuse(file.errors);
   const lab = openLab(concurrency);
   let created: { experimentId: number; runIds: number[] };
@@ -170,8 +182,14 @@ async function commandRun(args: string[]): Promise<number> {
 
   const span = runIds.length > 1 ? `..r${runIds[runIds.length - 1]}` : '';
   const { concurrency: atOnce, home } = await lab.getInfo();
+  const first = await lab.getRun(runIds[0]).catch(() => null);
+  const where = first?.slurm
+    ? `on SLURM as job array ${first.slurm.job.split('_')[0]} (${submissionNote(await lab.getClusterProfile())})`
+    : first?.executor === 'slurm'
+      ? 'on SLURM: not submitted'
+      : `${atOnce} at a time`;
   process.stderr.write(
-    `experiment e${experimentId}: ${plural(runIds.length, 'run')} (r${runIds[0]}${span}), ${atOnce} at a time\n`,
+    `experiment e${experimentId}: ${plural(runIds.length, 'run')} (r${runIds[0]}${span}), ${where}\n`,
   );
   await lab.idle();
   draw(true);
@@ -190,6 +208,20 @@ async function commandRun(args: string[]): Promise<number> {
   const deleted = runIds.filter((id) => !runs.some((r) => r.id === id));
   for (const id of deleted) process.stderr.write(`r${id} was deleted (by another process sharing ${home})\n`);
   return failed.length || deleted.length ? 1 : 0;
+}
+
+/** What a submission asks SLURM for, in short: `throttle 2, 1 CPU, 4G, 4:00:00`. */
+function submissionNote(profile: ClusterProfile): string {
+  return [
+    profile.partition && `partition ${profile.partition}`,
+    profile.throttle ? `${profile.throttle} at a time` : '',
+    plural(profile.cpus, 'CPU'),
+    profile.memory,
+    profile.gpus,
+    `time limit ${profile.timeLimit}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 function refuse(errors: readonly string[]): number {
@@ -477,6 +509,8 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   // Loaded when asked for: ECharts is a large module the other commands do not need.
   figure: async (args) => (await import('./figure.js')).commandFigure(args),
   serve: commandServe,
+  connect: commandConnect,
+  cluster: commandCluster,
   start: () => startApp(serve),
 };
 

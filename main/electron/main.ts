@@ -1,7 +1,17 @@
-// Thin Electron bootstrap: one locked-down window, the LabApi over a MessagePort, workers as utilityProcesses.
+// Thin Electron bootstrap: one locked-down window, the LabApi over a MessagePort, workers as utilityProcesses;
+// "Connect to a lab…" opens another machine's lab (its web host's page) in a window of its own.
 import path from 'node:path';
 import { createBirpc } from 'birpc';
-import { app, BrowserWindow, MessageChannelMain, shell, utilityProcess } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  Menu,
+  type MenuItemConstructorOptions,
+  MessageChannelMain,
+  shell,
+  utilityProcess,
+} from 'electron';
 import type { LabApi, LabEvents } from '../../shared/api.js';
 import { guardedApi } from '../services/guard.js';
 import { checkMessage } from '../web/frames.js';
@@ -11,6 +21,7 @@ import { stallLimitsFromEnv } from '../services/scheduler.js';
 import { appRoot, defaultHome, rendererDir, workerScript } from '../services/paths.js';
 import type { WorkerLauncher } from '../services/workers.js';
 import type { FromWorker } from '../worker/protocol.js';
+import { FORM_ORIGIN, forgetLab, labForm, labUrl, parseLab, readLabs, type RemoteLab, rememberLab } from './labs.js';
 
 const utilityLauncher =
   (script: string): WorkerLauncher =>
@@ -27,25 +38,25 @@ const utilityLauncher =
     };
   };
 
-async function createWindow(lab: Lab, home: string): Promise<void> {
-  const win = new BrowserWindow({
-    width: 1400,
-    height: 900,
-    title: 'metalab',
-    webPreferences: {
-      preload: path.join(appRoot(), 'dist', 'main', 'preload.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      webSecurity: true,
-    },
-  });
-  // The page never navigates away or opens windows; links to the outside go to the system browser.
+const LOCKED = { contextIsolation: true, sandbox: true, nodeIntegration: false, webSecurity: true } as const;
+
+/** The page never navigates away or opens windows; links to the outside go to the system browser. */
+function keepInside(win: BrowserWindow): void {
   win.webContents.on('will-navigate', (e) => e.preventDefault());
   win.webContents.setWindowOpenHandler(({ url }) => {
     if (url.startsWith('https://')) void shell.openExternal(url);
     return { action: 'deny' };
   });
+}
+
+async function createWindow(lab: Lab, home: string): Promise<void> {
+  const win = new BrowserWindow({
+    width: 1400,
+    height: 900,
+    title: 'metalab',
+    webPreferences: { preload: path.join(appRoot(), 'dist', 'main', 'preload.cjs'), ...LOCKED },
+  });
+  keepInside(win);
   win.webContents.on('did-finish-load', () => {
     const { port1, port2 } = new MessageChannelMain();
     const rpc = createBirpc<LabEvents, LabApi>(guardedApi(lab), {
@@ -69,6 +80,99 @@ async function createWindow(lab: Lab, home: string): Promise<void> {
   await win.loadFile(path.join(rendererDir(), 'index.html'));
 }
 
+const labsFile = () => path.join(app.getPath('userData'), 'remote-labs.json');
+
+/**
+ * Another machine's lab: the page its web host serves, over http, so the page talks to that host by WebSocket with
+ * the token from the address (no preload: nothing of this process reaches it).
+ */
+function openRemoteLab(lab: RemoteLab): void {
+  const win = new BrowserWindow({ width: 1400, height: 900, title: `metalab — ${lab.label}`, webPreferences: LOCKED });
+  keepInside(win);
+  // The page titles itself as any lab does: the window says which lab it is.
+  win.on('page-title-updated', (e, title) => {
+    e.preventDefault();
+    win.setTitle(`${title} — ${lab.label}`);
+  });
+  win.loadURL(labUrl(lab)).catch((err: Error) => {
+    dialog.showErrorBox(
+      'The lab does not answer',
+      `${lab.label} (${lab.address}): ${err.message}\nIs \`metalab connect\` (or \`metalab serve\`) running for it?`,
+    );
+    win.destroy();
+  });
+}
+
+/** Asks for a lab's address and token in a small form (labs.ts); remembers the lab and opens it. */
+function connectToLab(): void {
+  const parent = BrowserWindow.getFocusedWindow() ?? undefined;
+  const form = new BrowserWindow({
+    parent,
+    modal: Boolean(parent),
+    width: 520,
+    height: 380,
+    title: 'Connect to a lab',
+    webPreferences: { ...LOCKED, javascript: false },
+  });
+  form.setMenu(null);
+  const show = (error?: string, typed?: Record<string, string>) =>
+    void form.loadURL(`data:text/html;charset=utf-8,${encodeURIComponent(labForm(error, typed))}`);
+  form.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  // The form's answer is a navigation to FORM_ORIGIN: caught here, never loaded.
+  form.webContents.on('will-navigate', (e) => {
+    e.preventDefault();
+    const answer = new URL(e.url);
+    if (answer.origin !== FORM_ORIGIN) return;
+    if (answer.pathname === '/cancel') return form.close();
+    const typed = Object.fromEntries(answer.searchParams);
+    const parsed = parseLab(typed);
+    if ('error' in parsed) return show(parsed.error, typed);
+    rememberLab(labsFile(), parsed.lab);
+    setMenu();
+    form.close();
+    openRemoteLab(parsed.lab);
+  });
+  show();
+}
+
+/** The application menu: the usual ones and Lab, with "Connect to a lab…" and the labs remembered. */
+function setMenu(): void {
+  const labs = readLabs(labsFile());
+  const remembered: MenuItemConstructorOptions[] = labs.length
+    ? [
+        { type: 'separator' },
+        ...labs.map((lab) => ({ label: lab.label, click: () => openRemoteLab(lab) })),
+        {
+          label: 'Forget',
+          submenu: labs.map((lab) => ({
+            label: lab.label,
+            click: () => {
+              forgetLab(labsFile(), lab.label);
+              setMenu();
+            },
+          })),
+        },
+      ]
+    : [];
+  const mac = process.platform === 'darwin';
+  const template: MenuItemConstructorOptions[] = [
+    ...(mac ? [{ role: 'appMenu' } as const] : []),
+    {
+      label: 'Lab',
+      submenu: [
+        { label: 'Connect to a lab…', accelerator: 'CmdOrCtrl+Shift+O', click: connectToLab },
+        ...remembered,
+        { type: 'separator' },
+        mac ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
+    { role: 'editMenu' },
+    { role: 'viewMenu' },
+    { role: 'windowMenu' },
+  ];
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
 void app.whenReady().then(async () => {
   const home = process.env.METALAB_HOME ? defaultHome() : app.getPath('userData');
   const lab = new Lab({
@@ -80,5 +184,6 @@ void app.whenReady().then(async () => {
   app.on('window-all-closed', () => app.quit());
   app.on('before-quit', () => void lab.close());
   app.on('web-contents-created', (_e, contents) => contents.on('will-attach-webview', (ev) => ev.preventDefault()));
+  setMenu();
   await createWindow(lab, home);
 });

@@ -67,16 +67,16 @@ function sameToken(given: string | null, token: string): boolean {
 export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
   const token = options.token ?? crypto.randomBytes(24).toString('hex');
   const root = path.resolve(options.rendererDir);
-  let port = 0;
-  const allowedHosts = () => [`127.0.0.1:${port}`, `localhost:${port}`];
-  const allowedOrigins = () => allowedHosts().map((h) => `http://${h}`);
+  // A loopback name on any port, as a forwarded port (`metalab connect`'s SSH tunnel) reaches the page; other names
+  // are refused (DNS rebinding), and a WebSocket's Origin must be the address the page was loaded from.
+  const localHost = (host: string | undefined) => /^(127\.0\.0\.1|localhost):\d{1,5}$/.test(host ?? '');
 
   const server = http.createServer((req, res) => {
     const send = (status: number, body: string) => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
       res.end(body);
     };
-    if (!allowedHosts().includes(req.headers.host ?? '')) return send(421, 'unknown host');
+    if (!localHost(req.headers.host)) return send(421, 'unknown host');
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'method not allowed');
     let pathname: string;
     try {
@@ -114,8 +114,8 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     };
     if (url.pathname !== RPC_PATH) return refuse('404 Not Found');
-    if (!allowedHosts().includes(req.headers.host ?? '')) return refuse('421 Misdirected Request');
-    if (origin !== undefined && !allowedOrigins().includes(origin)) return refuse('403 Forbidden');
+    if (!localHost(req.headers.host)) return refuse('421 Misdirected Request');
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) return refuse('403 Forbidden');
     if (!sameToken(url.searchParams.get('token'), token)) return refuse('401 Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       const connection = ++connections;
@@ -161,7 +161,7 @@ export async function startWebHost(options: WebHostOptions): Promise<WebHost> {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
-  port = (server.address() as AddressInfo).port;
+  const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,
