@@ -11,7 +11,7 @@ export const CLUSTER_USAGE = [
   '  metalab cluster              show the cluster profile `metalab run --on slurm` submits with',
   '  metalab cluster set FIELD=VALUE...',
   '                               change it: partition=gpu throttle=8 gpus=gpu:1 timeLimit=24:00:00 setup=\'["module',
-  '                               load nodejs"]\' (a value is JSON where it parses as JSON, else text)',
+  '                               load nodejs"]\' (numbers, true/false and lists as JSON)',
 ].join('\n');
 
 export async function commandCluster(args: string[]): Promise<number> {
@@ -45,7 +45,8 @@ function changed(profile: ClusterProfile, assignments: string[]): ClusterProfile
       throw new UsageError(
         `the profile has no field '${field}' (fields: ${Object.keys(clusterProfile.shape).join(', ')})`,
       );
-    next[field] = jsonOrText(text);
+    // Text fields take the text as it is (timeLimit=30 is 30 minutes); the others are JSON.
+    next[field] = typeof next[field] === 'string' ? text : jsonOrText(text);
   }
   const parsed = clusterProfile.safeParse(next);
   if (parsed.success) return parsed.data;

@@ -380,6 +380,12 @@ async function commandShow(args: string[]): Promise<number> {
           `status     ${run.status}${run.error ? ` — ${run.error}` : ''}`,
           `progress   ${run.step}/${run.totalSteps} steps${checkpoint}`,
           `backend    ${run.backend ?? '-'}`,
+          ...(run.slurm
+            ? [
+                `slurm      job ${run.slurm.job}: ${run.slurm.state ?? '-'}`,
+                ...run.slurm.history.map((line) => `           earlier: ${line}`),
+              ]
+            : []),
           `seed       ${run.seed}`,
           `sweep      ${JSON.stringify(run.sweepPoint)}`,
           `summary    ${summaryLine(run.summary)}`,

@@ -49,7 +49,7 @@ describe('experiment spec', () => {
     ]);
     expect(issues({ ...tinySpec(), lerningRate: 1 })).toEqual([
       ": unknown field 'lerningRate'; expected name, seed, backend, task, model, training, evaluation, description, " +
-        'tags, or sweep',
+        'tags, sweep, or executor',
     ]);
     expect(issues(tinySpec({ name: ' ' }))).toEqual(['name: must not be empty']);
   });

@@ -310,7 +310,10 @@ export class SlurmExecutor {
         this.forget(t.runId);
         return;
       }
-      if (ended) return this.end(t, ended, t.outcome?.error ?? null);
+      if (ended) {
+        this.end(t, ended, t.outcome?.error ?? null);
+        return;
+      }
       if (started) this.emitState(t.runId, 'running');
     }
   }

@@ -159,7 +159,8 @@ export const MIGRATIONS: readonly Migration[] = [
   // 8: coarser levels of the metric series (min, max, count, last per 16, 256, 4,096 steps), see ./metrics.ts.
   buildMetricLevels,
   // 9: runs on a SLURM cluster (services/slurm/): the job array task, SLURM's last state, the submission's folder,
-  // what happened to the run's earlier jobs (a list of lines), and how far the lab has read each file of messages a run's workers wrote there (ingested exactly once).
+  // what happened to the run's earlier jobs (a list of lines), and how far the lab has read each file of messages
+  // the run's workers wrote there (ingested exactly once).
   `
   ALTER TABLE runs ADD COLUMN executor TEXT NOT NULL DEFAULT 'local' CHECK (executor IN ('local','slurm'));
   ALTER TABLE runs ADD COLUMN slurm_job TEXT;
