@@ -21,8 +21,12 @@ function example(name: string): Record<string, unknown> {
 }
 
 /** Applies `over` to a spec input one section deep (task, model, training), then validates it. */
-function make(base: Record<string, unknown>, over: Record<string, Record<string, unknown>> = {}): SequenceRunSpec {
-  const input: Record<string, unknown> = { ...base, backend: 'wasm' };
+function make(
+  base: Record<string, unknown>,
+  backend: string,
+  over: Record<string, Record<string, unknown>> = {},
+): SequenceRunSpec {
+  const input: Record<string, unknown> = { ...base, backend };
   for (const [section, fields] of Object.entries(over)) {
     input[section] = section === 'model' ? fields : { ...(base[section] as Record<string, unknown>), ...fields };
   }
@@ -37,14 +41,14 @@ function make(base: Record<string, unknown>, over: Record<string, Record<string,
  * (b') The LSTM preset users start from: examples/gpicl-lstm.json as it is (hidden 128, state 256).
  * (c) VSML at its preset size: examples/gpicl-vsml.json as it is.
  * (d) The regression Transformer: examples/regression-transformer.json as it is.
- * `tiny` shrinks every one (for the CI test), keeping its kind and task family.
+ * `tiny` shrinks every one (for the CI test), keeping its kind and task family. `backend`: our side's.
  */
-export function benchConfigs(tiny = false): BenchConfig[] {
+export function benchConfigs(tiny = false, backend = 'wasm'): BenchConfig[] {
   const gpicl = example('gpicl-transformer.json');
   const vsml = example('gpicl-vsml.json');
   const regression = example('regression-transformer.json');
   const lstmPreset = example('gpicl-lstm.json');
-  const gpiclSpec = make(gpicl);
+  const gpiclSpec = make(gpicl, backend);
   const state = transformerStateSize(gpiclSpec.model as { dModel: number; layers: number }, gpiclSpec.task.seqLen);
   const lstmHidden = state / 2;
   if (!tiny) {
@@ -56,15 +60,15 @@ export function benchConfigs(tiny = false): BenchConfig[] {
         source:
           `examples/gpicl-transformer.json with model lstm hidden ${lstmHidden} (state 2 x ${lstmHidden} = the ` +
           `Transformer's 2 x 64 x 2 x 24)`,
-        spec: make(gpicl, { model: { kind: 'lstm', hidden: lstmHidden, layers: 1 } }),
+        spec: make(gpicl, backend, { model: { kind: 'lstm', hidden: lstmHidden, layers: 1 } }),
       },
-      { key: 'lstm-preset', title: 'LSTM preset', source: 'examples/gpicl-lstm.json', spec: make(lstmPreset) },
-      { key: 'vsml', title: 'VSML', source: 'examples/gpicl-vsml.json', spec: make(vsml) },
+      { key: 'lstm-preset', title: 'LSTM preset', source: 'examples/gpicl-lstm.json', spec: make(lstmPreset, backend) },
+      { key: 'vsml', title: 'VSML', source: 'examples/gpicl-vsml.json', spec: make(vsml, backend) },
       {
         key: 'regression',
         title: 'Regression Transformer',
         source: 'examples/regression-transformer.json',
-        spec: make(regression),
+        spec: make(regression, backend),
       },
     ];
   }
@@ -75,7 +79,7 @@ export function benchConfigs(tiny = false): BenchConfig[] {
       key: 'transformer',
       title: 'GPICL Transformer (tiny)',
       source: 'tiny',
-      spec: make(gpicl, {
+      spec: make(gpicl, backend, {
         task: small,
         training: batch,
         model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2 },
@@ -85,19 +89,19 @@ export function benchConfigs(tiny = false): BenchConfig[] {
       key: 'lstm',
       title: 'LSTM (tiny)',
       source: 'tiny',
-      spec: make(gpicl, { task: small, training: batch, model: { kind: 'lstm', hidden: 16, layers: 1 } }),
+      spec: make(gpicl, backend, { task: small, training: batch, model: { kind: 'lstm', hidden: 16, layers: 1 } }),
     },
     {
       key: 'lstm-preset',
       title: 'LSTM preset (tiny)',
       source: 'tiny',
-      spec: make(lstmPreset, { task: small, training: batch, model: { kind: 'lstm', hidden: 8, layers: 2 } }),
+      spec: make(lstmPreset, backend, { task: small, training: batch, model: { kind: 'lstm', hidden: 8, layers: 2 } }),
     },
     {
       key: 'vsml',
       title: 'VSML (tiny)',
       source: 'tiny',
-      spec: make(vsml, {
+      spec: make(vsml, backend, {
         task: { ...small, inputDim: 4, classes: 3 },
         training: batch,
         model: { kind: 'vsml', stateSize: 4, messageSize: 4, ticks: 2 },
@@ -107,7 +111,7 @@ export function benchConfigs(tiny = false): BenchConfig[] {
       key: 'regression',
       title: 'Regression Transformer (tiny)',
       source: 'tiny',
-      spec: make(regression, {
+      spec: make(regression, backend, {
         task: small,
         training: batch,
         model: { kind: 'transformer', dModel: 16, layers: 1, heads: 2 },

@@ -2,6 +2,8 @@
 // CPU (one thread), on the reference configurations of bench/configs.ts, in one invocation, alternating.
 // Prints a table and writes bench/results/bench.json. Options (after `npm run bench --`):
 //   --tiny               tiny models, 2 loss-check steps, short timing (the CI smoke test)
+//   --backend NAME       our side's backend (default wasm; webgpu: on a hardware adapter, see scripts/gpu-check)
+//   --no-peer            our side only (no PyTorch: its columns are empty, the losses are not compared)
 //   --only a,b           only these configurations (transformer, lstm, vsml, regression; with --metagenrl: lab,
 //                        reference, reference-cheetah)
 //   --check-steps N      training steps from the shared initial weights whose losses are compared (default 5)
@@ -27,7 +29,7 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import Database from 'better-sqlite3';
 import { TRAINING_METRICS } from '../shared/metrics.js';
-import { initBackend } from '../main/engine/backends.js';
+import { initBackend, startedWebGpuAdapter } from '../main/engine/backends.js';
 import { learningRateAt } from '../main/engine/optimizer.js';
 import { median } from '../main/engine/plan.js';
 import { benchConfigs, type BenchConfig } from './configs.js';
@@ -45,6 +47,8 @@ import { ExportData, TorchPeer } from './torchPeer.js';
 const { values: opts } = parseArgs({
   options: {
     tiny: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'wasm' },
+    'no-peer': { type: 'boolean', default: false },
     only: { type: 'string' },
     'check-steps': { type: 'string' },
     rounds: { type: 'string' },
@@ -79,9 +83,9 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
  * Writes what the peer needs to run `config` as we do: spec, shapes, initial weights, constants, batches, learning
  * rates.
  */
-function exportRun(run: OurRun, batches: number, dir: string): void {
+async function exportRun(run: OurRun, batches: number, dir: string): Promise<void> {
   const data = new ExportData();
-  const params = run.weights().map((w) => ({ name: w.name, ...data.put(w.values, w.shape) }));
+  const params = (await run.weights()).map((w) => ({ name: w.name, ...data.put(w.values, w.shape) }));
   const constants = (run.model.constants ?? []).map((c) => ({ name: c.name, ...data.put(c.values, c.shape) }));
   const { task, config } = run;
   const list = Array.from({ length: batches }, (_, k) => {
@@ -106,8 +110,8 @@ function exportRun(run: OurRun, batches: number, dir: string): void {
 // ------------------------------------------------------------------------------------------- measurements
 
 /**
- * fp32 matMul peak of tfjs-wasm (XNNPACK): the fastest of `reps` n x n products, so noise from other processes does not
- * lower it.
+ * fp32 matMul peak of our backend (on wasm: XNNPACK): the fastest of `reps` n x n products, so noise from other
+ * processes does not lower it. Read back asynchronously: webgpu cannot read synchronously under Node.
  */
 async function ourPeak(n = 1024, reps = 10): Promise<number> {
   const a = tf.randomNormal([n, n]) as tf.Tensor2D;
@@ -116,7 +120,7 @@ async function ourPeak(n = 1024, reps = 10): Promise<number> {
   for (let i = 0; i < reps + 2; i++) {
     const t = performance.now();
     const c = tf.matMul(a, b);
-    c.dataSync();
+    await c.data();
     if (i >= 2) best = Math.min(best, performance.now() - t);
     c.dispose();
   }
@@ -129,8 +133,8 @@ interface Timing {
   torch: number[];
 }
 
-/** Alternates ours and PyTorch, `rounds` times `steps` timed steps each, after both are warm. */
-async function timeBoth(run: OurRun, peer: TorchPeer, rounds: number, steps: number): Promise<Timing> {
+/** Alternates ours and PyTorch (if any), `rounds` times `steps` timed steps each, after both are warm. */
+async function timeBoth(run: OurRun, peer: TorchPeer | null, rounds: number, steps: number): Promise<Timing> {
   const out: Timing = { ours: [], torch: [] };
   const batches = [0, 1].map((k) => run.sample(k));
   let stepIndex = 100; // past any warm-up: the full learning rate
@@ -141,7 +145,7 @@ async function timeBoth(run: OurRun, peer: TorchPeer, rounds: number, steps: num
       out.ours.push(performance.now() - t);
       stepIndex += 1;
     }
-    out.torch.push(...(await peer.call<{ ms: number[] }>({ cmd: 'time', steps })).ms);
+    if (peer) out.torch.push(...(await peer.call<{ ms: number[] }>({ cmd: 'time', steps })).ms);
   }
   return out;
 }
@@ -192,10 +196,10 @@ function modelLabel(spec: BenchConfig['spec']): string {
   return m.kind;
 }
 
-async function benchConfig(config: BenchConfig, peer: TorchPeer): Promise<ConfigResult> {
+async function benchConfig(config: BenchConfig, peer: TorchPeer | null): Promise<ConfigResult> {
   const run = await setUp(config);
   const dir = path.join(EXPORT_DIR, config.key);
-  exportRun(run, Math.max(CHECK_STEPS, 2), dir);
+  await exportRun(run, Math.max(CHECK_STEPS, 2), dir);
   const { spec } = config;
   const shape = {
     batch: spec.training.batchSize,
@@ -214,15 +218,17 @@ async function benchConfig(config: BenchConfig, peer: TorchPeer): Promise<Config
     lossesOurs.push(r.loss);
     gradNormsOurs.push(r.gradNorm);
   }
-  await peer.call({ cmd: 'load', dir });
-  const check = await peer.call<{ losses: number[]; gradNorms: number[] }>({ cmd: 'losses', steps: CHECK_STEPS });
+  await peer?.call({ cmd: 'load', dir });
+  const check = peer
+    ? await peer.call<{ losses: number[]; gradNorms: number[] }>({ cmd: 'losses', steps: CHECK_STEPS })
+    : { losses: lossesOurs.map(() => NaN), gradNorms: gradNormsOurs.map(() => NaN) };
   const maxLossRelDiff = Math.max(
     ...lossesOurs.map((l, k) => Math.abs(l - check.losses[k]) / Math.max(Math.abs(check.losses[k]), 1e-6)),
   );
 
   // Warm-up is done (the check steps); a first ours/torch pass sizes the rounds to ~4 s per side per configuration.
   const probe = await timeBoth(run, peer, 1, 1);
-  const slowest = Math.max(probe.ours[0], probe.torch[0]);
+  const slowest = Math.max(probe.ours[0], probe.torch[0] ?? 0);
   const steps = tiny ? 2 : Math.max(1, Math.min(8, Math.round(4000 / ROUNDS / slowest)));
   const timing = await timeBoth(run, peer, ROUNDS, steps);
   const oursMs = median(timing.ours);
@@ -250,7 +256,7 @@ async function benchConfig(config: BenchConfig, peer: TorchPeer): Promise<Config
     gradNormsOurs,
     gradNormsTorch: check.gradNorms,
     maxLossRelDiff,
-    lossesAgree: maxLossRelDiff <= LOSS_RTOL,
+    lossesAgree: !peer || maxLossRelDiff <= LOSS_RTOL,
     timesOurs: timing.ours,
     timesTorch: timing.torch,
   };
@@ -262,7 +268,7 @@ async function benchConfig(config: BenchConfig, peer: TorchPeer): Promise<Config
 async function costCurve(
   peer: TorchPeer,
 ): Promise<{ seqLen: number; dModel: number; oursMs: number; torchMs: number; ratio: number }[]> {
-  const base = benchConfigs(tiny)[0];
+  const base = benchConfigs(tiny, opts.backend)[0];
   const points = tiny
     ? [
         { seqLen: 4, dModel: 16 },
@@ -279,7 +285,7 @@ async function costCurve(
     const config = { ...base, key: `curve-T${p.seqLen}-d${p.dModel}`, spec };
     const run = await setUp(config);
     const dir = path.join(EXPORT_DIR, config.key);
-    exportRun(run, 2, dir);
+    await exportRun(run, 2, dir);
     await peer.call({ cmd: 'load', dir });
     await run.step(run.sample(0), 0);
     await peer.call({ cmd: 'time', steps: 1 });
@@ -375,7 +381,7 @@ async function sweep(concurrency: number, runs: number, steps: number): Promise<
   const started = performance.now();
   const proc = spawn(
     process.execPath,
-    [cli, 'run', specFile, '--backend', 'wasm', '--concurrency', String(concurrency)],
+    [cli, 'run', specFile, '--backend', opts.backend!, '--concurrency', String(concurrency)],
     {
       env: { ...process.env, METALAB_HOME: home },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -417,6 +423,26 @@ async function sweep(concurrency: number, runs: number, steps: number): Promise<
 
 // ------------------------------------------------------------------------------------------- report
 
+/** What the PyTorch peer says of itself. */
+interface PeerInfo {
+  torch: string;
+  python: string;
+  executable: string;
+  threads: number;
+  blas: string[];
+  blasThreads: number | null;
+  blasInfo: string | null;
+}
+const NO_PEER: PeerInfo = {
+  torch: 'none',
+  python: '-',
+  executable: '-',
+  threads: 0,
+  blas: [],
+  blasThreads: null,
+  blasInfo: null,
+};
+
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
 async function main(): Promise<void> {
@@ -447,31 +473,27 @@ async function main(): Promise<void> {
     const only = opts.only?.split(',');
     return runMetaGenRLBench({ tiny, rounds: ROUNDS, python: opts.python!, profile: opts.profile!, only, out });
   }
-  const configs = benchConfigs(tiny).filter((c) => !opts.only || opts.only.split(',').includes(c.key));
-  const peer = new TorchPeer(opts.python, path.join('bench', 'peer', 'peer.py'));
-  const info = await peer.call<{
-    torch: string;
-    python: string;
-    executable: string;
-    threads: number;
-    blas: string[];
-    blasThreads: number | null;
-    blasInfo: string | null;
-  }>({ cmd: 'info' });
-  const openblas = info.blas.some((l) => l.includes('openblas'));
-  log(
-    `PyTorch ${info.torch} (Python ${info.python}, ${info.executable}), ${info.threads} thread; BLAS: ` +
-      `${info.blas.join(', ') || 'none found'} (${info.blasThreads ?? '?'} thread)`,
-  );
-  if (!openblas)
-    log('warning: PyTorch is not using OpenBLAS (install libopenblas0-pthread): its reference BLAS is ~7x slower');
+  const configs = benchConfigs(tiny, opts.backend).filter((c) => !opts.only || opts.only.split(',').includes(c.key));
+  const peer = opts['no-peer'] ? null : new TorchPeer(opts.python, path.join('bench', 'peer', 'peer.py'));
+  const info: PeerInfo = peer ? await peer.call<PeerInfo>({ cmd: 'info' }) : NO_PEER;
+  if (peer) {
+    log(
+      `PyTorch ${info.torch} (Python ${info.python}, ${info.executable}), ${info.threads} thread; BLAS: ` +
+        `${info.blas.join(', ') || 'none found'} (${info.blasThreads ?? '?'} thread)`,
+    );
+    if (!info.blas.some((l) => l.includes('openblas')))
+      log('warning: PyTorch is not using OpenBLAS (install libopenblas0-pthread): its reference BLAS is ~7x slower');
+  }
 
-  await initBackend(configs[0].spec.backend);
-  const wasmPeak = await ourPeak(tiny ? 256 : 1024, tiny ? 3 : 8);
-  const torchPeak = (await peer.call<{ gflops: number }>({ cmd: 'peak', n: tiny ? 256 : 1024, reps: tiny ? 3 : 10 }))
-    .gflops;
+  const backend = await initBackend(configs[0].spec.backend);
+  const adapter = backend === 'webgpu' ? startedWebGpuAdapter() : null;
+  if (adapter) log(`webgpu adapter: ${adapter.label}${adapter.software ? ' (software)' : ''}`);
+  const oursPeak = await ourPeak(tiny ? 256 : 1024, tiny ? 3 : 8);
+  const torchPeak = peer
+    ? (await peer.call<{ gflops: number }>({ cmd: 'peak', n: tiny ? 256 : 1024, reps: tiny ? 3 : 10 })).gflops
+    : NaN;
   log(
-    `fp32 matMul peak (${tiny ? 256 : 1024}^2, one thread): tfjs-wasm ${f(wasmPeak)} GFLOP/s, PyTorch ` +
+    `fp32 matMul peak (${tiny ? 256 : 1024}^2, one thread): tfjs-${backend} ${f(oursPeak)} GFLOP/s, PyTorch ` +
       `${f(torchPeak)} GFLOP/s`,
   );
 
@@ -481,12 +503,12 @@ async function main(): Promise<void> {
     const r = await benchConfig(config, peer);
     log(
       `  ours ${f(r.oursMs)} ms, torch ${f(r.torchMs)} ms (${f(r.ratio, 2)}x); losses after ${CHECK_STEPS} steps ` +
-        `${r.lossesOurs.at(-1)!.toFixed(5)} / ${r.lossesTorch.at(-1)!.toFixed(5)}`,
+        `${f(r.lossesOurs.at(-1)!, 5)} / ${f(r.lossesTorch.at(-1)!, 5)}`,
     );
     results.push(r);
   }
-  const curve = opts['no-curve'] ? [] : await costCurve(peer);
-  await peer.close();
+  const curve = opts['no-curve'] || !peer ? [] : await costCurve(peer);
+  await peer?.close();
 
   const sweeps: SweepResult[] = [];
   if (!opts['no-sweep']) {
@@ -500,6 +522,7 @@ async function main(): Promise<void> {
     ? await profile(
         configs.map((c) => c.key),
         tiny,
+        opts.backend,
       )
     : undefined;
 
@@ -512,11 +535,13 @@ async function main(): Promise<void> {
     node: process.version,
     tfjs: tf.version.tfjs,
     backend: tf.getBackend(),
+    webgpuAdapter: adapter,
     torch: info.torch,
     python: info.python,
     blas: info.blas,
     blasThreads: info.blasThreads,
-    wasmPeakGflops: wasmPeak,
+    // wasmPeakGflops on wasm, webgpuPeakGflops on webgpu: our side's peak under its backend's name.
+    [`${backend}PeakGflops`]: oursPeak,
     torchPeakGflops: torchPeak,
   };
 
@@ -541,13 +566,13 @@ async function main(): Promise<void> {
       String(r.paramCount),
       f(r.oursMs),
       f(r.torchMs),
-      `${f(r.ratio, 2)}x`,
-      `${f(r.oursGflops)} (${f((100 * r.oursGflops) / wasmPeak, 0)}%)`,
+      peer ? `${f(r.ratio, 2)}x` : '-',
+      `${f(r.oursGflops)} (${f((100 * r.oursGflops) / oursPeak, 0)}%)`,
       `${f(r.torchGflops)} (${f((100 * r.torchGflops) / torchPeak, 0)}%)`,
       `${f(r.sampleMs, 2)} ms (${f(100 * r.sampleShare)}%)`,
-      r.lossesOurs.at(-1)!.toFixed(5),
-      r.lossesTorch.at(-1)!.toFixed(5),
-      r.lossesAgree ? `yes (${r.maxLossRelDiff.toExponential(1)})` : `NO (${r.maxLossRelDiff.toExponential(1)})`,
+      f(r.lossesOurs.at(-1)!, 5),
+      f(r.lossesTorch.at(-1)!, 5),
+      !peer ? '-' : `${r.lossesAgree ? 'yes' : 'NO'} (${r.maxLossRelDiff.toExponential(1)})`,
     ]),
   );
   const out: string[] = [
@@ -556,8 +581,8 @@ async function main(): Promise<void> {
     `machine: ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAverage.join(' ')}; Node ${machine.node}, ` +
       `tfjs ${machine.tfjs} (${machine.backend}); PyTorch ${info.torch}, BLAS ` +
       `${info.blas.map((b) => path.basename(b)).join(', ')}`,
-    `fp32 matMul peak: tfjs-wasm ${f(wasmPeak)} GFLOP/s, PyTorch ${f(torchPeak)} GFLOP/s (ratio ` +
-      `${f(torchPeak / wasmPeak, 2)})`,
+    `fp32 matMul peak: tfjs-${backend} ${f(oursPeak)} GFLOP/s, PyTorch ${f(torchPeak)} GFLOP/s (ratio ` +
+      `${f(torchPeak / oursPeak, 2)})`,
     '',
     mainTable,
     '',
@@ -618,6 +643,7 @@ void (async () => {
     await main();
   } catch (err) {
     log(`bench failed: ${(err as Error).stack ?? err}`);
-    process.exitCode = 1;
+    // Now: the PyTorch peer, still running, would keep the process alive.
+    process.exit(1);
   }
 })();

@@ -16,8 +16,8 @@ export interface OurRun {
   sample(k: number): SequenceBatch;
   /** One training step at `stepIndex` (its learning rate) on `batch`. */
   step(batch: SequenceBatch, stepIndex: number): Promise<StepResult>;
-  /** Current parameters, by name. */
-  weights(): { name: string; shape: number[]; values: Float32Array }[];
+  /** Current parameters, by name (read back asynchronously: webgpu cannot read synchronously under Node). */
+  weights(): Promise<{ name: string; shape: number[]; values: Float32Array }[]>;
   dispose(): void;
 }
 
@@ -33,11 +33,13 @@ export async function setUp(config: BenchConfig): Promise<OurRun> {
     step: (batch, stepIndex) =>
       trainStep(model, task, adam, batch, learningRateAt(stepIndex, spec.training), spec.training.gradClip),
     weights: () =>
-      model.params.map((p) => ({
-        name: p.name,
-        shape: p.variable.shape,
-        values: p.variable.dataSync() as Float32Array,
-      })),
+      Promise.all(
+        model.params.map(async (p) => ({
+          name: p.name,
+          shape: p.variable.shape,
+          values: (await p.variable.data()) as Float32Array,
+        })),
+      ),
     dispose: () => {
       adam.dispose();
       for (const p of model.params) p.variable.dispose();

@@ -6,6 +6,7 @@ import { profileStep, setUp } from './ours.js';
 export async function profile(
   keys: string[],
   tiny = false,
+  backend = 'wasm',
   top = 18,
 ): Promise<
   Record<string, { stepMs: number; profiledMs: number; kernels: { name: string; ms: number; calls: number }[] }>
@@ -14,7 +15,7 @@ export async function profile(
     string,
     { stepMs: number; profiledMs: number; kernels: { name: string; ms: number; calls: number }[] }
   > = {};
-  for (const config of benchConfigs(tiny).filter((c) => !keys.length || keys.includes(c.key))) {
+  for (const config of benchConfigs(tiny, backend).filter((c) => !keys.length || keys.includes(c.key))) {
     const run = await setUp(config);
     const batch = run.sample(0);
     const times: number[] = [];

@@ -12,8 +12,8 @@ export class BackendError extends Error {
 export interface BackendDef {
   name: string;
   description: string;
-  /** Makes the backend current, or throws a BackendError saying why it cannot run here. */
-  init(): Promise<void>;
+  /** Makes the backend current, or throws a BackendError saying why it cannot run here; forced: not for `auto`. */
+  init(forced: boolean): Promise<void>;
 }
 
 async function activate(name: string): Promise<void> {
@@ -33,38 +33,84 @@ async function optional(pkg: string): Promise<unknown> {
   }
 }
 
-/** Software adapters (SwiftShader, llvmpipe, WARP) are slower than wasm: refused. */
+/** Software adapters (SwiftShader, llvmpipe, WARP) are slower than wasm: refused unless asked for (below). */
 const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|warp|microsoft basic render/i;
 
 interface GpuAdapterInfo {
   vendor: string;
   architecture: string;
+  device?: string;
   description: string;
   isFallbackAdapter?: boolean;
 }
+interface GpuAdapter {
+  info: GpuAdapterInfo;
+}
 interface Gpu {
-  requestAdapter(options: { powerPreference: string }): Promise<{ info: GpuAdapterInfo } | null>;
+  requestAdapter(options: { powerPreference: string; featureLevel?: string }): Promise<GpuAdapter | null>;
 }
 
-async function initWebGpu(): Promise<void> {
+/** The adapter the webgpu backend runs on, once it has started. */
+export interface WebGpuAdapter {
+  label: string;
+  software: boolean;
+}
+/**
+ * Dawn's instance is kept here for the process's lifetime: once it is collected, its adapter's devices stop
+ * answering (promises that never settle).
+ */
+let webGpu: { adapter: WebGpuAdapter; instance: Gpu } | null = null;
+
+/** The adapter webgpu started on in this process (null before): what the tests and scripts/gpu-check report. */
+export function startedWebGpuAdapter(): WebGpuAdapter | null {
+  return webGpu?.adapter ?? null;
+}
+
+/**
+ * A software adapter is accepted only by a forced `webgpu` with METALAB_WEBGPU_ALLOW_SOFTWARE=1 (the WebGPU
+ * correctness tests on a machine without a GPU); `auto` never takes one.
+ */
+async function initWebGpu(forced: boolean): Promise<void> {
+  const allowSoftware = forced && process.env.METALAB_WEBGPU_ALLOW_SOFTWARE === '1';
+  webGpu ??= await startWebGpu(allowSoftware);
+  const { label, software } = webGpu.adapter;
+  if (software && !allowSoftware) {
+    throw new BackendError(`webgpu found only a software adapter (${label}), which is slower than wasm`);
+  }
+  await activate('webgpu');
+}
+
+/** Finds Dawn's adapter (once per process) and hands it to tfjs-backend-webgpu. */
+async function startWebGpu(allowSoftware: boolean): Promise<{ adapter: WebGpuAdapter; instance: Gpu }> {
   const webgpu = (await optional('webgpu')) as { create(flags: string[]): Gpu; globals: Record<string, unknown> };
   const { create, globals } = webgpu;
   Object.assign(globalThis, globals);
-  const gpu = create([]);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new BackendError('webgpu found no GPU adapter (no GPU, or no Vulkan/Metal/D3D12 driver)');
-  const info = adapter.info;
-  const label = `${info.vendor} ${info.architecture} ${info.description}`.trim();
-  if (info.isFallbackAdapter || SOFTWARE_ADAPTER.test(label)) {
-    throw new BackendError(`webgpu found only a software adapter (${label}), which is slower than wasm`);
+  let instance = create([]);
+  let adapter = await instance.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter && allowSoftware) {
+    // Dawn's Vulkan backend refuses older lavapipe (Debian 12's Mesa 22.3: no shader*ArrayDynamicIndexing); its
+    // OpenGL ES backend runs on Mesa's llvmpipe, in WebGPU's compatibility mode, headless through EGL's surfaceless
+    // platform. Dawn opens the unversioned libEGL.so (Debian's libegl-dev).
+    process.env.EGL_PLATFORM ??= 'surfaceless';
+    instance = create(['backend=opengles']);
+    adapter = await instance.requestAdapter({ powerPreference: 'high-performance', featureLevel: 'compatibility' });
   }
-  // tfjs-backend-webgpu looks for navigator.gpu, which Node does not have.
+  if (!adapter) {
+    const software = allowSoftware
+      ? ", nor Mesa's llvmpipe through EGL (Debian: libegl-dev libegl-mesa0 libgl1-mesa-dri)"
+      : '';
+    throw new BackendError(`webgpu found no GPU adapter (no GPU, or no Vulkan/Metal/D3D12 driver)${software}`);
+  }
+  const info = adapter.info;
+  const label = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+  // tfjs-backend-webgpu looks for navigator.gpu, which Node does not have, and requests its own adapter there:
+  // it gets this one.
   const global = globalThis as { navigator?: object };
   global.navigator ??= {};
-  const nav = global.navigator as { gpu?: Gpu };
-  if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  const gpu: Gpu = { requestAdapter: async () => adapter };
+  Object.defineProperty(global.navigator, 'gpu', { value: gpu, configurable: true });
   await optional('@tensorflow/tfjs-backend-webgpu');
-  await activate('webgpu');
+  return { adapter: { label, software: Boolean(info.isFallbackAdapter) || SOFTWARE_ADAPTER.test(label) }, instance };
 }
 
 export const BACKENDS: readonly BackendDef[] = [
@@ -106,7 +152,7 @@ export async function initBackend(requested: string): Promise<string> {
   const failures: string[] = [];
   for (const backend of candidates) {
     try {
-      await backend.init();
+      await backend.init(requested !== 'auto');
       return backend.name;
     } catch (err) {
       failures.push((err as Error).message);
