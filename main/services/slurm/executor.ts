@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { LabEvent, RetryFrom, RunStatus } from '../../../shared/api.js';
+import type { LabEvent, RetryFrom, Run, RunStatus } from '../../../shared/api.js';
 import { readFrames } from '../../worker/messageFile.js';
 import type { FromWorker } from '../../worker/protocol.js';
 import { messageFiles, writeTaskStart } from '../../worker/slurmTask.js';
@@ -155,25 +155,7 @@ export class SlurmExecutor {
         this.store.updateRun(runId, { slurmJob: job, slurmState: 'PENDING' });
         const run = this.store.getRun(runId);
         if (!run) continue;
-        this.timer.ref();
-        this.tracked.set(runId, {
-          runId,
-          experimentId: run.experimentId,
-          totalSteps: run.totalSteps,
-          startedAt: Date.now(),
-          fromStep: from,
-          outcome: null,
-          lastProgress: null,
-          stepMs: null,
-          attempt,
-          job,
-          dir,
-          index,
-          restart: -1,
-          submittedFrom: from,
-          own: true,
-          shown: 'PENDING',
-        });
+        this.follow(run, { attempt, job, dir, from, own: true, shown: 'PENDING' });
         this.options.emit?.({
           type: 'run-state',
           runId,
@@ -250,25 +232,35 @@ export class SlurmExecutor {
         continue;
       }
       const from = run.checkpointStep ?? 0;
-      this.tracked.set(orphan.id, {
-        runId: run.id,
-        experimentId: run.experimentId,
-        totalSteps: run.totalSteps,
-        startedAt: Date.now(),
-        fromStep: from,
-        outcome: null,
-        lastProgress: null,
-        stepMs: null,
-        attempt,
-        job: orphan.job,
-        dir: path.join(this.options.home, dir),
-        index: Number(orphan.job.split('_')[1]),
-        restart: -1,
-        submittedFrom: from,
-        own: false,
-        shown: run.slurm?.state ?? null,
-      });
+      const shown = run.slurm?.state ?? null;
+      this.follow(run, { attempt, job: orphan.job, dir: path.join(this.options.home, dir), from, own: false, shown });
     }
+  }
+
+  /** Starts following a run's task. */
+  private follow(
+    run: Run,
+    task: { attempt: string; job: string; dir: string; from: number; own: boolean; shown: string | null },
+  ): void {
+    this.timer.ref();
+    this.tracked.set(run.id, {
+      runId: run.id,
+      experimentId: run.experimentId,
+      totalSteps: run.totalSteps,
+      startedAt: Date.now(),
+      fromStep: task.from,
+      outcome: null,
+      lastProgress: null,
+      stepMs: null,
+      attempt: task.attempt,
+      job: task.job,
+      dir: task.dir,
+      index: Number(task.job.split('_')[1]),
+      restart: -1,
+      submittedFrom: task.from,
+      own: task.own,
+      shown: task.shown,
+    });
   }
 
   /**

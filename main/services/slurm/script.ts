@@ -45,8 +45,6 @@ export function jobScript(profile: ClusterProfile, submission: Submission): stri
     ...options.map((o) => `#SBATCH ${o}`),
     '',
     ...profile.setup,
-    // The task's own threads: one per CPU it was given.
-    'export OMP_NUM_THREADS="${SLURM_CPUS_PER_TASK:-1}"',
     `exec ${node} ${quote(submission.workerScript)} --slurm-task ${quote(dir)}`,
     '',
   ].join('\n');
