@@ -1,4 +1,5 @@
 import { createRouter, createWebHashHistory } from 'vue-router';
+import ClusterView from './views/ClusterView.vue';
 import CompareView from './views/CompareView.vue';
 import DesignView from './views/DesignView.vue';
 import NotFoundView from './views/NotFoundView.vue';
@@ -16,6 +17,7 @@ export const router = createRouter({
     { path: '/runs', component: RunsView, meta: { title: 'Runs' } },
     { path: '/runs/:id(\\d+)', component: RunDetailView, props: (r) => ({ id: Number(r.params.id) }) },
     { path: '/compare', component: CompareView, meta: { title: 'Compare' } },
+    { path: '/cluster', component: ClusterView, meta: { title: 'SLURM cluster' } },
     { path: '/phases', component: PhasesView, meta: { title: 'Phases' } },
     {
       path: '/objectives/:id?',

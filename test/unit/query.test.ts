@@ -203,6 +203,8 @@ describe('fields', () => {
   });
 });
 
+const SLURM_STATES = ['RUNNING on node1', 'PENDING (JobArrayTaskLimit)'];
+
 /** Real run specs (numTasks 4, 256, fresh, each with an MLP and an LSTM), with summaries and times as given. */
 function makeRuns(): Run[] {
   const sweep = (model: { kind: 'mlp' } | { kind: 'lstm'; hidden: number }) => {
@@ -239,8 +241,9 @@ function makeRuns(): Run[] {
     finishedAt: t0 + i * 3_600_000 + (i + 1) * 60_000,
     error: null,
     checkpointStep: null,
-    executor: 'local',
-    slurm: null,
+    // Runs 3 and 4 train on a SLURM cluster: one running, one waiting for its turn.
+    executor: i === 2 || i === 3 ? 'slurm' : 'local',
+    slurm: i === 2 || i === 3 ? { job: `41_${i - 2}`, state: SLURM_STATES[i - 2], history: [] } : null,
     summary: i === 5 ? null : summary(i % 2 ? 'general learning-to-learn' : 'memorization', i / 10),
   }));
 }
@@ -282,6 +285,28 @@ describe('queries over runs', () => {
     expect(ids('id = r4 or id > 5')).toEqual([4, 6]);
     expect(ids('experiment = e1 and experiment ~ TIN')).toEqual([1, 2, 3, 4, 5, 6]);
     expect(ids('backend = wasm and seed = 3')).toHaveLength(6);
+  });
+
+  it('filters by where runs train and what SLURM says of those waiting or training', () => {
+    expect(known).toEqual(expect.arrayContaining(['executor', 'slurm']));
+    expect(ids('executor = slurm')).toEqual([3, 4]);
+    expect(ids('executor = LOCAL')).toEqual([1, 2, 5, 6]);
+    expect(ids('executor != slurm')).toEqual([1, 2, 5, 6]);
+    // Finished: what SLURM said while they ran is no longer so.
+    expect(ids('slurm ~ running or slurm ~ pending')).toEqual([]);
+    const live = [
+      { ...runs[2], status: 'running' as const },
+      { ...runs[3], status: 'queued' as const },
+    ];
+    const liveIds = (text: string) => {
+      const q = compileRunQuery(text, known);
+      if (!q.ok) throw new Error(q.error.message);
+      return live.filter((r) => matchesRecord(q.query, runRecord(r, { tags: [], now: 0 }))).map((r) => r.id);
+    };
+    expect(liveIds('slurm ~ pending')).toEqual([4]);
+    expect(liveIds('slurm ~ jobarraytasklimit or slurm = "running on node1"')).toEqual([3, 4]);
+    expect(liveIds('executor = slurm and not slurm ~ running')).toEqual([4]);
+    expect(liveIds('slurm != "running on node1"')).toEqual([4]);
   });
 
   it('matches a phase by its label, short name or their start', () => {

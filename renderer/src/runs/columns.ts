@@ -1,14 +1,26 @@
-// Columns the user adds to the runs table: any spec field (a dotted path) or summary figure, kept in this
-// browser's storage across reloads.
+// Columns the user adds to the runs table: any spec field (a dotted path), summary figure, or where the run trains
+// and what SLURM says of it, kept in this browser's storage across reloads.
 import type { Run } from '../../../shared/api';
 import { flatten, type Leaf } from '../../../shared/figures/data';
 import { formatNumber } from '../../../shared/figures/format';
 import { isEvalKey } from '../../../shared/metrics';
 import { metricInfo } from '../../../shared/objectives';
+import { RUN_FIELDS } from '../../../shared/query';
 import type { Latest } from './figures';
 
-/** A spec path (`spec:task.numTasks`) or a summary figure (`figure:final_loss`). */
-export type ColumnId = `spec:${string}` | `figure:${string}`;
+/** Fields of the run itself a column can show (SLURM's word on a run shows under its status). */
+const RUN_COLUMNS = {
+  executor: { label: 'Runs on', title: RUN_FIELDS.executor.description, value: (run: Run): Leaf => run.executor },
+  job: {
+    label: 'SLURM job',
+    title: "the run's SLURM job: the array job and the run's task in it (1234_5)",
+    value: (run: Run): Leaf => run.slurm?.job ?? null,
+  },
+};
+type RunColumn = keyof typeof RUN_COLUMNS;
+
+/** A spec path (`spec:task.numTasks`), a summary figure (`figure:final_loss`) or a run field (`run:executor`). */
+export type ColumnId = `spec:${string}` | `figure:${string}` | `run:${RunColumn}`;
 
 export interface Column {
   id: ColumnId;
@@ -21,10 +33,22 @@ export interface Column {
 
 const SPEC = 'spec:';
 const FIGURE = 'figure:';
+const RUN = 'run:';
 
-export const isColumnId = (key: string): key is ColumnId => key.startsWith(SPEC) || key.startsWith(FIGURE);
+const runColumn = (id: string): RunColumn | null => {
+  const key = id.slice(RUN.length);
+  return id.startsWith(RUN) && Object.hasOwn(RUN_COLUMNS, key) ? (key as RunColumn) : null;
+};
+
+export const isColumnId = (key: string): key is ColumnId =>
+  key.startsWith(SPEC) || key.startsWith(FIGURE) || runColumn(key) !== null;
 
 export function column(id: ColumnId): Column {
+  const field = runColumn(id);
+  if (field) {
+    const { label, title } = RUN_COLUMNS[field];
+    return { id, key: field, label, title, numeric: false };
+  }
   if (id.startsWith(SPEC)) {
     const path = id.slice(SPEC.length);
     return { id, key: path, label: path, title: `spec field ${path}`, numeric: false };
@@ -48,6 +72,8 @@ function flatSpec(run: Run): Record<string, Leaf> {
 
 /** A run's value in a column: a figure from its summary, or (still training) from its latest evaluation. */
 export function columnValue(run: Run, id: ColumnId, latest: Latest): Leaf {
+  const field = runColumn(id);
+  if (field) return RUN_COLUMNS[field].value(run);
   if (id.startsWith(SPEC)) return flatSpec(run)[id.slice(SPEC.length)] ?? null;
   const key = id.slice(FIGURE.length);
   return (run.summary ? run.summary.figures[key] : latest[run.id]?.[key]) ?? null;
@@ -57,8 +83,8 @@ export function formatColumnValue(v: Leaf): string {
   return typeof v === 'number' ? formatNumber(v, 4) : v === null ? '–' : String(v);
 }
 
-/** The columns the runs offer: their spec paths, then their summary figures, each sorted. */
-export function columnChoices(runs: readonly Run[]): { spec: Column[]; figures: Column[] } {
+/** The columns the runs offer: the run's own fields, their spec paths, then their summary figures, each sorted. */
+export function columnChoices(runs: readonly Run[]): { run: Column[]; spec: Column[]; figures: Column[] } {
   const paths = new Set<string>();
   const figures = new Set<string>();
   for (const run of runs) {
@@ -66,6 +92,7 @@ export function columnChoices(runs: readonly Run[]): { spec: Column[]; figures: 
     for (const k of Object.keys(run.summary?.figures ?? {})) figures.add(k);
   }
   return {
+    run: Object.keys(RUN_COLUMNS).map((k) => column(`${RUN}${k as RunColumn}`)),
     spec: [...paths].sort().map((p) => column(`${SPEC}${p}`)),
     figures: [...figures].sort().map((k) => column(`${FIGURE}${k}`)),
   };

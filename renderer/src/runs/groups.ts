@@ -5,7 +5,7 @@ import type { FieldValue } from '../../../shared/query';
 import { PHASE_LABELS } from '../../../shared/results';
 
 /** Run fields to group by, before the spec's paths. */
-export const GROUP_FIELDS = ['status', 'phase', 'backend', 'tag'] as const;
+export const GROUP_FIELDS = ['status', 'phase', 'backend', 'executor', 'tag'] as const;
 
 export interface FieldGroup {
   key: string;

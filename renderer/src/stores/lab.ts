@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia';
 import { markRaw, ref, shallowRef, watch } from 'vue';
 import type { DatasetInfo, Experiment, LabApi, LabEvent, LabInfo, Run } from '../../../shared/api';
+import type { ClusterProfile } from '../../../shared/cluster';
 import type { StoredObjective } from '../../../shared/learnedObjective';
 import { isEvalKey } from '../../../shared/metrics';
 import type { HostConnector } from '../host/types';
@@ -32,7 +33,21 @@ export const useLab = defineStore('lab', () => {
   /** Learned objectives kept in the lab (newest first), and why they could not be listed. */
   const objectives = ref<StoredObjective[]>([]);
   const objectivesError = ref<string | null>(null);
+  /** The lab's SLURM cluster profile (null until loaded), and why it could not be read (a broken cluster.json). */
+  const cluster = ref<ClusterProfile | null>(null);
+  const clusterError = ref<string | null>(null);
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  async function loadCluster(): Promise<void> {
+    if (!api.value) return;
+    try {
+      cluster.value = await api.value.getClusterProfile();
+      clusterError.value = null;
+    } catch (err) {
+      cluster.value = null;
+      clusterError.value = (err as Error).message;
+    }
+  }
 
   async function loadObjectives(): Promise<void> {
     if (!api.value) return;
@@ -134,9 +149,12 @@ export const useLab = defineStore('lab', () => {
     designDraft,
     objectives,
     objectivesError,
+    cluster,
+    clusterError,
     connect,
     refresh,
     loadObjectives,
+    loadCluster,
     loadDatasets,
     requireApi,
   };
