@@ -303,6 +303,8 @@ export class SlurmExecutor {
         return;
       }
       if (ended) {
+        // Before SLURM has seen the task end: what the lab knows.
+        this.show(t, `ended (${ended})`);
         this.end(t, ended, t.outcome?.error ?? null);
         return;
       }
@@ -324,6 +326,7 @@ export class SlurmExecutor {
       this.ingest(t);
       if (!this.tracked.has(t.runId)) return;
       const error = `SLURM no longer knows job ${t.job} (it ended more than MinJobAge ago, or was purged)`;
+      this.show(t, 'unknown to SLURM');
       return this.end(t, 'interrupted', `${error}; retry resumes from its checkpoint`);
     }
     const reason = task.reason && task.reason !== 'None' ? ` (${task.reason})` : '';
@@ -341,6 +344,7 @@ export class SlurmExecutor {
     this.ingest(t);
     if (!this.tracked.has(t.runId)) return;
     const said = describe(task);
+    this.show(t, said.replace(/^SLURM: /, ''));
     const step = this.store.checkpointOf(t.runId)?.step ?? 0;
     const resumes = step ? `retry resumes from its checkpoint (step ${step})` : 'retry starts it again';
     const log = path.relative(this.options.home, path.join(t.dir, `task-${t.index}.log`));
