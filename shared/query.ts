@@ -11,7 +11,7 @@
 // ignoring case, or by a unique ending (`numTasks` for `task.numTasks`). A number compares as a number with a
 // number, anything else compares as text ignoring case; a field with several values (tags) matches if any does.
 // A run without the field matches only `!=`, the negation of `=`.
-import { ACTIVE, type Run } from './api.js';
+import type { Run } from './api.js';
 import { PHASE_SHORT, flatten, type Leaf } from './figures/data.js';
 import { formatTime, runSeconds } from './figures/format.js';
 import { PHASE_LABELS, type Phase } from './results.js';
@@ -279,9 +279,8 @@ export const RUN_FIELDS: Record<string, RunField> = {
   backend: { description: 'the backend the run trained on', value: (run) => run.backend },
   executor: { description: 'where the run trains: local (this machine) or slurm', value: (run) => run.executor },
   slurm: {
-    description: 'what SLURM says of a queued or running run: PENDING (JobArrayTaskLimit), RUNNING on node1, …',
-    // A stopped run's state is the last seen while it ran, no longer true.
-    value: (run) => (ACTIVE.includes(run.status) ? (run.slurm?.state ?? null) : null),
+    description: 'what SLURM says of the run: PENDING (JobArrayTaskLimit), RUNNING on node1, TIMEOUT, …',
+    value: (run) => run.slurm?.state ?? null,
   },
   tag: { description: "any of the experiment's tags", value: (_, c) => c.tags },
   duration: {

@@ -148,7 +148,7 @@ describe.skipIf(!available)('running experiments on a SLURM cluster from the pag
     await page.screenshot({ path: screenshotPath('e2e', 'cluster-dark') });
     await setTheme('light');
 
-    // Every run ends; the page follows: finished, with SLURM's last word on it as last seen.
+    // Every run ends; the page follows: finished, with SLURM's last word on it (the worker's report comes first).
     const experimentId = (await lab!.listExperiments())[0].id;
     const runs = await finishedRuns(lab!, experimentId, 60_000);
     expect(runs.map((r) => [r.executor, r.step, r.slurm?.history])).toEqual([
@@ -157,7 +157,8 @@ describe.skipIf(!available)('running experiments on a SLURM cluster from the pag
     ]);
     await expect.poll(() => page.locator('h1 .status').textContent(), { timeout: 10_000 }).toBe('finished');
     expect(await page.getByTestId('slurm-job').textContent()).toBe(runs.find((r) => r.id === 1)?.slurm?.job);
-    expect(await page.getByTestId('slurm').textContent()).toContain('last seen');
+    await expect.poll(() => page.getByTestId('slurm-state').textContent()).toMatch(/ended \(finished\)|COMPLETED/);
+    expect(await page.getByTestId('slurm').textContent()).toContain('ended');
     // Rerun with changes keeps where the run trained.
     await page.getByRole('link', { name: 'Rerun with changes' }).click();
     await expect.poll(() => page.getByRole('radio', { name: 'SLURM cluster' }).isChecked()).toBe(true);
