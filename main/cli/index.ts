@@ -128,7 +128,7 @@ async function commandRun(args: string[]): Promise<number> {
     ...(values.on ? { executor: values.on } : {}),
   });
   if (!file.ok) return refuse(file.errors);
-  const lab = openLab(concurrency);
+  const lab = openLab(concurrency, 'cli', true);
   let created: { experimentId: number; runIds: number[] };
   try {
     created = await lab.createExperiment(file.spec);

@@ -37,6 +37,8 @@ export interface LabOptions extends Omit<SchedulerOptions, 'emit'> {
   host: LabInfo['host'];
   /** How often the lab follows its SLURM runs (reads their messages, asks for their states); default 2 s. */
   slurmPollMs?: number;
+  /** Take over the SLURM runs of labs that are gone (default true). */
+  adoptSlurmRuns?: boolean;
 }
 
 /** How often the lab looks for changes other processes made to its data folder. */
@@ -69,6 +71,7 @@ export class Lab implements LabApi {
               nodeProgram: process.execPath,
               emit: (e) => this.emit(e),
               pollMs: options.slurmPollMs,
+              adopt: options.adoptSlurmRuns ?? true,
             },
             isAlive,
           )

@@ -27,6 +27,8 @@ export interface SlurmExecutorOptions {
   emit?: (event: LabEvent) => void;
   /** How often the lab reads messages and asks SLURM for states; default 2 s. */
   pollMs?: number;
+  /** Take over the runs of labs that are gone. */
+  adopt: boolean;
 }
 
 interface Tracked extends ReportedRun {
@@ -206,7 +208,7 @@ export class SlurmExecutor {
 
   private async poll(): Promise<void> {
     if (this.closed) return;
-    this.adoptOrphans();
+    if (this.options.adopt) this.adoptOrphans();
     for (const t of [...this.tracked.values()]) this.ingest(t);
     const jobs = [...new Set([...this.tracked.values()].map((t) => t.job.split('_')[0]))];
     if (!jobs.length) return;
