@@ -184,6 +184,9 @@ describe.skipIf(!available)('SLURM executor', () => {
     const { runIds } = await lab.createExperiment({ ...long, executor: 'slurm' });
     const [id] = runIds;
     const first = (await lab.getRun(id)).slurm!.job;
+    // A lab waiting for its runs (metalab run) waits through the resubmission.
+    let idle = false;
+    void lab.idle().then(() => (idle = true));
     const again = await until(
       'the run is resubmitted after TIMEOUT',
       async () => {
@@ -194,9 +197,11 @@ describe.skipIf(!available)('SLURM executor', () => {
     );
     expect(again.slurm!.job).not.toBe(first);
     expect(again.status).toBe('running');
+    expect(idle).toBe(false);
     expect(resumedAt(store, id)[0]).toBeGreaterThan(0);
     await lab.cancelRun(id);
     await until('the run ends', async () => (await lab.getRun(id)).status === 'cancelled');
+    await lab.idle();
     await lab.close();
     store.close();
   }, 300_000);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LabEvent, RetryFrom, Run, RunStatus } from '../../../shared/api.js';
 import { readFrames } from '../../worker/messageFile.js';
-import type { FromWorker } from '../../worker/protocol.js';
+import type { FromWorker, StartMessage } from '../../worker/protocol.js';
 import { messageFiles, writeTaskStart } from '../../worker/slurmTask.js';
 import { storeReport, type ReportedRun } from '../reports.js';
 import { requeueForRetry } from '../resume.js';
@@ -120,7 +120,7 @@ export class SlurmExecutor {
       const profile = readProfile(home);
       fs.mkdirSync(dir, { recursive: true });
       for (const runId of runIds) {
-        let start: ReturnType<typeof startMessage>;
+        let start: StartMessage;
         try {
           start = startMessage(this.store, home, runId);
         } catch (err) {
@@ -170,6 +170,9 @@ export class SlurmExecutor {
       const error = `cannot submit to SLURM: ${(err as Error).message}`;
       for (const { runId } of runs.length ? runs : runIds.map((runId) => ({ runId })))
         if (!this.tracked.has(runId)) this.setStatus(runId, 'failed', { error, finishedAt: Date.now() });
+    } finally {
+      // A resubmission that failed leaves nothing to wait for.
+      this.notifyIfIdle();
     }
   }
 
@@ -367,8 +370,15 @@ export class SlurmExecutor {
         const again = readProfile(this.options.home).resubmitOnTimeout && step > t.submittedFrom;
         if (!again) return this.end(t, 'interrupted', `${said}: it reached its time limit; ${resumes}`);
         this.store.slurm.addHistory(t.runId, `${t.job}: TIMEOUT at step ${step}, resubmitted from its checkpoint`);
-        this.end(t, 'interrupted', `${said} at step ${step}`);
-        return this.retry(t.runId, 'latest');
+        this.end(t, 'interrupted', `${said} at step ${step}`, true);
+        try {
+          await this.retry(t.runId, 'latest');
+        } catch (err) {
+          // Its checkpoint is damaged, say: the run stays interrupted, with the choices retry gives.
+          this.setStatus(t.runId, 'interrupted', { error: `${said}; not resubmitted: ${(err as Error).message}` });
+          this.notifyIfIdle();
+        }
+        return;
       }
       case 'PREEMPTED':
         return this.end(t, 'interrupted', `${said}; ${resumes}`);
@@ -377,8 +387,8 @@ export class SlurmExecutor {
     }
   }
 
-  private end(t: Tracked, status: RunStatus, error: string | null): void {
-    this.forget(t.runId);
+  private end(t: Tracked, status: RunStatus, error: string | null, again = false): void {
+    this.forget(t.runId, again);
     const run = this.store.getRun(t.runId);
     if (!run) return;
     if (run.status !== status || run.error !== error)
@@ -388,8 +398,13 @@ export class SlurmExecutor {
     this.emitState(t.runId, status);
   }
 
-  private forget(runId: number): void {
+  /** Stops following the run; `again`: it is being submitted again (a lab waiting for its runs goes on waiting). */
+  private forget(runId: number, again = false): void {
     this.tracked.delete(runId);
+    if (!again) this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
     if ([...this.tracked.values()].some((t) => t.own)) return;
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
