@@ -483,11 +483,13 @@ export async function serve(port: number | undefined, announce: (url: string) =>
       return start(undefined);
     });
     rememberAddress(home, { port: host.port, token: host.token });
-    announce(host.url);
-    await new Promise<void>((resolve) => {
+    // Listening before the address is out: a signal sent as soon as it is read must not find the default action.
+    const stopped = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    announce(host.url);
+    await stopped;
     await host.close();
     await lab.close();
     return 0;
