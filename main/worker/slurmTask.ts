@@ -21,7 +21,8 @@ export interface TaskStart {
 export const startFile = (dir: string, index: number): string => path.join(dir, `task-${index}.start`);
 export const messageFile = (dir: string, index: number, restart: number): string =>
   path.join(dir, `task-${index}.r${restart}.msgs`);
-export const logFile = (dir: string, index: number): string => path.join(dir, `task-${index}.log`);
+/** A task's SLURM output; `index` may be sbatch's `%a` (the task's index), as the job script names it. */
+export const logFile = (dir: string, index: number | '%a'): string => path.join(dir, `task-${index}.log`);
 
 /** The task's message files, in the order of its starts. */
 export function messageFiles(dir: string, index: number): { file: string; restart: number }[] {

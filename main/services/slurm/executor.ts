@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { LabEvent, RetryFrom, Run, RunStatus } from '../../../shared/api.js';
 import { readFrames } from '../../worker/messageFile.js';
 import type { FromWorker, StartMessage } from '../../worker/protocol.js';
-import { messageFiles, writeTaskStart } from '../../worker/slurmTask.js';
+import { logFile, messageFiles, writeTaskStart } from '../../worker/slurmTask.js';
 import { storeReport, type ReportedRun } from '../reports.js';
 import { requeueForRetry } from '../resume.js';
 import { startMessage } from '../startMessage.js';
@@ -352,7 +352,7 @@ export class SlurmExecutor {
     this.show(t, said.replace(/^SLURM: /, ''));
     const step = this.store.checkpointOf(t.runId)?.step ?? 0;
     const resumes = step ? `retry resumes from its checkpoint (step ${step})` : 'retry starts it again';
-    const log = path.relative(this.options.home, path.join(t.dir, `task-${t.index}.log`));
+    const log = path.relative(this.options.home, logFile(t.dir, t.index));
     switch (task.state) {
       case 'COMPLETED':
         return this.end(

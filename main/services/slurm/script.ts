@@ -25,7 +25,7 @@ export function jobScript(profile: ClusterProfile, submission: Submission): stri
     `--job-name=${name.replace(/[^\w.-]+/g, '-')}`,
     `--array=0-${count - 1}${throttle}`,
     // A task's log, kept over its restarts; %a: its index in the array.
-    `--output=${logFile(dir, 0).replace(/task-0\.log$/, 'task-%a.log')}`,
+    `--output=${logFile(dir, '%a')}`,
     '--open-mode=append',
     `--chdir=${dir}`,
     // Requeued (by an administrator, a preemption or a node failure) rather than ended: it resumes from its checkpoint.
