@@ -88,13 +88,14 @@ async function exportRun(run: OurRun, batches: number, dir: string): Promise<voi
   const params = (await run.weights()).map((w) => ({ name: w.name, ...data.put(w.values, w.shape) }));
   const constants = (run.model.constants ?? []).map((c) => ({ name: c.name, ...data.put(c.values, c.shape) }));
   const { task, config } = run;
-  const list = Array.from({ length: batches }, (_, k) => {
-    const b = run.sample(k);
-    return {
+  const list = [];
+  for (let k = 0; k < batches; k++) {
+    const b = await run.sample(k);
+    list.push({
       inputs: data.put(b.inputs, [b.batch, task.seqLen, task.inputDim]),
       targets: data.put(b.targets, [b.batch, task.seqLen]),
-    };
-  });
+    });
+  }
   data.write(dir, {
     key: config.key,
     spec: config.spec,
@@ -136,7 +137,7 @@ interface Timing {
 /** Alternates ours and PyTorch (if any), `rounds` times `steps` timed steps each, after both are warm. */
 async function timeBoth(run: OurRun, peer: TorchPeer | null, rounds: number, steps: number): Promise<Timing> {
   const out: Timing = { ours: [], torch: [] };
-  const batches = [0, 1].map((k) => run.sample(k));
+  const batches = [await run.sample(0), await run.sample(1)];
   let stepIndex = 100; // past any warm-up: the full learning rate
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < steps; i++) {
@@ -151,11 +152,11 @@ async function timeBoth(run: OurRun, peer: TorchPeer | null, rounds: number, ste
 }
 
 /** How long one batch takes to sample (the training loop does it before every step). */
-function sampleMs(run: OurRun, count: number): number {
+async function sampleMs(run: OurRun, count: number): Promise<number> {
   const times: number[] = [];
   for (let k = 0; k < count; k++) {
     const t = performance.now();
-    run.sample(1000 + k);
+    await run.sample(1000 + k);
     times.push(performance.now() - t);
   }
   return median(times);
@@ -214,7 +215,7 @@ async function benchConfig(config: BenchConfig, peer: TorchPeer | null): Promise
   const lossesOurs: number[] = [];
   const gradNormsOurs: number[] = [];
   for (let k = 0; k < CHECK_STEPS; k++) {
-    const r = await run.step(run.sample(k), k);
+    const r = await run.step(await run.sample(k), k);
     lossesOurs.push(r.loss);
     gradNormsOurs.push(r.gradNorm);
   }
@@ -233,7 +234,7 @@ async function benchConfig(config: BenchConfig, peer: TorchPeer | null): Promise
   const timing = await timeBoth(run, peer, ROUNDS, steps);
   const oursMs = median(timing.ours);
   const torchMs = median(timing.torch);
-  const sample = sampleMs(run, tiny ? 3 : 15);
+  const sample = await sampleMs(run, tiny ? 3 : 15);
   const result: ConfigResult = {
     key: config.key,
     title: config.title,
@@ -287,7 +288,7 @@ async function costCurve(
     const dir = path.join(EXPORT_DIR, config.key);
     await exportRun(run, 2, dir);
     await peer.call({ cmd: 'load', dir });
-    await run.step(run.sample(0), 0);
+    await run.step(await run.sample(0), 0);
     await peer.call({ cmd: 'time', steps: 1 });
     const probe = await timeBoth(run, peer, 1, 1);
     const steps = tiny ? 1 : Math.max(1, Math.min(6, Math.round(1500 / 3 / Math.max(probe.ours[0], probe.torch[0]))));

@@ -13,7 +13,7 @@ export interface OurRun {
   model: Model;
   adam: Adam;
   /** Batch k exactly as the training loop draws it. */
-  sample(k: number): SequenceBatch;
+  sample(k: number): Promise<SequenceBatch>;
   /** One training step at `stepIndex` (its learning rate) on `batch`. */
   step(batch: SequenceBatch, stepIndex: number): Promise<StepResult>;
   /** Current parameters, by name (read back asynchronously: webgpu cannot read synchronously under Node). */

@@ -49,13 +49,14 @@ async function main(): Promise<void> {
   const objective = objectiveFor(task);
   const rule = (e: ReadonlyMap<string, PerSequence>) => objective.phase(e, task);
   // The lab's evaluation sets, N sequences each.
-  const sets = task.evalSplits.map((split) => {
-    const batch = task.sample(new Rng(seedFrom(spec.seed, 'eval', split)), N, split);
-    return { split, batch, baselines: task.baselines?.(batch, split) ?? [] };
-  });
+  const sets = [];
+  for (const split of task.evalSplits) {
+    const batch = await task.sample(new Rng(seedFrom(spec.seed, 'eval', split)), N, split);
+    sets.push({ split, batch, baselines: task.baselines?.(batch, split) ?? [] });
+  }
   const { training } = spec;
   for (let step = 0; step < training.steps; ) {
-    const batch = trainBatch(spec, task, step);
+    const batch = await trainBatch(spec, task, step);
     await trainStep(model, task, adam, batch, learningRateAt(step, training), training.gradClip);
     step += 1;
     if (step % spec.evaluation.every === 0 || step === training.steps) {

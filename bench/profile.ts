@@ -17,7 +17,7 @@ export async function profile(
   > = {};
   for (const config of benchConfigs(tiny, backend).filter((c) => !keys.length || keys.includes(c.key))) {
     const run = await setUp(config);
-    const batch = run.sample(0);
+    const batch = await run.sample(0);
     const times: number[] = [];
     for (let i = 0; i < 6; i++) {
       const t = performance.now();

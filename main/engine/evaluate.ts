@@ -30,12 +30,13 @@ export interface Evaluation {
 }
 
 /** The held-out sequences of every split, fixed for the whole run. */
-export function evalSets(task: TaskSampler, spec: SequenceRunSpec): EvalSet[] {
-  return task.evalSplits.map((split) => ({
-    split,
-    batch: task.sample(new Rng(seedFrom(spec.seed, 'eval', split)), spec.evaluation.sequences, split),
-    baselines: null,
-  }));
+export async function evalSets(task: TaskSampler, spec: SequenceRunSpec): Promise<EvalSet[]> {
+  const sets: EvalSet[] = [];
+  for (const split of task.evalSplits) {
+    const batch = await task.sample(new Rng(seedFrom(spec.seed, 'eval', split)), spec.evaluation.sequences, split);
+    sets.push({ split, batch, baselines: null });
+  }
+  return sets;
 }
 
 /** The model's outputs [batch, seqLen, outputDim] on a batch, computed in chunks. */

@@ -139,7 +139,7 @@ export async function setUpRun(
 }
 
 /** Training batch `step` of a run, drawn from its own seed: a resumed run draws what it would have. */
-export function trainBatch(spec: SequenceRunSpec, task: TaskSampler, step: number): SequenceBatch {
+export function trainBatch(spec: SequenceRunSpec, task: TaskSampler, step: number): Promise<SequenceBatch> {
   return task.sample(new Rng(seedFrom(spec.seed, 'batch', step)), spec.training.batchSize, 'train');
 }
 
@@ -157,7 +157,7 @@ async function runSequences(spec: SequenceRunSpec, sink: RunSink, options: RunOp
     ...model.params.map((p, i) => ({ name: `adam.m/${p.name}`, v: adam.m[i] })),
     ...model.params.map((p, i) => ({ name: `adam.v/${p.name}`, v: adam.v[i] })),
   ];
-  const sets = evalSets(task, spec);
+  const sets = await evalSets(task, spec);
 
   const snapshot = async (step: number): Promise<TrainState> => ({
     step,
@@ -203,7 +203,7 @@ async function runSequences(spec: SequenceRunSpec, sink: RunSink, options: RunOp
       if (await cancel.cancelled(step)) return { status: 'cancelled' };
       const started = performance.now();
       const lr = learningRateAt(step, training);
-      const batch = trainBatch(spec, task, step);
+      const batch = await trainBatch(spec, task, step);
       const { loss, stepMetrics, gradNorm } = await trainStep(model, task, adam, batch, lr, training.gradClip);
       step += 1;
       const ms = performance.now() - started;

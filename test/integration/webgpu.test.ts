@@ -78,7 +78,7 @@ interface Side {
 async function side(spec: SequenceRunSpec): Promise<Side> {
   const { task, model, adam } = await setUpRun(spec, null);
   const weights = await Promise.all(model.params.map(async (p) => (await p.variable.data()) as Float32Array));
-  const batch = trainBatch(spec, task, 0);
+  const batch = await trainBatch(spec, task, 0);
   const { value, grads } = tf.variableGrads(
     () => {
       const x = tf.tensor3d(batch.inputs, [batch.batch, task.seqLen, task.inputDim]);
@@ -94,7 +94,7 @@ async function side(spec: SequenceRunSpec): Promise<Side> {
   const steps = [];
   for (let k = 0; k < 3; k++) {
     const lr = learningRateAt(k, spec.training);
-    steps.push(await trainStep(model, task, adam, trainBatch(spec, task, k), lr, spec.training.gradClip));
+    steps.push(await trainStep(model, task, adam, await trainBatch(spec, task, k), lr, spec.training.gradClip));
   }
   adam.dispose();
   for (const p of model.params) p.variable.dispose();

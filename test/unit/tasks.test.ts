@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { gpiclClassificationTask, linearRegressionTask } from '../../shared/spec';
-import { Rng } from '../../main/engine/rng';
+import { loadDataset } from '../../main/engine/data';
+import { Rng, seedFrom } from '../../main/engine/rng';
 import { createTaskSampler, type SequenceBatch, type TaskSampler } from '../../main/engine/tasks';
 
 beforeAll(async () => {
@@ -30,9 +31,9 @@ describe('linear-regression task family', () => {
 
   it('samples deterministically from its RNG, with tokens [x_i, y_{i-1}]', async () => {
     const task = await make(8);
-    const a = task.sample(new Rng(5), 4, 'train');
-    expect(task.sample(new Rng(5), 4, 'train')).toEqual(a);
-    expect(task.sample(new Rng(6), 4, 'train')).not.toEqual(a);
+    const a = await task.sample(new Rng(5), 4, 'train');
+    expect(await task.sample(new Rng(5), 4, 'train')).toEqual(a);
+    expect(await task.sample(new Rng(6), 4, 'train')).not.toEqual(a);
     for (let t = 0; t < 6; t++) expect(a.inputs[t * 3 + 2]).toBe(t === 0 ? 0 : a.targets[t - 1]);
   });
 
@@ -40,22 +41,22 @@ describe('linear-regression task family', () => {
     const pool = await make(2);
     const round = (w: number[]) => w.map((v) => v.toFixed(4)).join();
     const poolWeights = new Set<string>();
-    const train = pool.sample(new Rng(1), 40, 'train');
+    const train = await pool.sample(new Rng(1), 40, 'train');
     for (let s = 0; s < 40; s++) poolWeights.add(round(weightsOf(pool, train, s)));
     expect(poolWeights.size).toBe(2);
-    const seen = pool.sample(new Rng(2), 20, 'seen');
+    const seen = await pool.sample(new Rng(2), 20, 'seen');
     for (let s = 0; s < 20; s++) expect(poolWeights.has(round(weightsOf(pool, seen, s)))).toBe(true);
-    const unseen = pool.sample(new Rng(3), 20, 'unseen');
+    const unseen = await pool.sample(new Rng(3), 20, 'unseen');
     for (let s = 0; s < 20; s++) expect(poolWeights.has(round(weightsOf(pool, unseen, s)))).toBe(false);
     const fresh = await make('fresh');
-    const f = fresh.sample(new Rng(1), 30, 'train');
+    const f = await fresh.sample(new Rng(1), 30, 'train');
     expect(new Set(Array.from({ length: 30 }, (_, s) => round(weightsOf(fresh, f, s)))).size).toBe(30);
     // Fresh tasks: no task of an evaluation was seen in training.
     expect(fresh.evalSplits).toEqual(['unseen']);
-    expect(() => fresh.sample(new Rng(1), 2, 'seen')).toThrow(/unknown evaluation split/);
+    await expect(fresh.sample(new Rng(1), 2, 'seen')).rejects.toThrow(/unknown evaluation split/);
     // Another seed, another pool.
     const other = await make(2, 99);
-    const o = other.sample(new Rng(1), 10, 'train');
+    const o = await other.sample(new Rng(1), 10, 'train');
     for (let s = 0; s < 10; s++) expect(poolWeights.has(round(weightsOf(other, o, s)))).toBe(false);
   });
 });
@@ -76,8 +77,8 @@ describe('gpicl-classification task family', () => {
     const task = await createTaskSampler(spec(), 3, data);
     expect([task.inputDim, task.outputDim, task.feedback, task.objective]).toEqual([13, 5, 5, 'classification']);
     expect(task.evalSplits).toEqual(['seen', 'unseen']);
-    const b = task.sample(new Rng(7), 6, 'train');
-    expect(task.sample(new Rng(7), 6, 'train')).toEqual(b);
+    const b = await task.sample(new Rng(7), 6, 'train');
+    expect(await task.sample(new Rng(7), 6, 'train')).toEqual(b);
     for (let s = 0; s < 6; s++) {
       for (let t = 0; t < 10; t++) {
         const label = b.inputs.subarray((s * 10 + t) * 13 + 8, (s * 10 + t + 1) * 13);
@@ -89,14 +90,46 @@ describe('gpicl-classification task family', () => {
     }
   });
 
+  // Small projections run on the host in double precision (exactly the float32 of the sum), large ones on the backend.
+  it.each([
+    [8, 0],
+    [784, 1e-4],
+  ])('projects each example by its task, A x (entries N(0, 1/d)), at d = %i to within %f', async (d, tolerance) => {
+    // Redrawn by hand from the recipe: the pool's one task from its seed, then each sequence's pool index and
+    // examples in order; A x summed in double precision.
+    const s = spec({ inputDim: d, preprocess: d === 784 ? 'none' : 'pca', classes: 10, seqLen: 6, numTasks: 1 });
+    const task = await createTaskSampler(s, 3, data);
+    const batch = await task.sample(new Rng(7), 3, 'train');
+    const options = { inputDim: d, method: s.preprocess, normalization: 'global', classes: 10 } as const;
+    const { train } = await loadDataset('mnist', options, data);
+    const a = new Rng(seedFrom(3, 'pool-task', 0)).fillNormal(new Float32Array(d * d), 1 / Math.sqrt(d));
+    const rng = new Rng(7);
+    let worst = 0;
+    for (let seq = 0; seq < 3; seq++) {
+      expect(rng.int(1)).toBe(0);
+      for (let t = 0; t < 6; t++) {
+        const x = train.inputs.subarray(rng.int(train.count) * d);
+        const row = (seq * 6 + t) * (d + 10);
+        for (let k = 0; k < d; k++) {
+          let v = 0;
+          for (let j = 0; j < d; j++) v += a[k * d + j] * x[j];
+          worst = Math.max(worst, Math.abs(batch.inputs[row + k] - Math.fround(v)));
+        }
+      }
+    }
+    expect(worst).toBeLessThanOrEqual(tolerance);
+    // The pool fits in memory: drawn once, the same on every call.
+    expect(await task.sample(new Rng(7), 3, 'train')).toEqual(batch);
+  });
+
   it('evaluates other datasets on unseen tasks, and refuses unknown splits', async () => {
     const task = await createTaskSampler(spec({ evalDatasets: ['random'] }), 3, data);
     expect(task.evalSplits).toEqual(['seen', 'unseen', 'unseen-random']);
-    expect(task.sample(new Rng(1), 2, 'unseen-random').inputs).toHaveLength(2 * 10 * 13);
-    expect(() => task.sample(new Rng(1), 2, 'elsewhere')).toThrow(/unknown evaluation split/);
+    expect((await task.sample(new Rng(1), 2, 'unseen-random')).inputs).toHaveLength(2 * 10 * 13);
+    await expect(task.sample(new Rng(1), 2, 'elsewhere')).rejects.toThrow(/unknown evaluation split/);
     const fresh = await createTaskSampler(spec({ evalDatasets: ['random'], numTasks: 'fresh' }), 3, data);
     expect(fresh.evalSplits).toEqual(['unseen', 'unseen-random']);
-    expect(() => fresh.sample(new Rng(1), 2, 'seen')).toThrow(/unknown evaluation split/);
+    await expect(fresh.sample(new Rng(1), 2, 'seen')).rejects.toThrow(/unknown evaluation split/);
   });
 
   it('draws a biased fraction of each training batch from one fixed task', async () => {
@@ -106,7 +139,7 @@ describe('gpicl-classification task family', () => {
       3,
       data,
     );
-    const b = task.sample(new Rng(1), 200, 'train');
+    const b = await task.sample(new Rng(1), 200, 'train');
     const byToken = new Map<string, number>();
     let clashes = 0;
     for (let i = 0; i < 200 * 10; i++) {

@@ -45,7 +45,8 @@ export interface TaskSampler {
    * asks for.
    */
   readonly evalSplits: readonly string[];
-  sample(rng: Rng, batchSize: number, split: SampleSplit): SequenceBatch;
+  /** Asynchronous: a family may compute on the backend (GPICL's projections), which reads back asynchronously. */
+  sample(rng: Rng, batchSize: number, split: SampleSplit): Promise<SequenceBatch>;
   /** Baselines computed on an evaluation batch of `split` (e.g. ridge and dMMSE for regression). */
   baselines?(batch: SequenceBatch, split: string): BaselinePredictions[];
 }

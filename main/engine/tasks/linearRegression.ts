@@ -135,7 +135,7 @@ export const linearRegression: TaskFamily<Spec> = {
       feedback: 1,
       // Where every task is fresh, no evaluation task was seen in training: no `seen` split.
       evalSplits: numTasks === 'fresh' ? [SPLITS.unseen] : [SPLITS.seen, SPLITS.unseen],
-      sample(rng: Rng, batch: number, split: SampleSplit): SequenceBatch {
+      async sample(rng: Rng, batch: number, split: SampleSplit): Promise<SequenceBatch> {
         if (split !== 'train' && split !== SPLITS.unseen && (split !== SPLITS.seen || numTasks === 'fresh')) {
           throw new Error(`unknown evaluation split '${split}'`);
         }
