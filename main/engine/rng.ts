@@ -59,40 +59,8 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
-  /**
-   * `count` normals times `scale` into `out` from `offset`: the numbers `normal()` would give, one by one. The
-   * generator is inlined (a GPICL task's 784 x 784 projection is 614,000 normals; through `normal()` they cost ~3x).
-   */
   fillNormal(out: Float32Array, scale = 1, offset = 0, count = out.length): Float32Array {
-    let i = 0;
-    if (count > 0 && this.spare !== null) out[offset + i++] = this.normal() * scale;
-    let { a, b, c, d } = this;
-    const TWO_PI = 2 * Math.PI;
-    for (; i < count; i += 2) {
-      // Two steps of sfc32, as next() takes them.
-      let t = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t) | 0;
-      const u = 1 - (t >>> 0) / 4294967296;
-      t = (((a + b) | 0) + d) | 0;
-      d = (d + 1) | 0;
-      a = b ^ (b >>> 9);
-      b = (c + (c << 3)) | 0;
-      c = (c << 21) | (c >>> 11);
-      c = (c + t) | 0;
-      const angle = TWO_PI * ((t >>> 0) / 4294967296);
-      const r = Math.sqrt(-2 * Math.log(u));
-      out[offset + i] = r * Math.cos(angle) * scale;
-      if (i + 1 < count) out[offset + i + 1] = r * Math.sin(angle) * scale;
-      else this.spare = r * Math.sin(angle);
-    }
-    this.a = a;
-    this.b = b;
-    this.c = c;
-    this.d = d;
+    for (let i = 0; i < count; i++) out[offset + i] = this.normal() * scale;
     return out;
   }
 
