@@ -10,6 +10,7 @@
 // Keywords ignore case. A field is a run field (RUN_FIELDS), a summary figure key or a dotted spec path, matched
 // ignoring case, or by a unique ending (`numTasks` for `task.numTasks`). A number compares as a number with a
 // number, anything else compares as text ignoring case; a field with several values (tags) matches if any does.
+// A field whose values have an order (the phase: none < memorize < task ID < learn) is ordered by it.
 // A run without the field matches only `!=`, the negation of `=`.
 import type { Run } from './api.js';
 import { PHASE_SHORT, flatten, type Leaf } from './figures/data.js';
@@ -28,7 +29,7 @@ export interface Literal {
 export type Query =
   | { kind: 'and' | 'or'; left: Query; right: Query }
   | { kind: 'not'; operand: Query }
-  | { kind: 'compare'; field: string; op: Operator; value: Literal; position: number };
+  | { kind: 'compare'; field: string; op: Operator; value: Literal; position: number; order?: readonly string[] };
 
 /** What is wrong with a query: `position` is the 0-based index of the offending character. */
 export interface QueryError {
@@ -144,8 +145,13 @@ function parseTokens(tokens: Token[]): Query {
 
 /** Parses a query; never throws: a malformed one gives the position and what was expected there. */
 export function parseQuery(text: string): QueryResult {
+  return attempt(() => parseTokens(tokenize(text)));
+}
+
+/** A query built by `build`, or the Failure it threw as an error. */
+function attempt(build: () => Query): QueryResult {
   try {
-    return { ok: true, query: parseTokens(tokenize(text)) };
+    return { ok: true, query: build() };
   } catch (err) {
     if (!(err instanceof Failure)) throw err;
     return { ok: false, error: { message: err.message, position: err.position } };
@@ -178,31 +184,35 @@ export function resolveField(name: string, known: readonly string[]): { field: s
 
 /** The query with its fields named as in `known`. */
 export function resolveFields(query: Query, known: readonly string[]): QueryResult {
-  try {
-    const resolved = mapComparisons(query, (c) => {
+  return attempt(() =>
+    mapComparisons(query, (c) => {
       const r = resolveField(c.field, known);
       if ('error' in r) throw new Failure(c.position, r.error);
       return { ...c, field: r.field };
-    });
-    return { ok: true, query: resolved };
-  } catch (err) {
-    if (!(err instanceof Failure)) throw err;
-    return { ok: false, error: { message: err.message, position: err.position } };
-  }
+    }),
+  );
 }
 
 export type FieldValue = Leaf | readonly Leaf[] | undefined;
 
-function compare(v: Leaf, op: Operator, lit: Literal): boolean {
+/** `order`: the field's values in order, where `lit.number` is the literal's place in it (compileRunQuery). */
+function compare(v: Leaf, op: Operator, lit: Literal, order?: readonly string[]): boolean {
   if (v === null) return false;
   const text = String(v).toLowerCase();
   const want = lit.text.toLowerCase();
   if (op === '~') return text.includes(want);
+  if (order && op !== '=') {
+    const place = order.indexOf(String(v));
+    return place >= 0 && ordered(place, op, lit.number!);
+  }
   const numeric = typeof v === 'number' && lit.number !== null;
   if (op === '=') return numeric ? v === lit.number : text === want;
   // Ordering: numbers with numbers, text with text (dates as written, 2026-12-03 08:14, order as text).
   if (!numeric && (typeof v === 'number' || lit.number !== null)) return false;
-  const [a, b] = numeric ? [v as number, lit.number!] : [text, want];
+  return numeric ? ordered(v as number, op, lit.number!) : ordered(text, op, want);
+}
+
+function ordered<T extends number | string>(a: T, op: Operator, b: T): boolean {
   return op === '<' ? a < b : op === '<=' ? a <= b : op === '>' ? a > b : a >= b;
 }
 
@@ -219,7 +229,7 @@ export function evaluate(query: Query, value: (field: string) => FieldValue): bo
       const v = value(query.field);
       const values = v === undefined ? [] : Array.isArray(v) ? v : [v as Leaf];
       if (query.op === '!=') return !values.some((x) => compare(x, '=', query.value));
-      return values.some((x) => compare(x, query.op, query.value));
+      return values.some((x) => compare(x, query.op, query.value, query.order));
     }
   }
 }
@@ -239,6 +249,8 @@ interface RunField {
   value(run: Run, context: RunContext): FieldValue;
   /** The value a literal stands for in this field (a phase's short name for its label). */
   literal?(lit: Literal): Literal;
+  /** The field's values in order, for < <= > >= (which then refuse a value not among them). */
+  order?: readonly string[];
 }
 
 /** A phase named by its label, its short name, or the start of either. */
@@ -272,9 +284,10 @@ export const RUN_FIELDS: Record<string, RunField> = {
   },
   status: { description: 'queued, running, finished, failed, …', value: (run) => run.status },
   phase: {
-    description: 'the phase: its label, short name (learn, task ID, memorize, none) or the start of either',
+    description: 'the phase: its label, short name or the start of either; ordered none < memorize < task ID < learn',
     value: (run, c) => (c.phase !== undefined ? c.phase : (run.summary?.phase ?? null)),
     literal: phaseLiteral,
+    order: PHASE_LABELS,
   },
   backend: { description: 'the backend the run trained on', value: (run) => run.backend },
   executor: { description: 'where the run trains: local (this machine) or slurm', value: (run) => run.executor },
@@ -318,11 +331,20 @@ export function compileRunQuery(text: string, known: readonly string[]): QueryRe
   if (!parsed.ok) return parsed;
   const resolved = resolveFields(parsed.query, known);
   if (!resolved.ok) return resolved;
-  const literal = (c: Extract<Query, { kind: 'compare' }>) => {
-    const f = Object.hasOwn(RUN_FIELDS, c.field) ? RUN_FIELDS[c.field].literal : undefined;
-    return f && c.op !== '~' ? { ...c, value: f(c.value) } : c;
+  const literal = (c: Extract<Query, { kind: 'compare' }>): Query => {
+    const field = Object.hasOwn(RUN_FIELDS, c.field) ? RUN_FIELDS[c.field] : undefined;
+    const value = field?.literal && c.op !== '~' ? field.literal(c.value) : c.value;
+    const { order } = field ?? {};
+    if (!order || c.op === '=' || c.op === '!=' || c.op === '~') return { ...c, value };
+    const place = order.indexOf(value.text);
+    if (place < 0)
+      throw new Failure(
+        c.position,
+        `'${c.value.text}' is not a ${c.field} to order by (${c.field}s: ${order.join(', ')})`,
+      );
+    return { ...c, value: { ...value, number: place }, order };
   };
-  return { ok: true, query: mapComparisons(resolved.query, literal) };
+  return attempt(() => mapComparisons(resolved.query, literal));
 }
 
 /** Whether a record (a run's, from runRecord) satisfies the query. */

@@ -309,6 +309,26 @@ describe('queries over runs', () => {
     expect(ids('phase = "task ID"')).toEqual([]);
   });
 
+  it('orders phases as they progress, not as text: none < memorize < task ID < learn', () => {
+    // Runs 1, 3, 5 memorise; 2, 4 learn; 6 failed without a phase.
+    expect(ids('phase < learn')).toEqual([1, 3, 5]);
+    expect(ids('phase < "task ID"')).toEqual([1, 3, 5]);
+    expect(ids('phase >= memo')).toEqual([1, 2, 3, 4, 5]);
+    expect(ids('phase > task')).toEqual([2, 4]);
+    expect(ids('phase <= none')).toEqual([]);
+    expect(ids('not phase < learn')).toEqual([2, 4, 6]);
+    const bad = compileRunQuery('status = finished and phase > great', known);
+    expect(bad).toEqual({
+      ok: false,
+      error: {
+        message:
+          "column 23: 'great' is not a phase to order by (phases: not learning yet, memorization, " +
+          'task identification, general learning-to-learn)',
+        position: 22,
+      },
+    });
+  });
+
   it('reads durations with units and times as written', () => {
     // Run i ran i minutes, starting at 08:00 + (i - 1) hours.
     expect(ids('duration > 3m')).toEqual([4, 5, 6]);
