@@ -2,6 +2,7 @@
 // time) is measured once by the engine in a short-lived worker process, so tfjs never loads in this process,
 // and the result is cached: a sweep over the number of tasks or the learning rate is measured once.
 import type { ExperimentPlan, PlannedRun } from '../../shared/api.js';
+import { wallSeconds } from '../../shared/plan.js';
 import type { RunSpec, SweepPoint } from '../../shared/spec.js';
 import type { ConfigCost, ConfigSize } from '../engine/plan.js';
 import type { WorkerHandle, WorkerLauncher } from './workers.js';
@@ -42,16 +43,6 @@ export function estimateSeconds(spec: RunSpec, cost: ConfigCost): number {
     steps * cost.stepSeconds +
     (evaluations ? cost.firstEvalSeconds + (evaluations - 1) * cost.evalSeconds : 0)
   );
-}
-
-/** When the last run ends if runs start in order, each as soon as one of `slots` is free. */
-export function wallSeconds(durations: readonly number[], slots: number): number {
-  const free = new Array<number>(Math.max(1, slots)).fill(0);
-  for (const d of durations) {
-    const slot = free.indexOf(Math.min(...free));
-    free[slot] += d;
-  }
-  return Math.max(...free);
 }
 
 export class Planner {
