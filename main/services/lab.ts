@@ -30,6 +30,7 @@ import { SeriesReaders } from './store/readers.js';
 import { Scheduler, type SchedulerOptions } from './scheduler.js';
 import { SlurmCommandError } from './slurm/commands.js';
 import { SlurmExecutor } from './slurm/executor.js';
+import { removeDeletedTaskFiles } from './slurm/files.js';
 import { ProfileError, readProfile, writeProfile } from './slurm/profile.js';
 import { Store } from './store/index.js';
 
@@ -236,6 +237,7 @@ export class Lab implements LabApi {
     await Promise.all(runs.map((run) => this.stopRun(run)));
     this.store.deleteExperiment(id);
     for (const runId of runIds) removeCheckpoints(this.options.home, runId);
+    if (runs.some((r) => r.executor === 'slurm')) this.removeDeletedTaskFiles();
     this.emit({ type: 'experiment-changed', experimentId: id });
   }
 
@@ -304,6 +306,11 @@ export class Lab implements LabApi {
     }
   }
 
+  /** SLURM's task files of deleted runs (these, or any other process deleted). */
+  private removeDeletedTaskFiles(): void {
+    removeDeletedTaskFiles(this.options.home, (runId) => this.store.getRun(runId) !== undefined);
+  }
+
   /** Stops whatever trains the run: its worker here, or its SLURM task. */
   private async stopRun(run: Run): Promise<void> {
     await this.scheduler.stop(run.id);
@@ -316,6 +323,7 @@ export class Lab implements LabApi {
     await this.stopRun(run);
     this.store.deleteRun(id);
     removeCheckpoints(this.options.home, id);
+    if (run.executor === 'slurm') this.removeDeletedTaskFiles();
     this.emit({ type: 'experiment-changed', experimentId: run.experimentId });
   }
 

@@ -41,6 +41,18 @@ export function messageFiles(dir: string, index: number): { file: string; restar
     .sort((a, b) => a.restart - b.restart);
 }
 
+/** Every file of task `index` in a submission folder: its start, message files and log (`task-<index>.…`). */
+export const isTaskFile = (name: string, index: number): boolean => name.startsWith(`task-${index}.`);
+
+/** The run a task's start file names, or null where it is missing or unreadable. */
+export function taskRunId(dir: string, index: number): number | null {
+  try {
+    return (v8.deserialize(fs.readFileSync(startFile(dir, index))) as TaskStart).start.runId;
+  } catch {
+    return null;
+  }
+}
+
 export function writeTaskStart(dir: string, index: number, task: TaskStart): void {
   const file = startFile(dir, index);
   fs.writeFileSync(`${file}.tmp`, v8.serialize(task));

@@ -109,6 +109,17 @@ describe.skipIf(!available)('SLURM executor', () => {
     const localIds = (await local.lab.createExperiment(spec)).runIds;
     await local.lab.idle();
     expectSameRuns(store, runIds, local.store, localIds);
+
+    // Deleting a run removes its task's files; deleting the rest removes the submission.
+    const [gone, kept] = runs.map((r) => ({ dir: path.join(home, store.slurm.dirOf(r.id)!), task: r.slurm!.job }));
+    const taskFiles = (t: typeof gone) =>
+      fs.readdirSync(t.dir).filter((name) => name.startsWith(`task-${t.task.split('_')[1]}.`));
+    expect(taskFiles(gone)).toHaveLength(3); // start, messages, log
+    await lab.deleteRun(runs[0].id);
+    expect(taskFiles(gone)).toEqual([]);
+    expect(taskFiles(kept)).toHaveLength(3);
+    await lab.deleteExperiment(experimentId);
+    expect(fs.existsSync(kept.dir)).toBe(false);
     for (const l of [lab, local.lab]) await l.close();
     for (const s of [store, local.store]) s.close();
   }, 240_000);

@@ -7,12 +7,13 @@ import { clusterProfile } from '../../shared/cluster.js';
 import { TRAINING_METRICS } from '../../shared/metrics.js';
 import { parseJobs, taskIndices } from '../../main/services/slurm/commands.js';
 import { describe as describeTask } from '../../main/services/slurm/executor.js';
+import { removeDeletedTaskFiles } from '../../main/services/slurm/files.js';
 import { ProfileError, readProfile, writeProfile } from '../../main/services/slurm/profile.js';
 import { jobScript } from '../../main/services/slurm/script.js';
 import { saveCheckpoint } from '../../main/worker/checkpoint.js';
 import { encodeFrame, frameWriter, readFrames } from '../../main/worker/messageFile.js';
 import type { StartMessage } from '../../main/worker/protocol.js';
-import { messageFile, messageFiles, taskStart, writeTaskStart } from '../../main/worker/slurmTask.js';
+import { logFile, messageFile, messageFiles, taskStart, writeTaskStart } from '../../main/worker/slurmTask.js';
 import { tempDir } from '../helpers/tmp.js';
 
 describe('scontrol show job -o, parsed', () => {
@@ -166,5 +167,62 @@ describe('message files', () => {
     const again = taskStart(dir, 0, 1);
     expect(again.resumeFrom).toBe(path.join(checkpointDir, 'step-4.json'));
     expect(again.lossHistory).toEqual([9, 8, 7, 6]);
+  });
+});
+
+describe("a deleted run's task files", () => {
+  /** A submission folder holding one task per run id, each with a start file, two message files and a log. */
+  function submission(home: string, name: string, runIds: number[], submitted = true): string {
+    const dir = path.join(home, 'slurm', name);
+    fs.mkdirSync(dir, { recursive: true });
+    runIds.forEach((runId, index) => {
+      const start = { type: 'start', runId } as unknown as StartMessage;
+      writeTaskStart(dir, index, { start, fromStep: 0, attempt: 'a' });
+      for (const restart of [0, 1]) fs.writeFileSync(messageFile(dir, index, restart), 'frames');
+      fs.writeFileSync(logFile(dir, index), 'log');
+    });
+    if (submitted) fs.writeFileSync(path.join(dir, 'job.sh'), '#!/bin/bash');
+    return dir;
+  }
+  const files = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : null);
+
+  it('go with the run; a submission whose runs are all deleted goes whole', () => {
+    const home = tempDir('metalab-slurm-files-');
+    // Runs 1..12 once existed; 3, 11 and 12 are deleted. Task 1 of `a` is run 11 (task-1.* but not task-10.*).
+    const a = submission(home, 'a', [1, 11, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    const b = submission(home, 'b', [12]);
+    const pending = submission(home, 'c', [12], false);
+    const stored = new Set([1, 2, 4, 5, 6, 7, 8, 9, 10]);
+    // A cancelled task of a deleted run wrote again after its files went: no start file, in a submitted folder.
+    removeDeletedTaskFiles(home, (id) => stored.has(id));
+    fs.writeFileSync(messageFile(a, 1, 2), 'late');
+    removeDeletedTaskFiles(home, (id) => stored.has(id));
+    const left = files(a)!;
+    expect(left).toContain('job.sh');
+    expect(left.filter((n) => n.startsWith('task-1.'))).toEqual([]);
+    expect(left.filter((n) => n.startsWith('task-3.'))).toEqual([]);
+    expect(left.filter((n) => n.startsWith('task-10.'))).toEqual([
+      'task-10.log',
+      'task-10.r0.msgs',
+      'task-10.r1.msgs',
+      'task-10.start',
+    ]);
+    expect(left).toHaveLength(1 + 9 * 4);
+    expect(files(b)).toBeNull();
+    // A folder still being submitted (no job.sh) loses its deleted runs' tasks, and nothing unknown to it.
+    expect(files(pending)).toBeNull();
+  });
+
+  it('keeps what cannot be shown to be a deleted run’s: an unreadable start file, another folder’s files', () => {
+    const home = tempDir('metalab-slurm-files-');
+    const a = submission(home, 'a', [5, 6]);
+    fs.writeFileSync(path.join(a, 'task-0.start'), 'not v8');
+    fs.writeFileSync(path.join(home, 'slurm', 'notes.txt'), 'mine');
+    removeDeletedTaskFiles(home, () => false);
+    expect(files(a)!.filter((n) => n.startsWith('task-0.'))).toHaveLength(4);
+    expect(files(a)!.filter((n) => n.startsWith('task-1.'))).toEqual([]);
+    expect(fs.readFileSync(path.join(home, 'slurm', 'notes.txt'), 'utf8')).toBe('mine');
+    // No slurm folder at all: nothing to do.
+    expect(() => removeDeletedTaskFiles(tempDir('metalab-slurm-none-'), () => false)).not.toThrow();
   });
 });
