@@ -77,12 +77,20 @@ describe('the runs table', () => {
     await page.locator('tr[data-run-id="3"]').waitFor();
     const columns = await page.locator('th[data-column]').evaluateAll((ths) => ths.map((t) => t.dataset.column));
     expect(columns).toEqual(['spec:model.kind', 'figure:param_count']);
+    // The grouping and the sort are remembered too.
+    const group = page.getByRole('combobox', { name: 'group runs by' });
+    expect(await group.inputValue()).toBe('status');
+    expect(await header.getAttribute('aria-sort')).toBe('descending');
+    expect(await rowIds()).toEqual(expected);
     await page.screenshot({ path: screenshotPath('e2e', 'runs-columns'), fullPage: true });
 
+    // A sort by a column no longer shown goes back to the run id.
     await page.getByRole('button', { name: 'remove column parameters' }).click();
     await page.reload();
     await page.locator('tr[data-run-id="3"]').waitFor();
     expect(await page.locator('th[data-column]').count()).toBe(1);
+    expect(await rowIds()).toEqual([1, 2, 3]);
+    await group.selectOption('experiment');
   });
 
   it('filters by a query, shows where a malformed one is wrong, and keeps plain text as a search', async () => {

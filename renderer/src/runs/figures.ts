@@ -48,18 +48,20 @@ export function figuresOf(run: Run, latest: Latest): Figures {
   };
 }
 
-export type SortKey =
-  | ColumnId
-  | 'id'
-  | 'point'
-  | 'status'
-  | 'progress'
-  | 'started'
-  | 'duration'
-  | 'backend'
-  | 'phase'
-  | 'unseen'
-  | 'loss';
+/** The built-in columns' sort keys; custom columns sort by their ColumnId. */
+export const SORT_KEYS = [
+  'id',
+  'point',
+  'status',
+  'progress',
+  'started',
+  'duration',
+  'backend',
+  'phase',
+  'unseen',
+  'loss',
+] as const;
+export type SortKey = ColumnId | (typeof SORT_KEYS)[number];
 
 type Value = number | string | (number | string)[] | null;
 
