@@ -117,12 +117,20 @@ describe('a sweep over seeds', () => {
       const rows = single.rows.filter((r) => r[0] === `r${s.runId}`);
       expect(rows.map((r) => Number(r[2]))).toEqual(s.last);
     }
+    // The switch is in the address with the runs: a reload (or the link) shows single runs again.
+    await expect.poll(() => new URL(page.url()).hash).toMatch(/^#\/compare\?runs=[\d%C,]+&seeds=runs$/);
+    await page.reload();
+    await expect.poll(() => page.getByRole('radio', { name: 'single runs' }).isChecked()).toBe(true);
+    expect(await page.getByRole('radio', { name: 'aggregated' }).isChecked()).toBe(false);
     await page.getByRole('radio', { name: 'aggregated' }).check();
+    await expect.poll(() => new URL(page.url()).hash).not.toContain('seeds=');
   });
 
   it('fills the phase heatmap with each point’s mean ± s.e. over its seeds and their majority phase', async () => {
     await page.evaluate(() => (location.hash = '#/phases'));
     await expect.poll(() => page.getByRole('combobox', { name: 'experiment' }).textContent()).toContain('seeds sweep');
+    // The experiment shown is in the address.
+    await expect.poll(() => new URL(page.url()).hash).toBe(`#/phases?experiment=${runs[0].experimentId}`);
     const heatmap = page.getByTestId('heatmap-1');
     await expect.poll(() => heatmap.locator('canvas').count()).toBeGreaterThan(0);
     // The seed axis is not an axis of the map, nor held at a value.
