@@ -83,6 +83,13 @@ describe('the runs table', () => {
     expect(await header.getAttribute('aria-sort')).toBe('descending');
     expect(await rowIds()).toEqual(expected);
     await page.screenshot({ path: screenshotPath('e2e', 'runs-columns'), fullPage: true });
+    // In a narrow window the table scrolls, and each run's actions stay at its right edge, in view.
+    await page.setViewportSize({ width: 1000, height: 900 });
+    const table = await page.getByTestId('runs-table').evaluate((t) => [t.scrollWidth, t.parentElement!.clientWidth]);
+    expect(table[0]).toBeGreaterThan(table[1]);
+    const box = await page.getByRole('button', { name: 'delete run r1' }).boundingBox();
+    expect(box!.x + box!.width).toBeLessThanOrEqual(1000);
+    await page.setViewportSize({ width: 1400, height: 900 });
 
     // A sort by a column no longer shown goes back to the run id.
     await page.getByRole('button', { name: 'remove column parameters' }).click();
