@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import type { Run } from '../../shared/api';
-import { formatNumber } from '../../shared/figures/format';
+import { formatNumber, formatPoint } from '../../shared/figures/format';
 import type { Lab } from '../../main/services/lab';
 import type { WebHost } from '../../main/web/server';
 import { openLabPage, screenshotPath } from '../helpers/browser';
@@ -154,12 +154,28 @@ describe('a sweep over seeds', () => {
       expect(svg).toMatch(/(none|memorize|task ID|learn) [123]\/3/);
     }
     await page.screenshot({ path: screenshotPath('e2e', 'seeds-phases'), fullPage: true });
+    // The state-size scatter: a point per sweep point, coloured by its seeds' mean.
+    const scatter = await chartTable('State size vs parameters');
+    expect(scatter.columns).toEqual(['sweep point', 'parameters', 'state size', figure]);
+    expect(scatter.rows).toHaveLength(2);
+    for (const numTasks of [1, 4]) {
+      const row = scatter.rows.find((r) => r[0] === `numTasks=${numTasks} · mean ± s.e. of 3 seeds`);
+      const [m] = meanSe(seedsOf(numTasks).map((r) => r.summary!.figures[figure]!));
+      expect(Number(row?.[3])).toBeCloseTo(m, 10);
+    }
 
-    // Single runs: the seed becomes an axis of the map, one cell per run.
+    // Single runs: the seed becomes an axis of the map, one cell per run; the scatter a point per run, at one
+    // number of tasks (the map's other axis) at a time.
     await page.getByRole('radio', { name: 'single runs' }).check();
     const single = await chartTable('unseen/last_mse');
     expect(single.columns).toEqual(['task.numTasks', 'seed', figure, 'phase', 'run', 'status']);
     expect(single.rows.map((r) => r[4]).sort()).toEqual(runs.map((r) => `r${r.id}`).sort());
+    const points = (await chartTable('State size vs parameters')).rows.map((r) => r[0]).sort();
+    expect(points).toEqual(
+      seedsOf(4)
+        .map((r) => `r${r.id} ${formatPoint(r.sweepPoint)}`)
+        .sort(),
+    );
     await page.getByRole('radio', { name: 'aggregated' }).check();
     expect(pageErrors).toEqual([]);
   });
