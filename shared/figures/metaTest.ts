@@ -1,6 +1,7 @@
 // The meta-test of a learned objective: on each environment, the evaluation return of every learner against the
 // environment steps it took (a learned objective beside a random one, TD3, PPO, RL²…), one line per learner: the
-// mean over its seeds, with the band from the lowest to the highest seed where there are several.
+// mean over its seeds, with a band of ± its standard error where there are several (as seeds are shown everywhere:
+// ./seeds.ts).
 // Pure: the page's Objectives view draws from it.
 import type { LineSeriesOption } from 'echarts/charts';
 import type { RunSpec, SweepPoint } from '../spec.js';
@@ -10,6 +11,7 @@ import { formatNumber, formatPoint } from './format.js';
 import { learnerLabel, type KnownObjectives } from './learner.js';
 import { lineOption } from './line.js';
 import type { ChartOption } from './option.js';
+import { SPREAD, meanSe } from './seeds.js';
 
 /**
  * y at x on the polyline through `points` (ascending x, gaps skipped), linear between neighbours; null outside
@@ -43,12 +45,12 @@ export function atEnvSteps(returns: readonly XY[], envSteps: readonly XY[]): XY[
   });
 }
 
-/** A learner's line at one x: the mean over the seeds whose curves reach x, and their lowest and highest value. */
+/** A learner's line at one x: the mean over the seeds whose curves reach x, and its standard error. */
 export interface SeedPoint {
   x: number;
   mean: number;
-  low: number;
-  high: number;
+  /** Null for one seed. */
+  se: number | null;
   /** Seeds whose curve spans x. */
   seeds: number;
 }
@@ -58,10 +60,8 @@ export function acrossSeeds(curves: readonly XY[][]): SeedPoint[] {
   const usable = curves.map((c) => c.filter((p): p is [number, number] => p[1] !== null)).filter((c) => c.length);
   const xs = [...new Set(usable.flatMap((c) => c.map((p) => p[0])))].sort((a, b) => a - b);
   return xs.flatMap((x) => {
-    const values = usable.map((c) => interpolate(c, x)).filter((v): v is number => v !== null);
-    if (!values.length) return [];
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
-    return [{ x, mean, low: Math.min(...values), high: Math.max(...values), seeds: values.length }];
+    const spread = meanSe(usable.map((c) => interpolate(c, x)));
+    return spread ? [{ x, mean: spread.mean, se: spread.se, seeds: spread.n }] : [];
   });
 }
 
@@ -118,7 +118,7 @@ export interface MetaTestInput {
 
 const BAND = 'band:';
 
-/** Mean lines, and under each learner with several seeds its band (a stacked pair: the low line, then the width). */
+/** Mean lines, and under each learner with several seeds its band (a stacked pair: mean − s.e., then 2 s.e.). */
 export function metaTestOption(input: MetaTestInput, c: ChartColors): ChartOption {
   const { learners, xName, yName } = input;
   const base = lineOption(
@@ -138,7 +138,7 @@ export function metaTestOption(input: MetaTestInput, c: ChartColors): ChartOptio
     .filter((l) => l.points.some((p) => p.seeds > 1))
     .flatMap((l): LineSeriesOption[] => {
       const color = c.palette[l.colorIndex % c.palette.length];
-      const banded = (p: SeedPoint, v: number): XY => [p.x, p.seeds > 1 ? v : null];
+      const banded = (p: SeedPoint, v: (se: number) => number): XY => [p.x, p.se === null ? null : v(p.se)];
       // Named as the mean line, so that its legend entry shows and hides the band too; stacked whatever the signs
       // (ECharts' default stacks negative and positive values apart).
       const common = {
@@ -153,13 +153,13 @@ export function metaTestOption(input: MetaTestInput, c: ChartColors): ChartOptio
         {
           ...common,
           id: `${BAND}low:${l.name}`,
-          data: l.points.map((p) => banded(p, p.low)),
+          data: l.points.map((p) => banded(p, (se) => p.mean - se)),
           lineStyle: { opacity: 0 },
         },
         {
           ...common,
           id: `${BAND}width:${l.name}`,
-          data: l.points.map((p) => banded(p, p.high - p.low)),
+          data: l.points.map((p) => banded(p, (se) => 2 * se)),
           lineStyle: { opacity: 0 },
           areaStyle: { color, opacity: 0.16 },
         },
@@ -176,7 +176,7 @@ export function metaTestOption(input: MetaTestInput, c: ChartColors): ChartOptio
       const rows = items.map(({ seriesIndex, dataIndex, marker }) => {
         const l = learners[seriesIndex];
         const p = l.points[dataIndex];
-        const spread = p.seeds > 1 ? ` (${formatNumber(p.low)} to ${formatNumber(p.high)}, ${p.seeds} seeds)` : '';
+        const spread = p.se === null ? '' : ` ± ${formatNumber(p.se, 2)} (${SPREAD}, ${p.seeds} seeds)`;
         return `${marker}${l.name}: <b>${formatNumber(p.mean)}</b>${spread}`;
       });
       return [`${xName} ${formatNumber(first?.x)}`, ...rows].join('<br>');
@@ -188,8 +188,8 @@ export function metaTestOption(input: MetaTestInput, c: ChartColors): ChartOptio
 /** The chart's data: one row per learner and x. */
 export function metaTestTable(input: MetaTestInput): DataTable {
   return {
-    columns: ['learner', input.xName, `${input.yName} (mean)`, 'lowest seed', 'highest seed', 'seeds'],
-    rows: input.learners.flatMap((l) => l.points.map((p) => [l.name, p.x, p.mean, p.low, p.high, p.seeds])),
+    columns: ['learner', input.xName, `${input.yName} (mean)`, SPREAD, 'seeds'],
+    rows: input.learners.flatMap((l) => l.points.map((p) => [l.name, p.x, p.mean, p.se, p.seeds])),
   };
 }
 
@@ -197,10 +197,9 @@ export function metaTestTable(input: MetaTestInput): DataTable {
 export interface EqualStepsRow {
   name: string;
   colorIndex: number;
-  /** At the equal budget: the mean over seeds, the lowest and highest seed, and how many seeds reach it. */
+  /** At the equal budget: the mean over seeds, its standard error (read between points), and how many seeds reach it. */
   mean: number | null;
-  low: number | null;
-  high: number | null;
+  se: number | null;
   seeds: number;
   /** The mean at the learner's own last point, and its environment steps there. */
   lastMean: number | null;
@@ -214,7 +213,7 @@ export interface EqualStepsRow {
 export function atEqualSteps(learners: readonly LearnerCurve[]): { x: number | null; rows: EqualStepsRow[] } {
   const ends = learners.map((l) => l.points.at(-1)?.x ?? null);
   const x = ends.length && ends.every((e) => e !== null) ? Math.min(...(ends as number[])) : null;
-  const at = (l: LearnerCurve, pick: (p: SeedPoint) => number) =>
+  const at = (l: LearnerCurve, pick: (p: SeedPoint) => number | null) =>
     x === null
       ? null
       : interpolate(
@@ -228,8 +227,7 @@ export function atEqualSteps(learners: readonly LearnerCurve[]): { x: number | n
       name: l.name,
       colorIndex: l.colorIndex,
       mean: at(l, (p) => p.mean),
-      low: at(l, (p) => p.low),
-      high: at(l, (p) => p.high),
+      se: at(l, (p) => p.se),
       seeds: covering.length ? covering[0].seeds : 0,
       lastMean: last?.mean ?? null,
       lastX: last?.x ?? null,

@@ -92,7 +92,7 @@ describe('the meta-test', () => {
     expect(interpolate([[1, 1]], 0)).toBeNull();
   });
 
-  it('averages seeds where their curves overlap, with the lowest and highest seed', () => {
+  it('averages seeds where their curves overlap, with the standard error of the mean', () => {
     const points = acrossSeeds([
       [
         [0, 0],
@@ -103,11 +103,12 @@ describe('the meta-test', () => {
         [150, 40],
       ],
     ]);
+    // At 50 the first seed reads 5 between its points: two values a and b have s.e. |a - b| / 2.
     expect(points).toEqual([
-      { x: 0, mean: 0, low: 0, high: 0, seeds: 1 },
-      { x: 50, mean: 12.5, low: 5, high: 20, seeds: 2 },
-      { x: 100, mean: 20, low: 10, high: 30, seeds: 2 },
-      { x: 150, mean: 40, low: 40, high: 40, seeds: 1 },
+      { x: 0, mean: 0, se: null, seeds: 1 },
+      { x: 50, mean: 12.5, se: 7.5, seeds: 2 },
+      { x: 100, mean: 20, se: 10, seeds: 2 },
+      { x: 150, mean: 40, se: null, seeds: 1 },
     ]);
     expect(acrossSeeds([[], [[1, null]]])).toEqual([]);
   });
@@ -134,14 +135,14 @@ describe('the meta-test', () => {
       name: 'objective "pendulum-4"',
       colorIndex: 0,
       points: [
-        { x: 0, mean: -1000, low: -1100, high: -900, seeds: 2 },
-        { x: 100, mean: -500, low: -600, high: -400, seeds: 2 },
+        { x: 0, mean: -1000, se: 100, seeds: 2 },
+        { x: 100, mean: -500, se: 100, seeds: 2 },
       ],
     },
-    { name: 'TD3', colorIndex: 1, points: [{ x: 50, mean: -200, low: -200, high: -200, seeds: 1 }] },
+    { name: 'TD3', colorIndex: 1, points: [{ x: 50, mean: -200, se: null, seeds: 1 }] },
   ];
 
-  it('draws a band from the lowest to the highest seed under a learner with several seeds', () => {
+  it('draws a band of ± the standard error under a learner with several seeds', () => {
     const option = metaTestOption({ learners, xName: 'environment steps', yName: 'return' }, CHART_COLORS.light);
     const series = option.series as { id?: string; name: string; stack?: string; data: XY[] }[];
     expect(series.map((s) => s.name)).toEqual(['objective "pendulum-4"', 'TD3', ...Array(2).fill(learners[0].name)]);
@@ -161,14 +162,14 @@ describe('the meta-test', () => {
       { seriesIndex: 0, dataIndex: 1, marker: '' },
       { seriesIndex: 3, dataIndex: 1, marker: '' },
     ]);
-    expect(text).toBe('environment steps 100<br>objective "pendulum-4": <b>-500</b> (-600 to -400, 2 seeds)');
+    expect(text).toBe('environment steps 100<br>objective "pendulum-4": <b>-500</b> ± 100 (s.e., 2 seeds)');
     expect(metaTestTable({ learners, xName: 'environment steps', yName: 'return' }).rows).toHaveLength(3);
   });
 
   it('compares learners at the budget every one of them reaches', () => {
     const { x, rows } = atEqualSteps(learners);
     expect(x).toBe(50);
-    expect(rows[0]).toMatchObject({ mean: -750, low: -850, high: -650, seeds: 2, lastMean: -500, lastX: 100 });
+    expect(rows[0]).toMatchObject({ mean: -750, se: 100, seeds: 2, lastMean: -500, lastX: 100 });
     expect(rows[1]).toMatchObject({ mean: -200, seeds: 1, lastX: 50 });
     expect(atEqualSteps([...learners, { name: 'empty', colorIndex: 2, points: [] }]).x).toBeNull();
   });
