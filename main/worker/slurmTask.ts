@@ -24,15 +24,25 @@ export const messageFile = (dir: string, index: number, restart: number): string
 /** A task's SLURM output; `index` may be sbatch's `%a` (the task's index), as the job script names it. */
 export const logFile = (dir: string, index: number | '%a'): string => path.join(dir, `task-${index}.log`);
 
-/** The task's message files, in the order of its starts. */
-export function messageFiles(dir: string, index: number): { file: string; restart: number }[] {
-  const pattern = new RegExp(`^task-${index}\\.r(\\d+)\\.msgs$`);
-  let names: string[];
+/** The names in a folder ([] where it cannot be read or is not one). */
+export function folderNames(dir: string): string[] {
   try {
-    names = fs.readdirSync(dir);
+    return fs.readdirSync(dir);
   } catch {
     return [];
   }
+}
+
+/**
+ * The task's message files, in the order of its starts; `names`: the folder's listing where the caller has it (the
+ * lab lists each submission once a poll, not once per task).
+ */
+export function messageFiles(
+  dir: string,
+  index: number,
+  names = folderNames(dir),
+): { file: string; restart: number }[] {
+  const pattern = new RegExp(`^task-${index}\\.r(\\d+)\\.msgs$`);
   return names
     .flatMap((name) => {
       const m = pattern.exec(name);

@@ -164,6 +164,12 @@ describe('message files', () => {
     });
     first.close();
     expect(messageFiles(dir, 0).map((f) => f.restart)).toEqual([0]);
+    // From a listing the lab took once for the whole submission: task 1's files, not task 10's, in start order.
+    const listing = ['task-10.r0.msgs', 'task-1.r2.msgs', 'task-1.start', 'task-1.r0.msgs', 'job.sh'];
+    expect(messageFiles('/nowhere', 1, listing)).toEqual([
+      { file: path.join('/nowhere', 'task-1.r0.msgs'), restart: 0 },
+      { file: path.join('/nowhere', 'task-1.r2.msgs'), restart: 2 },
+    ]);
     const again = taskStart(dir, 0, 1);
     expect(again.resumeFrom).toBe(path.join(checkpointDir, 'step-4.json'));
     expect(again.lossHistory).toEqual([9, 8, 7, 6]);

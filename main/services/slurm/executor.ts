@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { LabEvent, RetryFrom, Run, RunStatus } from '../../../shared/api.js';
 import { readFrames } from '../../worker/messageFile.js';
 import type { FromWorker, StartMessage } from '../../worker/protocol.js';
-import { logFile, messageFiles, writeTaskStart } from '../../worker/slurmTask.js';
+import { folderNames, logFile, messageFiles, writeTaskStart } from '../../worker/slurmTask.js';
 import { storeReport, type ReportedRun } from '../reports.js';
 import { requeueForRetry } from '../resume.js';
 import { startMessage } from '../startMessage.js';
@@ -212,7 +212,12 @@ export class SlurmExecutor {
   private async poll(): Promise<void> {
     if (this.closed) return;
     if (this.options.adopt) this.adoptOrphans();
-    for (const t of [...this.tracked.values()]) this.ingest(t);
+    // One listing per submission folder, whatever the number of its tasks (a big array on NFS).
+    const listings = new Map<string, string[]>();
+    for (const t of [...this.tracked.values()]) {
+      if (!listings.has(t.dir)) listings.set(t.dir, folderNames(t.dir));
+      this.ingest(t, listings.get(t.dir));
+    }
     const jobs = [...new Set([...this.tracked.values()].map((t) => t.job.split('_')[0]))];
     if (!jobs.length) return;
     const states = await jobStates(jobs);
@@ -273,9 +278,10 @@ export class SlurmExecutor {
    * starts. A worker's own end (finished, diverged, failed) ends the run in the same transaction; `cancelled` waits
    * for SLURM's state (scancel, the time limit and a requeue all stop a worker the same way).
    */
-  private ingest(t: Tracked): void {
+  /** `names`: the submission folder's listing, if the caller has a fresh one. */
+  private ingest(t: Tracked, names?: string[]): void {
     const context = { store: this.store, home: this.options.home, emit: this.options.emit };
-    for (const { file, restart } of messageFiles(t.dir, t.index)) {
+    for (const { file, restart } of messageFiles(t.dir, t.index, names)) {
       if (restart < t.restart || !this.tracked.has(t.runId)) continue;
       const name = path.relative(this.options.home, file);
       const frames = readFrames<FromWorker>(file, this.store.slurm.offset(t.runId, name));

@@ -4,16 +4,16 @@
 // is a deleted run's, whichever process deleted it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isTaskFile, taskRunId } from '../../worker/slurmTask.js';
+import { folderNames, isTaskFile, taskRunId } from '../../worker/slurmTask.js';
 
 const START = /^task-(\d+)\.start$/;
 
 /** Removes the task files of runs for which `stored` is false, and submissions left without a task. */
 export function removeDeletedTaskFiles(home: string, stored: (runId: number) => boolean): void {
   const root = path.join(home, 'slurm');
-  for (const submission of list(root)) {
+  for (const submission of folderNames(root)) {
     const dir = path.join(root, submission);
-    const names = list(dir);
+    const names = folderNames(dir);
     const tasks = names.flatMap((name) => {
       const m = START.exec(name);
       return m ? [Number(m[1])] : [];
@@ -34,13 +34,5 @@ export function removeDeletedTaskFiles(home: string, stored: (runId: number) => 
       deleted.some((index) => isTaskFile(name, index)) ||
       (submitted && /^task-\d+\./.test(name) && !tasks.some((index) => isTaskFile(name, index)));
     for (const name of names) if (gone(name)) fs.rmSync(path.join(dir, name), { force: true });
-  }
-}
-
-function list(dir: string): string[] {
-  try {
-    return fs.readdirSync(dir);
-  } catch {
-    return [];
   }
 }
