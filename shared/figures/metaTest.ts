@@ -197,7 +197,7 @@ export function metaTestTable(input: MetaTestInput): DataTable {
 export interface EqualStepsRow {
   name: string;
   colorIndex: number;
-  /** At the equal budget: the mean over seeds, its standard error (read between points), and how many seeds reach it. */
+  /** At the equal budget: the mean over seeds, its s.e. (read between points), and how many seeds reach it. */
   mean: number | null;
   se: number | null;
   seeds: number;
