@@ -120,6 +120,12 @@ describe.skipIf(!available)('running experiments on a SLURM cluster from the pag
     const row = (run: number) => page.locator(`tr[data-run-id="${run}"]`);
     const cell = (run: number, column: string) => row(run).locator(`td[data-column="${column}"]`);
     const state = (run: number) => row(run).getByTestId('slurm-state').textContent();
+    // The lab's word first: a submission that failed says why here (the page shows no SLURM state for it).
+    const said = async () => {
+      const run = (await lab!.listRuns()).find((r) => r.id === 1);
+      return `${run?.status}: ${run?.slurm?.state ?? ''} ${run?.error ?? ''}`.trim();
+    };
+    await expect.poll(said, { timeout: 45_000 }).toMatch(/^running: RUNNING on \S+$/);
     await expect.poll(() => state(1), { timeout: 30_000 }).toMatch(/^RUNNING on \S+$/);
     await expect.poll(() => state(2)).toBe('PENDING (JobArrayTaskLimit)');
     expect(await cell(1, 'run:executor').textContent()).toContain('slurm');

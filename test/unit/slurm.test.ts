@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { clusterProfile } from '../../shared/cluster.js';
 import { TRAINING_METRICS } from '../../shared/metrics.js';
-import { parseJobs, taskIndices } from '../../main/services/slurm/commands.js';
+import { parseJobs, submit, taskIndices } from '../../main/services/slurm/commands.js';
 import { describe as describeTask } from '../../main/services/slurm/executor.js';
 import { removeDeletedTaskFiles } from '../../main/services/slurm/files.js';
 import { ProfileError, readProfile, writeProfile } from '../../main/services/slurm/profile.js';
@@ -230,5 +230,44 @@ describe("a deleted run's task files", () => {
     expect(fs.readFileSync(path.join(home, 'slurm', 'notes.txt'), 'utf8')).toBe('mine');
     // No slurm folder at all: nothing to do.
     expect(() => removeDeletedTaskFiles(tempDir('metalab-slurm-none-'), () => false)).not.toThrow();
+  });
+});
+
+describe('submitting', () => {
+  /** An sbatch on the PATH that fails its first `failures` calls with `error`, then answers a job id. */
+  async function withSbatch<T>(failures: number, error: string, run: () => Promise<T>): Promise<[T | Error, number]> {
+    const dir = tempDir('metalab-sbatch-');
+    const calls = path.join(dir, 'calls');
+    fs.writeFileSync(calls, '');
+    const script = [
+      '#!/bin/sh',
+      `echo x >> ${calls}`,
+      `if [ $(wc -l < ${calls}) -le ${failures} ]; then echo "sbatch: error: ${error}" >&2; exit 1; fi`,
+      'echo "42;cluster"',
+    ].join('\n');
+    fs.writeFileSync(path.join(dir, 'sbatch'), script, { mode: 0o755 });
+    const saved = process.env.PATH;
+    process.env.PATH = `${dir}:${saved}`;
+    try {
+      const result = await run().catch((err: Error) => err);
+      return [result, fs.readFileSync(calls, 'utf8').split('\n').filter(Boolean).length];
+    } finally {
+      process.env.PATH = saved;
+    }
+  }
+  const busy = 'Batch job submission failed: Socket timed out on send/recv operation';
+
+  it('asks a busy controller again, and gives up after the last try', async () => {
+    expect(await withSbatch(2, busy, () => submit('job.sh', [0, 0, 0]))).toEqual(['42', 3]);
+    const [gaveUp, calls] = await withSbatch(9, busy, () => submit('job.sh', [0, 0, 0]));
+    expect(calls).toBe(4);
+    expect((gaveUp as Error).message).toContain('Socket timed out');
+  });
+
+  it('does not repeat a submission the controller refused for what it asks', async () => {
+    const refused = 'Batch job submission failed: Invalid partition name specified';
+    const [error, calls] = await withSbatch(1, refused, () => submit('job.sh', [0, 0, 0]));
+    expect(calls).toBe(1);
+    expect((error as Error).message).toContain('Invalid partition name specified');
   });
 });

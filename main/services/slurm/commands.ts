@@ -87,9 +87,28 @@ export async function jobStates(arrayJobs: readonly string[]): Promise<Map<strin
   return all;
 }
 
-/** Submits a batch script; the array job's id. */
-export async function submit(scriptFile: string): Promise<string> {
-  const out = (await slurm('sbatch', ['--parsable', scriptFile])).trim();
+/**
+ * What sbatch says when the controller is busy or restarting, not when the job is wrong: worth another try. (sbatch
+ * retries "Resource temporarily unavailable" itself, not these.)
+ */
+const TRANSIENT =
+  /socket timed out|unable to contact slurm controller|temporarily unable to accept job|connection refused/i;
+
+/** Seconds between tries of a submission the controller did not take: four tries over ~17 s. */
+export const SUBMIT_RETRY_SECONDS = [2, 5, 10];
+
+/** Submits a batch script; the array job's id. A busy controller is asked again (SUBMIT_RETRY_SECONDS). */
+export async function submit(scriptFile: string, retrySeconds = SUBMIT_RETRY_SECONDS): Promise<string> {
+  let out: string;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      out = (await slurm('sbatch', ['--parsable', scriptFile])).trim();
+      break;
+    } catch (err) {
+      if (attempt >= retrySeconds.length || !TRANSIENT.test((err as Error).message)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, retrySeconds[attempt] * 1000));
+    }
+  }
   const id = out.split(';')[0];
   if (!/^\d+$/.test(id)) throw new SlurmCommandError(`sbatch answered '${out}', not a job id`);
   return id;
