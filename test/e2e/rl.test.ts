@@ -125,7 +125,8 @@ describe('an RL run in the page', () => {
 
   it('starts FME with a SymLA policy from its preset and shows its fitness and archive', async () => {
     await page.goto(`${host.url.split('#')[0]}#/design?preset=fme-bandits-swap`);
-    expect(await byPath('model.kind').inputValue()).toBe('symla');
+    // The preset comes from the lab: the form may show the draft until it has arrived.
+    await expect.poll(() => byPath('model.kind').inputValue(), { timeout: 10_000 }).toBe('symla');
     expect(await byPath('task.algorithm.kind').inputValue()).toBe('fme');
     await byPath('task.algorithm.evaluations').fill('3');
     await textbox('Lifetime').fill('6');
