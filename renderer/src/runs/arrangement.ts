@@ -1,5 +1,6 @@
-// How the runs table was last arranged, its grouping and sort (its columns: ./columns.ts), kept in the browser like
-// the columns: a reload or the next visit shows the table as it was left.
+// How the runs table was last arranged, its grouping and sort (its columns: ./columns.ts), kept in the browser
+// (../storage.ts) like the columns: a reload or the next visit shows the table as it was left.
+import { readStored, writeStored } from '../storage';
 import { isColumnId } from './columns';
 import { SORT_KEYS, type SortKey } from './figures';
 import { GROUP_FIELDS } from './groups';
@@ -21,12 +22,7 @@ const isSortKey = (v: unknown): v is SortKey =>
 
 /** The saved arrangement, each part checked (a part from another version, or edited by hand, is the default). */
 export function loadArrangement(): Arrangement {
-  let saved: Partial<Record<keyof Arrangement, unknown>> = {};
-  try {
-    saved = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}') ?? {};
-  } catch {
-    // unreadable: the default
-  }
+  const saved = (readStored(STORAGE_KEY) ?? {}) as Partial<Record<keyof Arrangement, unknown>>;
   return {
     groupBy: isGroup(saved.groupBy) ? saved.groupBy : DEFAULT.groupBy,
     sortKey: isSortKey(saved.sortKey) ? saved.sortKey : DEFAULT.sortKey,
@@ -35,9 +31,5 @@ export function loadArrangement(): Arrangement {
 }
 
 export function saveArrangement(arrangement: Arrangement): void {
-  try {
-    localStorage.setItem(STORAGE_KEY, JSON.stringify(arrangement));
-  } catch {
-    // storage full or refused: the arrangement stays for as long as the page is open
-  }
+  writeStored(STORAGE_KEY, arrangement);
 }

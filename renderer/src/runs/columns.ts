@@ -7,6 +7,7 @@ import { isEvalKey } from '../../../shared/metrics';
 import { metricInfo } from '../../../shared/objectives';
 import { RUN_FIELDS } from '../../../shared/query';
 import type { Latest } from './figures';
+import { readStored, writeStored } from '../storage';
 
 /** Fields of the run itself a column can show (SLURM's word on a run shows under its status). */
 const RUN_COLUMNS = {
@@ -110,18 +111,10 @@ const STORAGE_KEY = 'metalab.runsColumns';
 
 /** The columns saved in this browser (none where storage is refused or holds something else). */
 export function loadColumns(): ColumnId[] {
-  try {
-    const saved: unknown = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '[]');
-    return Array.isArray(saved) ? saved.filter((c): c is ColumnId => typeof c === 'string' && isColumnId(c)) : [];
-  } catch {
-    return [];
-  }
+  const saved = readStored(STORAGE_KEY);
+  return Array.isArray(saved) ? saved.filter((c): c is ColumnId => typeof c === 'string' && isColumnId(c)) : [];
 }
 
 export function saveColumns(ids: readonly ColumnId[]): void {
-  try {
-    localStorage.setItem(STORAGE_KEY, JSON.stringify(ids));
-  } catch {
-    // storage full or refused: the columns stay for as long as the page is open
-  }
+  writeStored(STORAGE_KEY, ids);
 }
