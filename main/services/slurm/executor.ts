@@ -276,9 +276,9 @@ export class SlurmExecutor {
   /**
    * Stores the messages the task's workers wrote since the last read, file by file in the order of the task's
    * starts. A worker's own end (finished, diverged, failed) ends the run in the same transaction; `cancelled` waits
-   * for SLURM's state (scancel, the time limit and a requeue all stop a worker the same way).
+   * for SLURM's state (scancel, the time limit and a requeue all stop a worker the same way). `names`: the submission
+   * folder's listing, where the caller has a fresh one.
    */
-  /** `names`: the submission folder's listing, if the caller has a fresh one. */
   private ingest(t: Tracked, names?: string[]): void {
     const context = { store: this.store, home: this.options.home, emit: this.options.emit };
     for (const { file, restart } of messageFiles(t.dir, t.index, names)) {
