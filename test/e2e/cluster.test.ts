@@ -1,6 +1,8 @@
 // End to end on a real SLURM cluster (Debian's slurm-wlm, started by the test on private ports and folders): the
 // cluster profile's form (a bad value refused at its field, a change saved), a sweep designed to run on the cluster,
 // and its runs followed in the page: SLURM's job and state in the table and on the run's page, and its steps live.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../main/services/lab';
@@ -22,15 +24,23 @@ let host: WebHost | undefined;
 let browser: Browser | undefined;
 let page: Page;
 const pageErrors: string[] = [];
+/**
+ * The file a node waits for before it starts metalab (a setup line of the profile): the test looks at run 1 RUNNING
+ * before its worker starts, and at its steps from the first, however fast this machine trains.
+ */
+let gate = '';
 
 beforeAll(async () => {
   if (!available) return;
   cluster = await startSlurm({ cpus: 4 });
   // Before the lab starts: its sbatch and scontrol reach this private cluster.
   Object.assign(process.env, cluster?.env);
-  ({ lab, store } = testLab(tempDir('metalab-cluster-', 'file'), 1, { slurmPollMs: 500 }));
+  const home = tempDir('metalab-cluster-', 'file');
+  gate = path.join(home, 'go');
+  ({ lab, store } = testLab(home, 1, { slurmPollMs: 500 }));
   // The test node has no memory configured: a job asking for some would never start.
-  await lab.setClusterProfile(clusterProfile.parse({ memory: '', throttle: 2, timeLimit: '10' }));
+  const setup = [`until [ -e '${gate}' ]; do sleep 0.1; done`];
+  await lab.setClusterProfile(clusterProfile.parse({ memory: '', throttle: 2, timeLimit: '10', setup }));
   host = await startWebHost({ lab, rendererDir: rendererDir() });
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -79,7 +89,8 @@ describe.skipIf(!available)('running experiments on a SLURM cluster from the pag
     await page.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
     expect(await refusal.count()).toBe(0);
-    expect(await lab!.getClusterProfile()).toMatchObject({ throttle: 1, memory: '', timeLimit: '10' });
+    const saved = await lab!.getClusterProfile();
+    expect(saved).toMatchObject({ throttle: 1, memory: '', timeLimit: '10', setup: [expect.stringContaining(gate)] });
     expect(await page.getByTestId('cluster-summary').textContent()).toContain('1 at a time');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: screenshotPath('e2e', 'cluster-profile'), fullPage: true });
@@ -120,7 +131,8 @@ describe.skipIf(!available)('running experiments on a SLURM cluster from the pag
     const row = (run: number) => page.locator(`tr[data-run-id="${run}"]`);
     const cell = (run: number, column: string) => row(run).locator(`td[data-column="${column}"]`);
     const state = (run: number) => row(run).getByTestId('slurm-state').textContent();
-    // The lab's word first: a submission that failed says why here (the page shows no SLURM state for it).
+    // The lab's word first: a submission that failed says why here (the page shows no SLURM state for it). Run 1's
+    // node waits at the gate, so this holds until the test opens it.
     const said = async () => {
       const run = (await lab!.listRuns()).find((r) => r.id === 1);
       return `${run?.status}: ${run?.slurm?.state ?? ''} ${run?.error ?? ''}`.trim();
@@ -142,6 +154,8 @@ describe.skipIf(!available)('running experiments on a SLURM cluster from the pag
     await page.waitForURL(/#\/runs\/1$/);
     expect(await page.getByTestId('slurm-job').textContent()).toMatch(/^\d+_0$/);
     await expect.poll(() => page.getByTestId('slurm-state').textContent()).toMatch(/RUNNING on \S+/);
+    // Its node starts metalab now.
+    fs.writeFileSync(gate, '');
     const step = async () => Number(/(\d+)\/8000 steps/.exec((await page.locator('h1 + p').textContent()) ?? '')?.[1]);
     const seen = new Set<number>();
     await expect.poll(async () => seen.add(await step()).size, { timeout: 30_000, interval: 200 }).toBeGreaterThan(3);
