@@ -1,8 +1,6 @@
 // End to end on a real SLURM cluster (Debian's slurm-wlm, started by the test on private ports and folders): the
 // cluster profile's form (a bad value refused at its field, a change saved), a sweep designed to run on the cluster,
 // and its runs followed in the page: SLURM's job and state in the table and on the run's page, and its steps live.
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Lab } from '../../main/services/lab';
@@ -12,7 +10,7 @@ import { startWebHost, type WebHost } from '../../main/web/server';
 import { clusterProfile } from '../../shared/cluster';
 import { launchChromium, screenshotPath } from '../helpers/browser';
 import { finishedRuns, testLab } from '../helpers/lab';
-import { type SlurmCluster, slurmAvailable, startSlurm } from '../helpers/slurm';
+import { nodeGate, type SlurmCluster, slurmAvailable, startSlurm } from '../helpers/slurm';
 import { tinySpec } from '../helpers/specs';
 import { tempDir } from '../helpers/tmp';
 
@@ -24,11 +22,8 @@ let host: WebHost | undefined;
 let browser: Browser | undefined;
 let page: Page;
 const pageErrors: string[] = [];
-/**
- * The file a node waits for before it starts metalab (a setup line of the profile): the test looks at run 1 RUNNING
- * before its worker starts, and at its steps from the first, however fast this machine trains.
- */
-let gate = '';
+/** Run 1's node waits at it: the test sees the run RUNNING before its worker starts, then its steps from the first. */
+let gate: ReturnType<typeof nodeGate>;
 
 beforeAll(async () => {
   if (!available) return;
@@ -36,10 +31,10 @@ beforeAll(async () => {
   // Before the lab starts: its sbatch and scontrol reach this private cluster.
   Object.assign(process.env, cluster?.env);
   const home = tempDir('metalab-cluster-', 'file');
-  gate = path.join(home, 'go');
+  gate = nodeGate(home);
   ({ lab, store } = testLab(home, 1, { slurmPollMs: 500 }));
   // The test node has no memory configured: a job asking for some would never start.
-  const setup = [`until [ -e '${gate}' ]; do sleep 0.1; done`];
+  const setup = [gate.setup];
   await lab.setClusterProfile(clusterProfile.parse({ memory: '', throttle: 2, timeLimit: '10', setup }));
   host = await startWebHost({ lab, rendererDir: rendererDir() });
   browser = await launchChromium();
@@ -90,7 +85,7 @@ describe.skipIf(!available)('running experiments on a SLURM cluster from the pag
     await expect.poll(() => page.getByRole('status').filter({ hasText: 'Saved.' }).count()).toBe(1);
     expect(await refusal.count()).toBe(0);
     const saved = await lab!.getClusterProfile();
-    expect(saved).toMatchObject({ throttle: 1, memory: '', timeLimit: '10', setup: [expect.stringContaining(gate)] });
+    expect(saved).toMatchObject({ throttle: 1, memory: '', timeLimit: '10', setup: [gate.setup] });
     expect(await page.getByTestId('cluster-summary').textContent()).toContain('1 at a time');
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: screenshotPath('e2e', 'cluster-profile'), fullPage: true });
@@ -155,7 +150,7 @@ describe.skipIf(!available)('running experiments on a SLURM cluster from the pag
     expect(await page.getByTestId('slurm-job').textContent()).toMatch(/^\d+_0$/);
     await expect.poll(() => page.getByTestId('slurm-state').textContent()).toMatch(/RUNNING on \S+/);
     // Its node starts metalab now.
-    fs.writeFileSync(gate, '');
+    gate.open();
     const step = async () => Number(/(\d+)\/8000 steps/.exec((await page.locator('h1 + p').textContent()) ?? '')?.[1]);
     const seen = new Set<number>();
     await expect.poll(async () => seen.add(await step()).size, { timeout: 30_000, interval: 200 }).toBeGreaterThan(3);

@@ -336,3 +336,13 @@ function logTails(dir: string): string {
     })
     .join('\n');
 }
+
+/**
+ * A gate for a test's jobs: `setup`, a line of the cluster profile's setup, makes each node wait for `open()` before
+ * it starts metalab. A test looks at a task RUNNING, or at the tasks a throttle holds back, for as long as it needs,
+ * however fast this machine trains.
+ */
+export function nodeGate(folder: string): { setup: string; open(): void } {
+  const file = path.join(folder, 'gate-open');
+  return { setup: `until [ -e '${file}' ]; do sleep 0.1; done`, open: () => fs.writeFileSync(file, '') };
+}

@@ -13,7 +13,7 @@ import { writeProfile } from '../../main/services/slurm/profile';
 import { messageFiles } from '../../main/worker/slurmTask';
 import type { Store } from '../../main/services/store/index';
 import { finishedRuns, testLab } from '../helpers/lab';
-import { type SlurmCluster, slurmAvailable, startSlurm } from '../helpers/slurm';
+import { nodeGate, type SlurmCluster, slurmAvailable, startSlurm } from '../helpers/slurm';
 import { tinySpec } from '../helpers/specs';
 import { tempDir } from '../helpers/tmp';
 
@@ -74,7 +74,9 @@ function expectSameRuns(sa: Store, a: number[], sb: Store, b: number[]): void {
 
 describe.skipIf(!available)('SLURM executor', () => {
   it('runs a sweep as one job array, two at a time, storing what the same sweep stores locally', async () => {
-    const { home, lab, store, events } = clusterLab({ throttle: 2 });
+    // Its nodes wait at a gate until the test has seen the throttle hold tasks back.
+    const gate = nodeGate(tempDir());
+    const { home, lab, store, events } = clusterLab({ throttle: 2, setup: [gate.setup] });
     const spec = sweep(120, 'slurm sweep');
     const { experimentId, runIds } = await lab.createExperiment({ ...spec, executor: 'slurm' });
     const submitted = await lab.listRuns({ experimentId });
@@ -85,6 +87,7 @@ describe.skipIf(!available)('SLURM executor', () => {
     await until('tasks wait for the throttle', async () =>
       (await lab.listRuns({ experimentId })).some((r) => r.slurm?.state?.includes('JobArrayTaskLimit')),
     );
+    gate.open();
     const runs = await finishedRuns(lab, experimentId, 120_000);
     // Never more than two at once: each run's span on the lab's clock.
     const spans = runs.map((r) => [r.startedAt!, r.finishedAt!]);
