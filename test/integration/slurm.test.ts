@@ -15,6 +15,7 @@ import type { Store } from '../../main/services/store/index';
 import { finishedRuns, testLab } from '../helpers/lab';
 import { nodeGate, type SlurmCluster, slurmAvailable, startSlurm } from '../helpers/slurm';
 import { tinySpec } from '../helpers/specs';
+import { systemPath } from '../helpers/system';
 import { tempDir } from '../helpers/tmp';
 
 const available = slurmAvailable('the SLURM executor tests');
@@ -219,6 +220,43 @@ describe.skipIf(!available)('SLURM executor', () => {
     await lab.close();
     store.close();
   }, 300_000);
+
+  it('follows its own runs while sbatch is slow to answer, and cancels one asked to stop meanwhile', async () => {
+    // A busy controller: sbatch answers after several of the lab's polls.
+    const slow = tempDir('metalab-slow-sbatch-');
+    const sbatch = `#!/bin/sh\nsleep 3\nexec ${systemPath('/usr/bin/sbatch')} "$@"\n`;
+    fs.writeFileSync(path.join(slow, 'sbatch'), sbatch, { mode: 0o755 });
+    const before = process.env.PATH;
+    process.env.PATH = `${slow}:${before}`;
+    try {
+      const { lab, store } = clusterLab({ throttle: 2 });
+      const spec = tinySpec({
+        name: 'slow sbatch',
+        training: { steps: 200, batchSize: 16 },
+        sweep: { axes: [{ path: 'seed', values: [1, 2] }] },
+      });
+      const created = lab.createExperiment({ ...spec, executor: 'slurm' });
+      // The runs are stored and being submitted now; the second is cancelled before SLURM gave it a job.
+      const [first, second] = (await lab.listRuns()).map((r) => r.id).sort((a, b) => a - b);
+      await expect(lab.retryRun(second)).rejects.toThrow(`run r${second} is already queued or running`);
+      await lab.cancelRun(second);
+      expect((await created).runIds).toEqual([first, second]);
+      const ended = await until('both runs end', async () => {
+        const runs = await lab.listRuns();
+        return runs.every((r) => r.status === 'finished' || r.status === 'cancelled') && runs.reverse();
+      });
+      expect(ended.map((r) => [r.id, r.status, r.error])).toEqual([
+        [first, 'finished', null],
+        [second, 'cancelled', null],
+      ]);
+      expect(ended[0].step).toBe(200);
+      expect(ended[1].slurm).toMatchObject({ job: expect.stringMatching(/^\d+_1$/), state: 'CANCELLED while pending' });
+      await lab.close();
+      store.close();
+    } finally {
+      process.env.PATH = before;
+    }
+  }, 90_000);
 
   it('re-attaches to its jobs when the lab that submitted them was killed', async () => {
     const home = tempDir('metalab-slurm-');

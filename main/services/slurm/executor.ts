@@ -69,6 +69,11 @@ const ENDED = new Set([
 
 export class SlurmExecutor {
   private readonly tracked = new Map<number, Tracked>();
+  /**
+   * Runs this lab is submitting (sbatch not yet answered). They are this process's, so not orphans, though
+   * `isAlive` says no to its own pid (a run this pid owns and does not follow is a previous life's).
+   */
+  private readonly submitting = new Set<number>();
   private readonly timer: NodeJS.Timeout;
   private ticking: Promise<void> | null = null;
   private idleWaiters: (() => void)[] = [];
@@ -116,6 +121,7 @@ export class SlurmExecutor {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const dir = path.join(home, 'slurm', `${stamp}-${randomUUID().slice(0, 8)}`);
     const runs: { runId: number; attempt: string; from: number }[] = [];
+    for (const runId of runIds) this.submitting.add(runId);
     try {
       const profile = readProfile(home);
       fs.mkdirSync(dir, { recursive: true });
@@ -166,11 +172,15 @@ export class SlurmExecutor {
           error: null,
         });
       }
+      // Cancelled (by this lab or another) while sbatch was answering.
+      const asked = runs.flatMap(({ runId }, i) => (this.store.slurm.cancelRequested(runId) ? [`${jobId}_${i}`] : []));
+      if (asked.length) await cancel(asked);
     } catch (err) {
       const error = `cannot submit to SLURM: ${(err as Error).message}`;
       for (const { runId } of runs.length ? runs : runIds.map((runId) => ({ runId })))
         if (!this.tracked.has(runId)) this.setStatus(runId, 'failed', { error, finishedAt: Date.now() });
     } finally {
+      for (const runId of runIds) this.submitting.delete(runId);
       // A resubmission that failed leaves nothing to wait for.
       this.notifyIfIdle();
     }
@@ -179,9 +189,14 @@ export class SlurmExecutor {
   /** scancel: SLURM ends the task (SIGTERM, then SIGKILL); its state says when it is gone. */
   async cancel(runId: number): Promise<void> {
     const run = this.store.getRun(runId);
-    if (!run?.slurm) return;
+    if (!run) return;
     this.store.requestCancel(runId);
-    await cancel([run.slurm.job]);
+    // One being submitted has no job yet (or its last one, ended): its task is cancelled when sbatch answers.
+    if (!this.submitting.has(runId) && run.slurm) await cancel([run.slurm.job]);
+  }
+
+  isSubmitting(runId: number): boolean {
+    return this.submitting.has(runId);
   }
 
   /** Queues a stopped run again as a job of its own, from the checkpoint `from` names. */
@@ -231,7 +246,8 @@ export class SlurmExecutor {
   /** Takes over the SLURM runs of labs that are gone; those stopped before SLURM gave them a job are interrupted. */
   private adoptOrphans(): void {
     for (const orphan of this.store.slurm.orphans(this.isAlive)) {
-      if (this.tracked.has(orphan.id) || !this.store.slurm.adopt(orphan.id, orphan.owner, process.pid)) continue;
+      if (this.tracked.has(orphan.id) || this.submitting.has(orphan.id)) continue;
+      if (!this.store.slurm.adopt(orphan.id, orphan.owner, process.pid)) continue;
       const run = this.store.getRun(orphan.id);
       const dir = this.store.slurm.dirOf(orphan.id);
       const attempt = this.store.attemptOf(orphan.id);
@@ -336,6 +352,11 @@ export class SlurmExecutor {
     if (!task) {
       this.ingest(t);
       if (!this.tracked.has(t.runId)) return;
+      // scancel takes a pending task out of its array's record, leaving it no record of its own.
+      if (this.store.slurm.cancelRequested(t.runId)) {
+        this.show(t, 'CANCELLED while pending');
+        return this.end(t, 'cancelled', null);
+      }
       const error = `SLURM no longer knows job ${t.job} (it ended more than MinJobAge ago, or was purged)`;
       this.show(t, 'unknown to SLURM');
       return this.end(t, 'interrupted', `${error}; retry resumes from its checkpoint`);
