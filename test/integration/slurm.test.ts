@@ -221,11 +221,16 @@ describe.skipIf(!available)('SLURM executor', () => {
     store.close();
   }, 300_000);
 
-  it('follows its own runs while sbatch is slow to answer, and cancels one asked to stop meanwhile', async () => {
-    // A busy controller: sbatch answers after several of the lab's polls.
+  it('follows its own runs while sbatch is slow to answer, and cancels those asked to stop meanwhile', async () => {
+    // A busy controller: sbatch answers after several of the lab's polls; scancel refuses the third task.
     const slow = tempDir('metalab-slow-sbatch-');
     const sbatch = `#!/bin/sh\nsleep 3\nexec ${systemPath('/usr/bin/sbatch')} "$@"\n`;
     fs.writeFileSync(path.join(slow, 'sbatch'), sbatch, { mode: 0o755 });
+    const refusal = 'Kill job error on job id $1: Access/permission denied';
+    const scancel = `#!/bin/sh\ncase "$1" in *_2) echo "scancel: error: ${refusal}" >&2; exit 1;; esac\n`;
+    fs.writeFileSync(path.join(slow, 'scancel'), `${scancel}exec ${systemPath('/usr/bin/scancel')} "$@"\n`, {
+      mode: 0o755,
+    });
     const before = process.env.PATH;
     process.env.PATH = `${slow}:${before}`;
     try {
@@ -233,24 +238,30 @@ describe.skipIf(!available)('SLURM executor', () => {
       const spec = tinySpec({
         name: 'slow sbatch',
         training: { steps: 200, batchSize: 16 },
-        sweep: { axes: [{ path: 'seed', values: [1, 2] }] },
+        sweep: { axes: [{ path: 'seed', values: [1, 2, 3] }] },
       });
       const created = lab.createExperiment({ ...spec, executor: 'slurm' });
-      // The runs are stored and being submitted now; the second is cancelled before SLURM gave it a job.
-      const [first, second] = (await lab.listRuns()).map((r) => r.id).sort((a, b) => a - b);
-      await expect(lab.retryRun(second)).rejects.toThrow(`run r${second} is already queued or running`);
-      await lab.cancelRun(second);
-      expect((await created).runIds).toEqual([first, second]);
-      const ended = await until('both runs end', async () => {
+      // The runs are stored and being submitted now; the second and third are cancelled before SLURM gave them a
+      // job. The second's task is cancelled when sbatch answers; scancel refuses the third's, which says so.
+      const ids = (await lab.listRuns()).map((r) => r.id).sort((a, b) => a - b);
+      await expect(lab.retryRun(ids[1])).rejects.toThrow(`run r${ids[1]} is already queued or running`);
+      await lab.cancelRun(ids[1]);
+      await lab.cancelRun(ids[2]);
+      expect((await created).runIds).toEqual(ids);
+      const ended = await until('every run ends', async () => {
         const runs = await lab.listRuns();
         return runs.every((r) => r.status === 'finished' || r.status === 'cancelled') && runs.reverse();
       });
-      expect(ended.map((r) => [r.id, r.status, r.error])).toEqual([
-        [first, 'finished', null],
-        [second, 'cancelled', null],
+      expect(ended.map((r) => [r.id, r.status, r.error, r.step])).toEqual([
+        [ids[0], 'finished', null, 200],
+        [ids[1], 'cancelled', null, 0],
+        [ids[2], 'finished', null, 200],
       ]);
-      expect(ended[0].step).toBe(200);
-      expect(ended[1].slurm).toMatchObject({ job: expect.stringMatching(/^\d+_1$/), state: 'CANCELLED while pending' });
+      const job = ended[0].slurm!.job.split('_')[0];
+      expect(ended[1].slurm).toMatchObject({ job: `${job}_1`, state: 'CANCELLED while pending' });
+      expect(ended[2].slurm?.history).toEqual([
+        `${job}_2: not cancelled: scancel ${job}_2 failed: scancel: error: ${refusal.replace('$1', `${job}_2`)}`,
+      ]);
       await lab.close();
       store.close();
     } finally {

@@ -172,9 +172,14 @@ export class SlurmExecutor {
           error: null,
         });
       }
-      // Cancelled (by this lab or another) while sbatch was answering.
-      const asked = runs.flatMap(({ runId }, i) => (this.store.slurm.cancelRequested(runId) ? [`${jobId}_${i}`] : []));
-      if (asked.length) await cancel(asked);
+      // Cancelled (by this lab or another) while sbatch was answering: a failed scancel is told on the run.
+      for (const [i, { runId }] of runs.entries()) {
+        if (!this.store.slurm.cancelRequested(runId)) continue;
+        await cancel([`${jobId}_${i}`]).catch((err: Error) => {
+          this.store.slurm.addHistory(runId, `${jobId}_${i}: not cancelled: ${err.message}`);
+          this.emitState(runId);
+        });
+      }
     } catch (err) {
       const error = `cannot submit to SLURM: ${(err as Error).message}`;
       for (const { runId } of runs.length ? runs : runIds.map((runId) => ({ runId })))
