@@ -259,7 +259,7 @@ export class Lab implements LabApi {
     if (this.scheduler.isActive(id)) return this.scheduler.cancel(id);
     if (!ACTIVE.includes(run.status)) return;
     // Any lab may scancel; the lab following the run records its end from SLURM's state.
-    if (run.slurm || this.slurm?.isSubmitting(id)) return this.slurmCall(() => this.slurmExecutor().cancel(id));
+    if (run.slurm || this.slurm?.isActive(id)) return this.slurmCall(() => this.slurmExecutor().cancel(id));
     const owner = this.store.ownerOf(id);
     if (owner !== null && isAlive(owner)) return this.store.requestCancel(id);
     this.store.setRunStatus(id, 'cancelled', { finishedAt: Date.now() });
@@ -269,7 +269,7 @@ export class Lab implements LabApi {
   async retryRun(id: number, options?: { from: RetryFrom }): Promise<void> {
     this.requireWritable('retryRun');
     const run = this.requireRun(id);
-    if (this.scheduler.isActive(id) || this.slurm?.isTracking(id) || this.slurm?.isSubmitting(id))
+    if (this.scheduler.isActive(id) || this.slurm?.isActive(id))
       throw new LabError(`run r${id} is already queued or running`);
     const from = options?.from ?? 'latest';
     if (run.executor === 'slurm') return this.slurmCall(() => this.slurmExecutor().retry(id, from));

@@ -94,8 +94,9 @@ export class SlurmExecutor {
     void this.tick();
   }
 
-  isTracking(runId: number): boolean {
-    return this.tracked.has(runId);
+  /** Whether this lab is submitting the run or follows it (as the scheduler's `isActive`, for SLURM). */
+  isActive(runId: number): boolean {
+    return this.submitting.has(runId) || this.tracked.has(runId);
   }
 
   /** Resolves when no run this lab submitted is queued or running. */
@@ -198,10 +199,6 @@ export class SlurmExecutor {
     this.store.requestCancel(runId);
     // One being submitted has no job yet (or its last one, ended): its task is cancelled when sbatch answers.
     if (!this.submitting.has(runId) && run.slurm) await cancel([run.slurm.job]);
-  }
-
-  isSubmitting(runId: number): boolean {
-    return this.submitting.has(runId);
   }
 
   /** Queues a stopped run again as a job of its own, from the checkpoint `from` names. */
