@@ -175,8 +175,7 @@ describe('designing and following an experiment', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  // Up to 120 s: on a loaded CI machine (2 cores, other files training beside it) it once ran past 60 s; a step
-  // that truly hangs still fails at its own 30 s action timeout, naming itself.
+  // Up to 120 s: a step that truly hangs still fails at its own 30 s action timeout, naming itself.
   it('reruns a run with changes, shares a spec as a link that opens pre-filled, and imports a spec file', async () => {
     await page.getByRole('link', { name: 'Runs' }).click();
     await page.locator('tr[data-run-id="1"]').getByRole('link', { name: 'Rerun…' }).click();
@@ -225,10 +224,11 @@ describe('designing and following an experiment', () => {
     const unknown = path.join(os.tmpdir(), `metalab-unknown-dataset-${process.pid}.json`);
     fs.writeFileSync(unknown, JSON.stringify({ ...preset, task: { ...preset.task, dataset: 'no-such-dataset' } }));
     await page.getByLabel('import a spec file').setInputFiles(unknown);
-    fs.rmSync(unknown);
+    // Not removed before the page has read it: Chromium reads a chosen file from disk when the page asks.
     await expect
       .poll(() => page.getByTestId('spec-issues').textContent())
       .toContain("task.dataset: unknown dataset 'no-such-dataset'");
+    fs.rmSync(unknown);
     expect(await page.getByRole('button', { name: 'Start' }).isDisabled()).toBe(true);
 
     // A 3 MiB file is refused before it is read or sent, naming the file and the limit; the lab still answers.
